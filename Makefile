@@ -1,0 +1,34 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: install demo test test-tf test-jax clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Train a zoo model on the built-in default task, print results and sample decodes,
+# write TensorBoard logs under logs/demo.
+demo: $(STAMP)
+	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(BIN)/keras-s2s demo --logdir logs/demo
+
+# The whole suite on TensorFlow, then the backend-agnostic layer tests again on JAX.
+test: $(STAMP) test-tf test-jax
+
+test-tf: $(STAMP)
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q tests
+
+test-jax: $(STAMP)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q tests/layers
+
+clean:
+	rm -rf $(VENV) build *.egg-info logs

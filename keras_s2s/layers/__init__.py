@@ -1,0 +1,25 @@
+"""Keras layers for seq2seq: recurrent cells, attention, and the attention decoder.
+
+Pure `keras.ops`: nothing here imports TensorFlow, so the layers run on every Keras backend.
+"""
+
+from keras_s2s.layers.attention import BahdanauAttention, BaseAttention, LuongAttention, masked_softmax
+from keras_s2s.layers.attention_decoder import AttentionDecoder
+from keras_s2s.layers.recurrent import (
+    CoupledGateLSTM,
+    CoupledGateLSTMCell,
+    PeepholeLSTM,
+    PeepholeLSTMCell,
+)
+
+__all__ = [
+    "AttentionDecoder",
+    "BahdanauAttention",
+    "BaseAttention",
+    "CoupledGateLSTM",
+    "CoupledGateLSTMCell",
+    "LuongAttention",
+    "PeepholeLSTM",
+    "PeepholeLSTMCell",
+    "masked_softmax",
+]

@@ -1,0 +1,335 @@
+"""A recurrent decoder that attends over the encoder memory at every step.
+
+Keras 3's `keras.layers.RNN` has no `constants`, and `keras.ops.scan` does not train under XLA
+on the TensorFlow backend. So the whole-sequence `call` runs `keras.layers.RNN` over a private
+step cell that carries the memory, its precomputed keys and its mask inside the RNN state
+(they pass through each step unchanged). That compiles with `jit_compile=True` on TensorFlow
+and JAX, and it runs the very same `step()` that decoding uses.
+"""
+
+import inspect
+
+import keras
+from keras import ops
+
+from keras_s2s.layers._checks import check_positive_int
+
+
+def _as_list(state_size):
+    return list(state_size) if isinstance(state_size, (list, tuple)) else [state_size]
+
+
+def _call_has_training(layer):
+    try:
+        return "training" in inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _prepare_dropout_masks(cell, step_input, state):
+    """Create a cell's per-sequence dropout masks before the loop, as `keras.layers.RNN` does.
+
+    Masks made inside the loop would be stateful (a problem for JAX) or would leak between
+    traced graphs (a problem for TensorFlow).
+    """
+    if isinstance(cell, keras.layers.StackedRNNCells):
+        for sub, sub_state in zip(cell.cells, state):
+            sub_state = list(sub_state) if isinstance(sub_state, (list, tuple)) else [sub_state]
+            _prepare_dropout_masks(sub, step_input, sub_state)
+            step_input, _ = sub(step_input, sub_state)
+        return
+    first_state = state[0] if isinstance(state, (list, tuple)) else state
+    if getattr(cell, "dropout", 0) and hasattr(cell, "get_dropout_mask"):
+        cell.get_dropout_mask(step_input)
+    if getattr(cell, "recurrent_dropout", 0) and hasattr(cell, "get_recurrent_dropout_mask"):
+        cell.get_recurrent_dropout_mask(first_state)
+
+
+def _reset_dropout_masks(cell):
+    for sub in getattr(cell, "cells", [cell]):
+        if hasattr(sub, "reset_dropout_mask"):
+            sub.reset_dropout_mask()
+            sub.reset_recurrent_dropout_mask()
+
+
+class _LoopCell(keras.layers.Layer):
+    """Adapter that lets `keras.layers.RNN` loop a step function; owns no weights.
+
+    The step function belongs to the `AttentionDecoder`, which owns every weight; storing it
+    with `object.__setattr__` keeps Keras from tracking the decoder twice.
+    """
+
+    def __init__(self, step_fn, state_size, output_size, **kwargs):
+        super().__init__(**kwargs)
+        object.__setattr__(self, "_step_fn", step_fn)
+        self.state_size = state_size
+        self.output_size = output_size
+        self.built = True
+
+    def call(self, inputs, states, training=None):
+        return self._step_fn(inputs, list(states), training)
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class AttentionDecoder(keras.layers.Layer):
+    """Recurrent decoder with attention at every step (Luong et al. 2015; Bahdanau et al. 2015).
+
+    At step t, with input x_t (the embedded previous target token):
+
+        h_t, s_t = cell([x_t; ã_{t-1}], s_{t-1})       # ã_{t-1} only with input_feeding
+        c_t, α_t = attention(h_t, memory, memory_mask)
+        ã_t     = tanh(W_c [c_t; h_t])                 # attention_layer_size given
+        ã_t     = [c_t; h_t]                           # attention_layer_size=None
+
+    `ã_t` is the step output. With `input_feeding=True` (Luong's input feeding) it is also
+    concatenated to the next input, so the decoder knows its past alignment decisions. With
+    `input_feeding=False`, `call` runs the cell over the whole sequence first and attends for
+    all steps at once (the parallel "attention after the RNN" variant); `step` computes the
+    same thing one token at a time.
+
+    The state of the decoder is a flat list: the cell's states (flattened, as
+    `keras.tree.flatten(cell_states)`), then `ã_{t-1}` when `input_feeding=True`.
+
+    Args:
+        cell: A Keras RNN cell instance (`keras.layers.LSTMCell`, `GRUCell`, `SimpleRNNCell`,
+            `StackedRNNCells`, `PeepholeLSTMCell`, ...).
+        attention: An attention layer with the `BahdanauAttention`/`LuongAttention`
+            contract (`precompute`, `attend`).
+        attention_layer_size: Optional positive integer, the size of `ã_t`. None outputs
+            `[c_t; h_t]` without a projection.
+        input_feeding: Boolean, whether to feed `ã_{t-1}` into step t.
+        attention_activation: Activation of the attention layer (default `"tanh"`).
+        **kwargs: Base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        decoder_inputs: `(batch, target_len, input_dim)`, the embedded decoder inputs.
+        memory: `(batch, source_len, memory_dim)`, the encoder outputs.
+        memory_mask: Optional `(batch, source_len)`, true where the source is real.
+        initial_state: Optional list of the cell's initial states (nested like the cell's
+            `state_size`, or flat). The attentional state always starts at zero.
+        training: Python boolean, whether dropout is active.
+
+    Returns:
+        `(outputs, alignments, states)`: outputs `(batch, target_len, output_size)`,
+        float32 alignments `(batch, target_len, source_len)` and the list of final states.
+
+    Example:
+
+    >>> decoder = AttentionDecoder(keras.layers.LSTMCell(16), LuongAttention("general"),
+    ...                            attention_layer_size=16)
+    >>> outputs, alignments, states = decoder(np.ones((2, 4, 8)), np.ones((2, 6, 16)))
+    >>> outputs.shape, alignments.shape, len(states)
+    (TensorShape([2, 4, 16]), TensorShape([2, 4, 6]), 3)
+
+    Reference:
+        - [Luong et al., 2015. Effective Approaches to Attention-based Neural Machine
+          Translation.](https://arxiv.org/abs/1508.04025)
+        - [Bahdanau et al., 2015. Neural Machine Translation by Jointly Learning to Align
+          and Translate.](https://arxiv.org/abs/1409.0473)
+    """
+
+    def __init__(self, cell, attention, attention_layer_size=None, input_feeding=True,
+                 attention_activation="tanh", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(cell, dict):
+            cell = keras.saving.deserialize_keras_object(cell)
+        if isinstance(attention, dict):
+            attention = keras.saving.deserialize_keras_object(attention)
+        if not hasattr(cell, "state_size") or not callable(getattr(cell, "call", None)):
+            raise ValueError(
+                "Argument `cell` must be a Keras RNN cell with `state_size` and "
+                f"`call(inputs, states)`, e.g. keras.layers.LSTMCell(256). Received: {cell!r}")
+        if not (hasattr(attention, "precompute") and hasattr(attention, "attend")):
+            raise ValueError(
+                "Argument `attention` must be an attention layer with `precompute` and "
+                "`attend`, e.g. keras_s2s.layers.LuongAttention(). Received: "
+                f"{attention!r}")
+        self.cell = cell
+        self.attention = attention
+        self.attention_layer_size = check_positive_int(
+            "attention_layer_size", attention_layer_size, allow_none=True)
+        self.input_feeding = bool(input_feeding)
+        self.attention_activation = keras.activations.get(attention_activation)
+        self.attention_dense = None
+        if self.attention_layer_size is not None:
+            self.attention_dense = keras.layers.Dense(
+                self.attention_layer_size, use_bias=False,
+                activation=self.attention_activation, dtype=self.dtype_policy,
+                name="attention_layer")
+        self._cell_states_template = _as_list(cell.state_size)
+        self._num_cell_states = len(keras.tree.flatten(self._cell_states_template))
+        self._cell_has_training = _call_has_training(cell)
+        self.output_size = None
+
+    # ------------------------------------------------------------------ build
+    @property
+    def cell_output_size(self):
+        size = getattr(self.cell, "output_size", None)
+        return size if size is not None else keras.tree.flatten(self._cell_states_template)[0]
+
+    @property
+    def state_size(self):
+        """Sizes of the flat decoder state: the cell's states, then `ã` if input feeding."""
+        sizes = list(keras.tree.flatten(self._cell_states_template))
+        return sizes + ([self.output_size] if self.input_feeding else [])
+
+    def build(self, decoder_inputs_shape, memory_shape, memory_mask_shape=None,
+              initial_state_shape=None):
+        if len(decoder_inputs_shape) != 3 or decoder_inputs_shape[-1] is None:
+            raise ValueError(
+                "`decoder_inputs` must have shape (batch, target_len, input_dim) with a known "
+                f"input_dim. Received shape: {tuple(decoder_inputs_shape)}")
+        if len(memory_shape) != 3 or memory_shape[-1] is None:
+            raise ValueError(
+                "`memory` must have shape (batch, source_len, memory_dim) with a known "
+                f"memory_dim. Received shape: {tuple(memory_shape)}")
+        batch, input_dim, memory_dim = decoder_inputs_shape[0], decoder_inputs_shape[-1], memory_shape[-1]
+        cell_out = self.cell_output_size
+        self.output_size = self.attention_layer_size or (cell_out + memory_dim)
+        self.input_dim = int(input_dim)
+        cell_input_dim = input_dim + (self.output_size if self.input_feeding else 0)
+        if not self.cell.built:
+            self.cell.build((batch, cell_input_dim))
+        if not self.attention.built:
+            self.attention.build((batch, cell_out), tuple(memory_shape))
+        if self.attention_dense is not None and not self.attention_dense.built:
+            self.attention_dense.build((batch, cell_out + memory_dim))
+        self._loop = keras.layers.RNN(
+            _LoopCell(self._loop_step, state_size=[1], output_size=1, name="loop_cell"),
+            return_sequences=True, return_state=True, name="loop")
+        self._cell_loop = keras.layers.RNN(
+            _LoopCell(self._cell_step, state_size=[1], output_size=1, name="cell_loop_cell"),
+            return_sequences=True, return_state=True, name="cell_loop")
+        self.built = True
+
+    # ------------------------------------------------------------------ states
+    def get_initial_state(self, batch_size, cell_states=None):
+        """The flat initial decoder state for `batch_size` sequences.
+
+        Args:
+            batch_size: Integer or scalar tensor.
+            cell_states: Optional initial cell states (nested as `cell.state_size`, or flat),
+                e.g. the bridged encoder states. Zeros otherwise.
+
+        Returns:
+            A flat list of tensors, see `state_size`.
+        """
+        if cell_states is None:
+            flat = [ops.zeros((batch_size, size), dtype=self.compute_dtype)
+                    for size in keras.tree.flatten(self._cell_states_template)]
+        else:
+            flat = list(keras.tree.flatten(cell_states))
+            if len(flat) != self._num_cell_states:
+                raise ValueError(
+                    f"`initial_state` has {len(flat)} tensors but the decoder cell "
+                    f"{self.cell.name} has {self._num_cell_states} states "
+                    f"(state_size={self.cell.state_size}).")
+            flat = [ops.cast(s, self.compute_dtype) for s in flat]
+        if self.input_feeding:
+            flat.append(ops.zeros((ops.shape(flat[0])[0], self.output_size), self.compute_dtype))
+        return flat
+
+    # ------------------------------------------------------------------ one step
+    def _run_cell(self, x, flat_cell_states, training):
+        cell_states = keras.tree.pack_sequence_as(self._cell_states_template,
+                                                  list(flat_cell_states))
+        kwargs = {"training": training} if self._cell_has_training else {}
+        h, new_states = self.cell(x, cell_states, **kwargs)
+        return h, list(keras.tree.flatten(new_states))
+
+    def _attentional_output(self, h, memory, keys, memory_mask):
+        context, weights = self.attention.attend(h, memory, keys, memory_mask)
+        output = ops.concatenate([context, ops.cast(h, context.dtype)], axis=-1)
+        if self.attention_dense is not None:
+            output = self.attention_dense(output)
+        return output, weights
+
+    def step(self, inputs_t, states, memory, memory_mask=None, keys=None, training=None):
+        """Run one decoder step.
+
+        Args:
+            inputs_t: `(batch, input_dim)`, the embedded previous token.
+            states: The flat decoder state list (see `state_size`).
+            memory: `(batch, source_len, memory_dim)`.
+            memory_mask: Optional `(batch, source_len)`.
+            keys: Optional `attention.precompute(memory)`; computed here when None.
+            training: Python boolean, whether dropout is active.
+
+        Returns:
+            `(output_t, weights_t, new_states)`: `(batch, output_size)`,
+            float32 `(batch, source_len)`, and the new flat state list.
+        """
+        states = list(states)
+        n = self._num_cell_states
+        x = inputs_t
+        if self.input_feeding:
+            x = ops.concatenate([x, ops.cast(states[n], x.dtype)], axis=-1)
+        h, new_cell_states = self._run_cell(x, states[:n], training)
+        if keys is None:
+            keys = self.attention.precompute(memory)
+        output, weights = self._attentional_output(h, memory, keys, memory_mask)
+        new_states = new_cell_states + ([output] if self.input_feeding else [])
+        return output, weights, new_states
+
+    # ------------------------------------------------------------------ whole sequence
+    def _loop_step(self, inputs_t, states, training):
+        # states = decoder states + [memory, keys, memory_mask] carried unchanged.
+        memory, keys, mask = states[-3:]
+        output, weights, new_states = self.step(
+            inputs_t, states[:-3], memory, mask, keys=keys, training=training)
+        packed = ops.concatenate([output, ops.cast(weights, output.dtype)], axis=-1)
+        return packed, new_states + [memory, keys, mask]
+
+    def _cell_step(self, inputs_t, states, training):
+        h, new_states = self._run_cell(inputs_t, states, training)
+        return h, new_states
+
+    def call(self, decoder_inputs, memory, memory_mask=None, initial_state=None,
+             training=None):
+        batch = ops.shape(decoder_inputs)[0]
+        if memory_mask is None:
+            memory_mask = ops.ones(ops.shape(memory)[:2], dtype="bool")
+        states = self.get_initial_state(batch, initial_state)
+        n = self._num_cell_states
+        x0 = decoder_inputs[:, 0]
+        if self.input_feeding:
+            x0 = ops.concatenate([x0, states[n]], axis=-1)
+        if training:
+            _prepare_dropout_masks(self.cell, x0, keras.tree.pack_sequence_as(
+                self._cell_states_template, states[:n]))
+        keys = self.attention.precompute(memory)
+        if self.input_feeding:
+            mask_f = ops.cast(memory_mask, self.compute_dtype)
+            packed, *final = self._loop(
+                decoder_inputs, initial_state=states + [memory, keys, mask_f],
+                training=training)
+            final = final[:-3]
+            outputs = packed[..., : self.output_size]
+            alignments = ops.cast(packed[..., self.output_size:], "float32")
+        else:
+            hs, *final = self._cell_loop(decoder_inputs, initial_state=states, training=training)
+            outputs, alignments = self._attentional_output(hs, memory, keys, memory_mask)
+        if training:
+            _reset_dropout_masks(self.cell)
+        return outputs, alignments, list(final)
+
+    def compute_output_spec(self, decoder_inputs, memory, memory_mask=None,
+                            initial_state=None, training=None):
+        batch, target_len = decoder_inputs.shape[0], decoder_inputs.shape[1]
+        outputs = keras.KerasTensor((batch, target_len, self.output_size),
+                                    dtype=self.compute_dtype)
+        alignments = keras.KerasTensor((batch, target_len, memory.shape[1]), dtype="float32")
+        states = [keras.KerasTensor((batch, size), dtype=self.compute_dtype)
+                  for size in self.state_size]
+        return outputs, alignments, states
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "cell": keras.saving.serialize_keras_object(self.cell),
+            "attention": keras.saving.serialize_keras_object(self.attention),
+            "attention_layer_size": self.attention_layer_size,
+            "input_feeding": self.input_feeding,
+            "attention_activation": keras.activations.serialize(self.attention_activation),
+        })
+        return config
