@@ -1,0 +1,184 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_s2s.layers import (
+    AttentionDecoder,
+    BahdanauAttention,
+    CoupledGateLSTMCell,
+    LuongAttention,
+    PeepholeLSTMCell,
+)
+from tests.helpers import (
+    assert_config_roundtrip,
+    assert_jit_parity_and_gradients,
+    assert_saving_roundtrip,
+)
+
+B, T, S, D_IN, D_MEM, UNITS = 2, 4, 5, 3, 6, 5
+
+
+def _cell(kind):
+    return {
+        "lstm": lambda: keras.layers.LSTMCell(UNITS),
+        "gru": lambda: keras.layers.GRUCell(UNITS),
+        "rnn": lambda: keras.layers.SimpleRNNCell(UNITS),
+        "peephole": lambda: PeepholeLSTMCell(UNITS),
+        "cifg": lambda: CoupledGateLSTMCell(UNITS, use_peepholes=True),
+        "stacked": lambda: keras.layers.StackedRNNCells(
+            [keras.layers.LSTMCell(UNITS), keras.layers.GRUCell(UNITS)]),
+    }[kind]()
+
+
+def _attention(kind):
+    return {
+        "bahdanau": lambda: BahdanauAttention(4),
+        "normed_bahdanau": lambda: BahdanauAttention(4, normalize=True),
+        "luong_general": lambda: LuongAttention("general"),
+        "luong_concat": lambda: LuongAttention("concat", scale=True),
+    }[kind]()
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(B, T, D_IN)).astype("float32")
+    memory = rng.normal(size=(B, S, D_MEM)).astype("float32")
+    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=bool)
+    return x, memory, mask
+
+
+def _loop_over_step(decoder, x, memory, mask, initial_state=None):
+    states = decoder.get_initial_state(B, initial_state)
+    keys = decoder.attention.precompute(memory)
+    outputs, weights = [], []
+    for t in range(x.shape[1]):
+        out, w, states = decoder.step(x[:, t], states, memory, mask, keys=keys)
+        outputs.append(ops.convert_to_numpy(out))
+        weights.append(ops.convert_to_numpy(w))
+    return np.stack(outputs, 1), np.stack(weights, 1), [ops.convert_to_numpy(s) for s in states]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "peephole", "cifg", "stacked"])
+@pytest.mark.parametrize("input_feeding", [True, False])
+def test_call_equals_loop_over_step(cell, input_feeding):
+    x, memory, mask = _data()
+    decoder = AttentionDecoder(_cell(cell), LuongAttention("general"),
+                               attention_layer_size=UNITS, input_feeding=input_feeding)
+    outputs, alignments, states = decoder(x, memory, memory_mask=mask)
+    ref_out, ref_w, ref_states = _loop_over_step(decoder, x, memory, mask)
+    np.testing.assert_allclose(ops.convert_to_numpy(outputs), ref_out, atol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(alignments), ref_w, atol=1e-5)
+    assert len(states) == len(ref_states) == len(decoder.state_size)
+    for s, r in zip(states, ref_states):
+        np.testing.assert_allclose(ops.convert_to_numpy(s), r, atol=1e-5)
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "normed_bahdanau", "luong_concat"])
+def test_call_equals_loop_with_initial_state_and_no_projection(attention):
+    x, memory, mask = _data()
+    decoder = AttentionDecoder(_cell("lstm"), _attention(attention), attention_layer_size=None)
+    rng = np.random.default_rng(1)
+    init = [rng.normal(size=(B, UNITS)).astype("float32") for _ in range(2)]
+    outputs, alignments, _ = decoder(x, memory, memory_mask=mask, initial_state=init)
+    assert outputs.shape == (B, T, UNITS + D_MEM)
+    ref_out, ref_w, _ = _loop_over_step(decoder, x, memory, mask, init)
+    np.testing.assert_allclose(ops.convert_to_numpy(outputs), ref_out, atol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(alignments), ref_w, atol=1e-5)
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def test_matches_numpy_luong_input_feeding_equations():
+    """LSTM + general attention + input feeding, written out from Luong et al. (2015)."""
+    x, memory, mask = _data()
+    decoder = AttentionDecoder(_cell("lstm"), LuongAttention("general"),
+                               attention_layer_size=UNITS, input_feeding=True)
+    outputs, alignments, _ = decoder(x, memory, memory_mask=mask)
+    W = ops.convert_to_numpy(decoder.cell.kernel)
+    U = ops.convert_to_numpy(decoder.cell.recurrent_kernel)
+    b = ops.convert_to_numpy(decoder.cell.bias)
+    Wa = ops.convert_to_numpy(decoder.attention.memory_kernel)
+    Wc = ops.convert_to_numpy(decoder.attention_dense.kernel)
+    h = np.zeros((B, UNITS)); c = np.zeros((B, UNITS)); att = np.zeros((B, UNITS))
+    outs, aligns = [], []
+    for t in range(T):
+        z = np.concatenate([x[:, t], att], -1) @ W + h @ U + b
+        i, f, g, o = np.split(z, 4, axis=-1)
+        c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+        h = _sigmoid(o) * np.tanh(c)
+        score = np.einsum("bd,bsd->bs", h, memory @ Wa)
+        score = np.where(mask, score, -np.inf)
+        a = np.exp(score - score.max(-1, keepdims=True)) * mask
+        a = a / a.sum(-1, keepdims=True)
+        context = np.einsum("bs,bsd->bd", a, memory)
+        att = np.tanh(np.concatenate([context, h], -1) @ Wc)
+        outs.append(att); aligns.append(a)
+    np.testing.assert_allclose(ops.convert_to_numpy(outputs), np.stack(outs, 1), atol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(alignments), np.stack(aligns, 1), atol=1e-5)
+
+
+def test_alignments_are_distributions_over_the_real_source():
+    x, memory, mask = _data()
+    decoder = AttentionDecoder(_cell("gru"), BahdanauAttention(4), attention_layer_size=UNITS)
+    _, alignments, _ = decoder(x, memory, memory_mask=mask)
+    a = ops.convert_to_numpy(alignments)
+    assert a.dtype == np.float32
+    np.testing.assert_allclose(a.sum(-1), 1.0, atol=1e-5)
+    assert np.all(a[1, :, 3:] == 0.0)
+
+
+def _functional_model(input_feeding=True, dropout=0.0):
+    inputs = keras.Input((None, D_IN), name="x")
+    memory = keras.Input((None, D_MEM), name="memory")
+    cell = keras.layers.LSTMCell(UNITS, dropout=dropout, recurrent_dropout=dropout)
+    decoder = AttentionDecoder(cell, BahdanauAttention(4, normalize=True),
+                               attention_layer_size=UNITS, input_feeding=input_feeding,
+                               name="decoder")
+    outputs, alignments, states = decoder(inputs, memory)
+    merged = keras.layers.Concatenate()([outputs, alignments])
+    return keras.Model([inputs, memory], merged)
+
+
+@pytest.mark.parametrize("input_feeding", [True, False])
+def test_jit_parity_and_every_weight_gets_a_gradient(input_feeding):
+    x, memory, _ = _data()
+    target = np.zeros((B, T, UNITS + S), "float32")
+    assert_jit_parity_and_gradients(lambda: _functional_model(input_feeding), [x, memory], target)
+
+
+def test_dropout_trains_under_jit():
+    x, memory, _ = _data()
+    model = _functional_model(dropout=0.3)
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    loss = model.train_on_batch([x, memory], np.zeros((B, T, UNITS + S), "float32"))
+    assert np.isfinite(np.asarray(loss)).all()
+    eval_a = model.predict([x, memory], verbose=0)
+    eval_b = model.predict([x, memory], verbose=0)
+    np.testing.assert_array_equal(eval_a, eval_b)  # no dropout at inference
+
+
+def test_config_and_saving_roundtrip(tmp_path):
+    decoder = AttentionDecoder(PeepholeLSTMCell(UNITS), LuongAttention("concat", units=3),
+                               attention_layer_size=4, input_feeding=False)
+    clone = assert_config_roundtrip(decoder)
+    assert isinstance(clone.cell, PeepholeLSTMCell) and clone.attention.score_type == "concat"
+    x, memory, _ = _data()
+    assert_saving_roundtrip(_functional_model(), [x, memory], tmp_path)
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(ValueError, match="cell"):
+        AttentionDecoder("lstm", LuongAttention())
+    with pytest.raises(ValueError, match="attention"):
+        AttentionDecoder(keras.layers.LSTMCell(4), keras.layers.Dense(3))
+    with pytest.raises(ValueError, match="attention_layer_size"):
+        AttentionDecoder(keras.layers.LSTMCell(4), LuongAttention(), attention_layer_size=0)
+    x, memory, _ = _data()
+    decoder = AttentionDecoder(keras.layers.LSTMCell(UNITS), LuongAttention())
+    with pytest.raises(ValueError, match="initial_state"):
+        decoder(x, memory, initial_state=[np.zeros((B, UNITS), "float32")])
+    with pytest.raises(ValueError, match="memory"):
+        AttentionDecoder(keras.layers.LSTMCell(UNITS), LuongAttention())(x, memory[:, 0])
