@@ -7,8 +7,8 @@ import sys
 
 def _add_demo(subparsers):
     parser = subparsers.add_parser(
-        "demo", help="Train a small attention model on a generated task and show decodes.",
-        description="Train a small attention encoder-decoder on the built-in reversal task, "
+        "demo", help="Train luong_bilstm on a generated task and show decodes.",
+        description="Train the zoo's luong_bilstm on the built-in reversal task, "
                     "print accuracy and sample decodes, and write TensorBoard logs.")
     parser.add_argument("--logdir", default="logs/demo", help="TensorBoard log directory.")
     parser.add_argument("--epochs", type=int, default=8)

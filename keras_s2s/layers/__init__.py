@@ -5,12 +5,15 @@ Pure `keras.ops`: nothing here imports TensorFlow, so the layers run on every Ke
 
 from keras_s2s.layers.attention import BahdanauAttention, BaseAttention, LuongAttention, masked_softmax
 from keras_s2s.layers.attention_decoder import AttentionDecoder
+from keras_s2s.layers.bridge import StateBridge
 from keras_s2s.layers.recurrent import (
     CoupledGateLSTM,
     CoupledGateLSTMCell,
     PeepholeLSTM,
     PeepholeLSTMCell,
 )
+from keras_s2s.layers.sequence import PaddingMask, ReverseSequence
+from keras_s2s.layers.stacking import StackedCells
 
 __all__ = [
     "AttentionDecoder",
@@ -19,7 +22,11 @@ __all__ = [
     "CoupledGateLSTM",
     "CoupledGateLSTMCell",
     "LuongAttention",
+    "PaddingMask",
     "PeepholeLSTM",
     "PeepholeLSTMCell",
+    "ReverseSequence",
+    "StackedCells",
+    "StateBridge",
     "masked_softmax",
 ]

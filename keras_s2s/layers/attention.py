@@ -101,6 +101,7 @@ class BaseAttention(keras.layers.Layer):
         return context, weights
 
     def call(self, query, memory, memory_mask=None):
+        self._check_call(query, memory)  # before precompute, which would fail on memory_dim
         return self.attend(query, memory, self.precompute(memory), memory_mask)
 
     def compute_output_shape(self, query_shape, memory_shape, memory_mask_shape=None):

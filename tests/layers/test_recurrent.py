@@ -4,6 +4,8 @@ The numerics are checked against an independent NumPy implementation of the equa
 docstrings, with random weights, random non-zero peepholes and random non-zero initial states.
 """
 
+import copy
+
 import keras
 import numpy as np
 import pytest
@@ -282,7 +284,7 @@ def _make_cell(kind):
 @pytest.mark.parametrize("kind", ["peephole", "cifg"])
 def test_mask_final_state_equals_unpadded_sequence(kind):
     rng = np.random.default_rng(6)
-    lengths = [2, 5, 4]
+    lengths = [2, 6, 4]  # row 1 is not padded
     x, h0, c0 = _data(rng, steps=6)
     mask = np.arange(6)[None, :] < np.array(lengths)[:, None]
     x_padded = np.where(mask[..., None], x, 9.0).astype("float32")  # garbage in the padding
@@ -295,9 +297,13 @@ def test_mask_final_state_equals_unpadded_sequence(kind):
                                                                        c0[row:row + 1]])
         np.testing.assert_allclose(h[row], _np(h_row)[0], atol=1e-6)
         np.testing.assert_allclose(c[row], _np(c_row)[0], atol=1e-6)
-    # The padded rows really would have changed without the mask.
+    # The padded rows really would have changed without the mask; the full row does not.
     assert np.abs(unmasked_h[0] - h[0]).max() > 1e-3
+    assert np.abs(unmasked_h[2] - h[2]).max() > 1e-3
     np.testing.assert_allclose(unmasked_h[1], h[1], atol=1e-6)
+    # Masked steps repeat the last valid output (keras.layers.RNN's convention).
+    seq = _np(seq)
+    np.testing.assert_allclose(seq[0, 2:], np.broadcast_to(h[0], (4, UNITS)), atol=1e-7)
 
 
 @pytest.mark.parametrize("layer_class", [PeepholeLSTM, CoupledGateLSTM])
@@ -444,7 +450,12 @@ def test_cell_config_roundtrip(name):
     if isinstance(cell, CoupledGateLSTMCell):
         assert clone.use_peepholes == cell.use_peepholes
     # Inside keras.layers.RNN (which serialises the cell with its registered name).
-    rnn_clone = assert_config_roundtrip(keras.layers.RNN(cell, return_sequences=True))
+    # keras.layers.RNN.from_config pops "cell" from the dict it gets, so hand it a copy.
+    rnn = keras.layers.RNN(cell, return_sequences=True)
+    config = rnn.get_config()
+    assert config["cell"]["registered_name"] == f"keras_s2s>{type(cell).__name__}"
+    rnn_clone = keras.layers.RNN.from_config(copy.deepcopy(config))
+    assert rnn_clone.get_config() == config
     assert type(rnn_clone.cell) is type(cell)
     assert rnn_clone.return_sequences
 

@@ -1,0 +1,97 @@
+"""Small sequence utilities as layers, so zoo models stay Lambda-free and reload in safe mode."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class PaddingMask(keras.layers.Layer):
+    """Boolean mask of real tokens: `token_ids != padding_id`.
+
+    Args:
+        padding_id: Integer id of the padding token (0 in keras_s2s).
+        **kwargs: Base layer arguments.
+
+    Call arguments:
+        token_ids: Integer tensor `(batch, length)`.
+
+    Returns:
+        Boolean tensor `(batch, length)`.
+
+    Example:
+
+    >>> PaddingMask()(np.array([[5, 6, 0]])).numpy().tolist()
+    [[True, True, False]]
+    """
+
+    def __init__(self, padding_id=0, **kwargs):
+        super().__init__(**kwargs)
+        self.padding_id = int(padding_id)
+
+    def call(self, token_ids):
+        return ops.not_equal(token_ids, self.padding_id)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def compute_output_spec(self, token_ids):
+        return keras.KerasTensor(token_ids.shape, dtype="bool")
+
+    def get_config(self):
+        return {**super().get_config(), "padding_id": self.padding_id}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class ReverseSequence(keras.layers.Layer):
+    """Reverse the real tokens of each padded sequence and keep the padding at the end.
+
+    `[a, b, c, 0, 0]` becomes `[c, b, a, 0, 0]`. This is Sutskever et al.'s source reversal
+    done inside the model, so that data never has to be reversed by hand.
+
+    Args:
+        padding_id: Integer id of the padding token.
+        **kwargs: Base layer arguments.
+
+    Call arguments:
+        token_ids: Tensor `(batch, length, ...)`; its first two axes are reversed per row.
+        mask: Optional boolean `(batch, length)`; by default `token_ids != padding_id`
+            (then `token_ids` must be 2D).
+
+    Returns:
+        Tensor of the shape and dtype of `token_ids`.
+
+    Example:
+
+    >>> ReverseSequence()(np.array([[5, 6, 7, 0]])).numpy().tolist()
+    [[7, 6, 5, 0]]
+
+    Reference:
+        - [Sutskever et al., 2014. Sequence to Sequence Learning with Neural Networks.](
+          https://arxiv.org/abs/1409.3215)
+    """
+
+    def __init__(self, padding_id=0, **kwargs):
+        super().__init__(**kwargs)
+        self.padding_id = int(padding_id)
+        self.supports_masking = True  # reversing real tokens leaves the mask as it is
+
+    def call(self, token_ids, mask=None):
+        if mask is None:
+            mask = ops.not_equal(token_ids, self.padding_id)
+        lengths = ops.sum(ops.cast(mask, "int32"), axis=1, keepdims=True)  # (batch, 1)
+        positions = ops.expand_dims(ops.arange(ops.shape(token_ids)[1], dtype="int32"), 0)
+        # position i < length reads from length - 1 - i; padding positions read themselves
+        source = ops.where(positions < lengths, lengths - 1 - positions, positions)
+        if len(token_ids.shape) > 2:
+            source = ops.reshape(source, ops.shape(source) + (1,) * (len(token_ids.shape) - 2))
+            source = ops.broadcast_to(source, ops.shape(token_ids))
+        return ops.take_along_axis(token_ids, source, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def compute_output_spec(self, token_ids, mask=None):
+        return keras.KerasTensor(token_ids.shape, dtype=token_ids.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "padding_id": self.padding_id}

@@ -1,0 +1,40 @@
+"""Training metrics for token sequences padded with 0.
+
+Decode-based corpus metrics (BLEU, chrF, WER, PER) arrive with the data issue.
+"""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class MaskedAccuracy(keras.metrics.Mean):
+    """Token accuracy over real (non-padding) target positions.
+
+    Args:
+        padding_id: The id that marks padding in `y_true`.
+        name: Name of the metric.
+
+    Example:
+
+    >>> metric = MaskedAccuracy()
+    >>> metric.update_state(np.array([[4, 5, 0]]), np.eye(8)[[[4, 6, 0]]])
+    >>> float(metric.result())
+    0.5
+    """
+
+    def __init__(self, padding_id=0, name="masked_accuracy", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.padding_id = int(padding_id)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.cast(y_true, "int32")
+        predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+        correct = ops.cast(ops.equal(predicted, y_true), "float32")
+        weight = ops.cast(ops.not_equal(y_true, self.padding_id), "float32")
+        if sample_weight is not None:
+            weight = weight * ops.cast(sample_weight, "float32")
+        return super().update_state(correct, sample_weight=weight)
+
+    def get_config(self):
+        return {**super().get_config(), "padding_id": self.padding_id}

@@ -1,0 +1,148 @@
+"""Building blocks shared by the recurrent zoo families.
+
+Every zoo model follows one contract (see `docs/ARCHITECTURE.md`): inputs
+`{"encoder_token_ids", "decoder_token_ids"}`, int32, 0 = padding; output float32 logits
+`(batch, target_len, target_vocab_size)`; and these stable layer names, which
+`keras_s2s.inference` relies on:
+
+| name | layer |
+| --- | --- |
+| `encoder_embedding` | `Embedding(mask_zero=True)` over the source |
+| `source_reversal` | `ReverseSequence`, only when the source is reversed (Sutskever) |
+| `encoder` | `RNN` or `Bidirectional(RNN)` over one cell or a `StackedCells` |
+| `source_mask` | `PaddingMask` over the source ids |
+| `bridge` | `StateBridge`, encoder final states → decoder initial states |
+| `memory_projection` | `Dense`, only where dot attention needs the memory at the query size |
+| `decoder_embedding` | `Embedding` (or keras-hub `ReversibleEmbedding` with tied embeddings) |
+| `decoder` | `RNN` over the decoder cell, or `AttentionDecoder` |
+| `output_dropout` | `Dropout` on the decoder outputs |
+| `output_bottleneck` | `Dense` to `embedding_dim`, only with tied embeddings and units ≠ embedding_dim |
+| `output_projection` | `Dense(target_vocab_size)`, float32 (absent with tied embeddings) |
+| `logits` | float32 identity `Activation`, the model output |
+"""
+
+import keras
+
+from keras_s2s.layers import (
+    CoupledGateLSTMCell,
+    PaddingMask,
+    PeepholeLSTMCell,
+    ReverseSequence,
+    StackedCells,
+    StateBridge,
+)
+from keras_s2s.layers._checks import check_choice, check_positive_int, check_rate
+
+CELL_TYPES = {
+    "rnn": keras.layers.SimpleRNNCell,
+    "gru": keras.layers.GRUCell,
+    "lstm": keras.layers.LSTMCell,
+    "peephole": PeepholeLSTMCell,
+    "cifg": CoupledGateLSTMCell,
+}
+BRIDGES = ("copy", "sum", "dense", "zeros")
+
+
+def check_common(source_vocab_size, target_vocab_size, embedding_dim, units, num_layers,
+                 dropout):
+    """Validate the arguments every recurrent entry shares."""
+    check_positive_int("source_vocab_size", source_vocab_size)
+    check_positive_int("target_vocab_size", target_vocab_size)
+    check_positive_int("embedding_dim", embedding_dim)
+    check_positive_int("units", units)
+    check_positive_int("num_layers", num_layers)
+    check_rate("dropout", dropout)
+    if source_vocab_size < 4 or target_vocab_size < 4:
+        raise ValueError(
+            "The vocabularies must hold at least the 4 special tokens (<pad>, <unk>, <s>, </s>). "
+            f"Received: source_vocab_size={source_vocab_size}, "
+            f"target_vocab_size={target_vocab_size}")
+
+
+def make_cell(cell_type, units, num_layers=1, dropout=0.0, residual=False, name=None):
+    """One cell, or a `StackedCells` of `num_layers` cells; `dropout` is each layer's input dropout."""
+    check_choice("cell_type", cell_type, CELL_TYPES)
+    cells = [CELL_TYPES[cell_type](units, dropout=dropout, name=f"{name}_cell_{i}")
+             for i in range(num_layers)]
+    if num_layers == 1 and not residual:
+        return cells[0]
+    return StackedCells(cells, residual=residual, name=f"{name}_cells")
+
+
+def flat_state_sizes(cell):
+    sizes = cell.state_size
+    return list(keras.tree.flatten(sizes if isinstance(sizes, (list, tuple)) else [sizes]))
+
+
+def pack_states(cell, flat_states):
+    """Nest a flat list of states like the cell's `state_size` (what `RNN(initial_state=)` wants)."""
+    template = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
+    return keras.tree.pack_sequence_as(list(template), list(flat_states))
+
+
+def seq2seq_inputs():
+    encoder_ids = keras.Input((None,), dtype="int32", name="encoder_token_ids")
+    decoder_ids = keras.Input((None,), dtype="int32", name="decoder_token_ids")
+    return encoder_ids, decoder_ids
+
+
+def encode(encoder_ids, *, source_vocab_size, embedding_dim, cell_type, units, num_layers,
+           bidirectional, residual, dropout, reverse_source=False):
+    """Embed and encode the source.
+
+    Returns:
+        `(memory, final_states, source_mask)`: memory `(batch, source_len, units or
+        2·units)`, the flat list of final encoder states (forward then backward), and the
+        boolean source mask `(batch, source_len)`.
+    """
+    ids = encoder_ids
+    if reverse_source:
+        ids = ReverseSequence(name="source_reversal")(ids)
+    x = keras.layers.Embedding(source_vocab_size, embedding_dim, mask_zero=True,
+                               name="encoder_embedding")(ids)
+    cell = make_cell(cell_type, units, num_layers, dropout, residual, name="encoder")
+    rnn = keras.layers.RNN(cell, return_sequences=True, return_state=True,
+                           name="encoder" if not bidirectional else "encoder_rnn")
+    if bidirectional:
+        rnn = keras.layers.Bidirectional(rnn, merge_mode="concat", name="encoder")
+    memory, *states = rnn(x)
+    source_mask = PaddingMask(name="source_mask")(ids)
+    return memory, list(keras.tree.flatten(states)), source_mask
+
+
+def bridge(encoder_states, decoder_cell, mode, bidirectional):
+    """Bridge the encoder's final states into the decoder cell's (nested) initial state."""
+    check_choice("bridge", mode, BRIDGES)
+    sizes = flat_state_sizes(decoder_cell)
+    flat = StateBridge(sizes, mode=mode, bidirectional=bidirectional, name="bridge")(encoder_states)
+    return pack_states(decoder_cell, flat)
+
+
+def decoder_embedding(decoder_ids, target_vocab_size, embedding_dim, tie_embeddings):
+    if tie_embeddings:
+        from keras_hub.layers import ReversibleEmbedding  # imported only when asked for
+
+        layer = ReversibleEmbedding(target_vocab_size, embedding_dim, tie_weights=True,
+                                    name="decoder_embedding")
+    else:
+        layer = keras.layers.Embedding(target_vocab_size, embedding_dim, name="decoder_embedding")
+    return layer, layer(decoder_ids)
+
+
+def output_logits(outputs, target_vocab_size, dropout, embedding_layer=None, embedding_dim=None):
+    """Project decoder outputs to float32 logits (tied to the embedding when given)."""
+    if dropout:
+        outputs = keras.layers.Dropout(dropout, name="output_dropout")(outputs)
+    if embedding_layer is not None:
+        if outputs.shape[-1] != embedding_dim:
+            outputs = keras.layers.Dense(embedding_dim, name="output_bottleneck")(outputs)
+        logits = embedding_layer(outputs, reverse=True)
+    else:
+        logits = keras.layers.Dense(target_vocab_size, dtype="float32",
+                                    name="output_projection")(outputs)
+    return keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+
+
+def seq2seq_model(encoder_ids, decoder_ids, logits, name):
+    return keras.Model({"encoder_token_ids": encoder_ids, "decoder_token_ids": decoder_ids},
+                       logits, name=name)

@@ -1,0 +1,135 @@
+"""Registry-driven tests: every entry in `list_models()` is covered with no new test code."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_s2s import losses, metrics, zoo
+
+SRC_VOCAB, TGT_VOCAB = 13, 11
+ENTRIES = zoo.list_models()
+
+
+def _tiny(name, **overrides):
+    kwargs = {**zoo.get_spec(name).tiny, "dropout": 0.0, **overrides}
+    return zoo.build(name, source_vocab_size=SRC_VOCAB, target_vocab_size=TGT_VOCAB, **kwargs)
+
+
+def _batch(seed=0, batch=4, src_len=6, tgt_len=5):
+    rng = np.random.default_rng(seed)
+    src = np.zeros((batch, src_len), "int32")
+    dec = np.zeros((batch, tgt_len), "int32")
+    tgt = np.zeros((batch, tgt_len), "int32")
+    for k in range(batch):
+        n = rng.integers(2, src_len + 1)
+        m = rng.integers(1, tgt_len)
+        src[k, :n] = rng.integers(4, SRC_VOCAB, n)
+        body = rng.integers(4, TGT_VOCAB, m)
+        dec[k, 0], dec[k, 1:m + 1] = 2, body
+        tgt[k, :m], tgt[k, m] = body, 3
+    return {"encoder_token_ids": src, "decoder_token_ids": dec}, tgt
+
+
+def _np(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_entry_trains_saves_and_ignores_padding(name, tmp_path):
+    model = _tiny(name)
+    assert model.name == name
+    x, y = _batch()
+    logits = model(x)
+    assert tuple(logits.shape) == (4, 5, TGT_VOCAB)
+    assert keras.backend.standardize_dtype(logits.dtype) == "float32"
+
+    # Padding invariance: more source or target padding leaves real positions unchanged.
+    padded = {"encoder_token_ids": np.pad(x["encoder_token_ids"], ((0, 0), (0, 3))),
+              "decoder_token_ids": np.pad(x["decoder_token_ids"], ((0, 0), (0, 2)))}
+    real = y != 0
+    np.testing.assert_allclose(_np(model(padded))[:, :5][real], _np(logits)[real], atol=1e-5)
+
+    # .keras round trip in safe mode gives identical outputs.
+    path = str(tmp_path / f"{name}.keras")
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(_np(reloaded(x)), _np(logits), atol=1e-6)
+
+    # One jit-compiled step: the XLA loss equals the eager loss, and every weight moves.
+    loss_fn = losses.MaskedSparseCategoricalCrossentropy()
+    eager_loss = float(_np(loss_fn(y, logits)))
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss=loss_fn,
+                  metrics=[metrics.MaskedAccuracy()], jit_compile=True)
+    before = [_np(w).copy() for w in model.trainable_weights]
+    first = model.train_on_batch(x, y, return_dict=True)
+    np.testing.assert_allclose(first["loss"], eager_loss, rtol=1e-4, atol=1e-4)
+    for w, b in zip(model.trainable_weights, before):
+        assert np.abs(_np(w) - b).max() > 0, f"{name}: weight {w.path} got no gradient"
+
+    # Overfitting one small batch drives the loss down.
+    for _ in range(40):
+        last = model.train_on_batch(x, y, return_dict=True)
+    assert last["loss"] < 0.5 * first["loss"], (first, last)
+
+
+@pytest.mark.parametrize("name", ["luong_bilstm", "stacked_lstm"])
+def test_mixed_precision_trains_without_nan(name):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = _tiny(name)
+        x, y = _batch()
+        assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
+        model.compile(optimizer="adam", loss=losses.MaskedSparseCategoricalCrossentropy(0.1),
+                      jit_compile=True)
+        history = model.fit(x, y, epochs=2, verbose=0)
+        assert np.all(np.isfinite(history.history["loss"]))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_tied_embeddings_share_the_decoder_embedding():
+    model = _tiny("luong_lstm", tie_embeddings=True, embedding_dim=6)
+    names = [layer.name for layer in model.layers]
+    assert "output_projection" not in names and "output_bottleneck" in names
+    x, _ = _batch()
+    assert tuple(model(x).shape) == (4, 5, TGT_VOCAB)
+    n_untied = _tiny("luong_lstm", embedding_dim=6).count_params()
+    assert model.count_params() < n_untied
+
+
+def test_sutskever_reverses_the_source_inside_the_model():
+    model = _tiny("sutskever")
+    reversal = model.get_layer("source_reversal")
+    x, _ = _batch()
+    reversed_ids = _np(reversal(x["encoder_token_ids"]))
+    for row, rev in zip(x["encoder_token_ids"], reversed_ids):
+        n = int((row != 0).sum())
+        assert rev[:n].tolist() == row[:n][::-1].tolist() and not rev[n:].any()
+    assert "source_reversal" not in [layer.name for layer in _tiny("sutskever", reverse_source=False).layers]
+
+
+@pytest.mark.parametrize("name", ["luong_bilstm", "bahdanau_gru", "vanilla_lstm"])
+def test_stable_layer_names(name):
+    names = {layer.name for layer in _tiny(name).layers}
+    assert {"encoder_embedding", "encoder", "bridge", "decoder_embedding",
+            "decoder", "output_projection", "logits"} <= names
+    # only attention models read the source mask
+    assert ("source_mask" in names) == (zoo.get_spec(name).family == "attention_seq2seq")
+
+
+def test_luong_bilstm_learns_reversal_to_95_percent():
+    from keras_s2s.demo import reversal_pairs
+
+    keras.utils.set_random_seed(0)
+    train = reversal_pairs(2048, vocab_size=12, max_len=8, seed=0)
+    test = reversal_pairs(256, vocab_size=12, max_len=8, seed=1)
+    model = zoo.build("luong_bilstm", source_vocab_size=12, target_vocab_size=12,
+                      embedding_dim=24, units=32, dropout=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(5e-3, clipnorm=1.0),
+                  loss=losses.MaskedSparseCategoricalCrossentropy(),
+                  metrics=[metrics.MaskedAccuracy()], jit_compile=True)
+    model.fit({"encoder_token_ids": train[0], "decoder_token_ids": train[1]}, train[2],
+              batch_size=64, epochs=6, verbose=0)
+    result = model.evaluate({"encoder_token_ids": test[0], "decoder_token_ids": test[1]},
+                            test[2], verbose=0, return_dict=True)
+    assert result["masked_accuracy"] >= 0.95, result
