@@ -85,6 +85,10 @@ class BaseAttention(keras.layers.Layer):
         """Project the memory once per source: `(batch, source_len, key_dim)`."""
         raise NotImplementedError
 
+    def key_dim(self):
+        """The last dimension of `precompute(memory)` (the layer must be built)."""
+        raise NotImplementedError
+
     def score(self, query, keys):
         """Unnormalised scores `(batch, [target_len,] source_len)`."""
         raise NotImplementedError
@@ -175,6 +179,9 @@ class BahdanauAttention(BaseAttention):
                 initializer=keras.initializers.Constant((1.0 / self.units) ** 0.5))
             self.b = self.add_weight(name="b", shape=(self.units,), initializer="zeros")
         self.built = True
+
+    def key_dim(self):
+        return self.units
 
     def precompute(self, memory):
         keys = ops.matmul(memory, self.memory_kernel)  # (batch, source_len, units)
@@ -276,6 +283,13 @@ class LuongAttention(BaseAttention):
         if self.scale:
             self.g = self.add_weight(name="g", shape=(), initializer="ones")
         self.built = True
+
+    def key_dim(self):
+        if self.score_type == "dot":
+            return self.memory_dim
+        if self.score_type == "general":
+            return self.query_dim
+        return self.units or self.query_dim
 
     def precompute(self, memory):
         if self.score_type == "dot":

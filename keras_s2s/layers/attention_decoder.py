@@ -102,16 +102,23 @@ class AttentionDecoder(keras.layers.Layer):
         **kwargs: Base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        decoder_inputs: `(batch, target_len, input_dim)`, the embedded decoder inputs.
+        decoder_inputs: `(batch, target_len, input_dim)`, the embedded decoder inputs; or
+            None to prepare decoding (see Returns).
         memory: `(batch, source_len, memory_dim)`, the encoder outputs.
         memory_mask: Optional `(batch, source_len)`, true where the source is real.
         initial_state: Optional list of the cell's initial states (nested like the cell's
-            `state_size`, or flat). The attentional state always starts at zero.
+            `state_size`, or flat), after which the attentional state starts at zero; or the
+            full flat decoder state (see `state_size`), to continue decoding.
+        keys: Optional `attention.precompute(memory)`, so that step-wise decoding never
+            re-projects the memory.
         training: Python boolean, whether dropout is active.
 
     Returns:
         `(outputs, alignments, states)`: outputs `(batch, target_len, output_size)`,
         float32 alignments `(batch, target_len, source_len)` and the list of final states.
+        With `decoder_inputs=None`: `(memory, keys, states)`, the memory (without a Keras
+        mask), the precomputed attention keys and the full initial decoder state, which is
+        what `keras_s2s.inference` puts in the encoder graph.
 
     Example:
 
@@ -209,7 +216,8 @@ class AttentionDecoder(keras.layers.Layer):
         Args:
             batch_size: Integer or scalar tensor.
             cell_states: Optional initial cell states (nested as `cell.state_size`, or flat),
-                e.g. the bridged encoder states. Zeros otherwise.
+                e.g. the bridged encoder states; or the full flat decoder state (cell states
+                then `ã`), which is returned as it is. Zeros otherwise.
 
         Returns:
             A flat list of tensors, see `state_size`.
@@ -219,12 +227,16 @@ class AttentionDecoder(keras.layers.Layer):
                     for size in keras.tree.flatten(self._cell_states_template)]
         else:
             flat = list(keras.tree.flatten(cell_states))
-            if len(flat) != self._num_cell_states:
+            full = self._num_cell_states + int(self.input_feeding)
+            if len(flat) not in (self._num_cell_states, full):
                 raise ValueError(
                     f"`initial_state` has {len(flat)} tensors but the decoder cell "
                     f"{self.cell.name} has {self._num_cell_states} states "
-                    f"(state_size={self.cell.state_size}).")
+                    f"(state_size={self.cell.state_size}); pass those, or the full decoder "
+                    f"state of {full} tensors (see `state_size`).")
             flat = [ops.cast(s, self.compute_dtype) for s in flat]
+            if len(flat) == full:
+                return flat
         if self.input_feeding:
             flat.append(ops.zeros((ops.shape(flat[0])[0], self.output_size), self.compute_dtype))
         return flat
@@ -284,20 +296,26 @@ class AttentionDecoder(keras.layers.Layer):
         h, new_states = self._run_cell(inputs_t, states, training)
         return h, new_states
 
-    def call(self, decoder_inputs, memory, memory_mask=None, initial_state=None,
+    def call(self, decoder_inputs, memory, memory_mask=None, initial_state=None, keys=None,
              training=None):
-        batch = ops.shape(decoder_inputs)[0]
+        batch = ops.shape(memory)[0]
+        states = self.get_initial_state(batch, initial_state)
+        if decoder_inputs is None:
+            # "prepare" mode: what a decoding loop needs before its first step. The memory is
+            # returned as a new tensor without a Keras mask: the mask travels explicitly.
+            memory = ops.multiply(memory, 1)
+            return memory, self.attention.precompute(memory), states
         if memory_mask is None:
             memory_mask = ops.ones(ops.shape(memory)[:2], dtype="bool")
-        states = self.get_initial_state(batch, initial_state)
         n = self._num_cell_states
         x0 = decoder_inputs[:, 0]
         if self.input_feeding:
-            x0 = ops.concatenate([x0, states[n]], axis=-1)
+            x0 = ops.concatenate([x0, ops.cast(states[n], x0.dtype)], axis=-1)
         if training:
             _prepare_dropout_masks(self.cell, x0, keras.tree.pack_sequence_as(
                 self._cell_states_template, states[:n]))
-        keys = self.attention.precompute(memory)
+        if keys is None:
+            keys = self.attention.precompute(memory)
         if self.input_feeding:
             mask_f = ops.cast(memory_mask, self.compute_dtype)
             packed, *final = self._loop(
@@ -314,13 +332,18 @@ class AttentionDecoder(keras.layers.Layer):
         return outputs, alignments, list(final)
 
     def compute_output_spec(self, decoder_inputs, memory, memory_mask=None,
-                            initial_state=None, training=None):
-        batch, target_len = decoder_inputs.shape[0], decoder_inputs.shape[1]
+                            initial_state=None, keys=None, training=None):
+        batch = memory.shape[0]
+        states = [keras.KerasTensor((batch, size), dtype=self.compute_dtype)
+                  for size in self.state_size]
+        if decoder_inputs is None:
+            keys = keras.KerasTensor((batch, memory.shape[1], self.attention.key_dim()),
+                                     dtype=self.compute_dtype)
+            return keras.KerasTensor(memory.shape, dtype=memory.dtype), keys, states
+        target_len = decoder_inputs.shape[1]
         outputs = keras.KerasTensor((batch, target_len, self.output_size),
                                     dtype=self.compute_dtype)
         alignments = keras.KerasTensor((batch, target_len, memory.shape[1]), dtype="float32")
-        states = [keras.KerasTensor((batch, size), dtype=self.compute_dtype)
-                  for size in self.state_size]
         return outputs, alignments, states
 
     def get_config(self):

@@ -1,0 +1,271 @@
+"""`decode(model, ...)`: wire a zoo model's inference graphs to the decoding loops.
+
+The loops (`greedy_search`, `beam_search`, `sample`) know nothing about architectures; this
+module builds the step function from `keras_s2s.inference.build_inference_models`, compiles
+one decode function per (model, settings) with XLA on the TensorFlow backend (`lax`
+control flow compiles it on JAX), and runs it over batches with a progress bar.
+"""
+
+import dataclasses
+import weakref
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_s2s import inference
+from keras_s2s.decoding._common import EOS_ID, PAD_ID, check_float, check_int
+from keras_s2s.decoding.beam import beam_search
+from keras_s2s.decoding.greedy import greedy_search
+from keras_s2s.decoding.sampling import sample
+
+METHODS = ("greedy", "beam", "sample")
+_CACHE = weakref.WeakKeyDictionary()  # model -> {"graphs": (enc, dec), settings: fn}
+
+
+@dataclasses.dataclass
+class DecodeResult:
+    """What `decode` returns (NumPy arrays).
+
+    Attributes:
+        token_ids: `(batch, n, length)` int32: the tokens after `<s>`, up to and including
+            `</s>`, then 0.
+        log_probs: `(batch, n)`: the sum of the model's log-softmax over the emitted tokens,
+            `</s>` included.
+        scores: `(batch, n)`: the ranking score (after the beam search penalties; equal to
+            `log_probs` for greedy and sampling).
+        alignments: `(batch, n, length, source_len)` or None.
+        lengths: `(batch, n)`: the number of emitted tokens, `</s>` included.
+    """
+
+    token_ids: np.ndarray
+    log_probs: np.ndarray
+    scores: np.ndarray
+    alignments: object = None
+    lengths: object = None
+
+
+def _graphs(model):
+    entry = _CACHE.setdefault(model, {})
+    if "graphs" not in entry:
+        entry["graphs"] = inference.build_inference_models(model)
+    return entry, entry["graphs"]
+
+
+def _compile(fn, jit):
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf  # only the compile wrapper touches TensorFlow
+
+        return tf.function(fn, jit_compile=jit, reduce_retracing=True)
+    return fn  # JAX: keras.ops.while_loop is lax.while_loop, compiled by XLA already
+
+
+def _to_ids(encoder_token_ids, source_vocab_size):
+    if isinstance(encoder_token_ids, str) or (
+            isinstance(encoder_token_ids, (list, tuple)) and encoder_token_ids
+            and isinstance(encoder_token_ids[0], str)):
+        raise TypeError(
+            "decode() got strings; encode them first, e.g. "
+            "task.encode_source(strings), and pass the token ids.")
+    if isinstance(encoder_token_ids, (list, tuple)) and encoder_token_ids and isinstance(
+            encoder_token_ids[0], (list, tuple, np.ndarray)):
+        width = max(len(row) for row in encoder_token_ids)
+        padded = np.zeros((len(encoder_token_ids), max(width, 1)), "int64")
+        for i, row in enumerate(encoder_token_ids):
+            padded[i, :len(row)] = row
+        encoder_token_ids = padded
+    ids = np.asarray(ops.convert_to_numpy(encoder_token_ids)
+                     if not isinstance(encoder_token_ids, np.ndarray) else encoder_token_ids)
+    if ids.ndim == 1:
+        ids = ids[None]
+    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(
+            "`encoder_token_ids` must be integer token ids of shape (batch, source_len). "
+            f"Received dtype {ids.dtype} and shape {ids.shape}.")
+    if ids.size and (ids.min() < 0 or ids.max() >= source_vocab_size):
+        bad = int(ids.max() if ids.max() >= source_vocab_size else ids.min())
+        row = int(np.argwhere((ids < 0) | (ids >= source_vocab_size))[0][0])
+        raise ValueError(
+            f"Token id {bad} (row {row}) is outside the model's source vocabulary "
+            f"[0, {source_vocab_size}). Encode with the tokenizer the model was trained with.")
+    return ids.astype("int32")
+
+
+def _settings(method, max_length, min_length, beam_width, num_return_sequences, length_penalty,
+              coverage_penalty, temperature, top_k, top_p, return_alignments, attention):
+    if method not in METHODS:
+        raise ValueError(f"Argument `method` must be one of {list(METHODS)}. Received: {method!r}")
+    check_int("max_length", max_length, 1)
+    check_int("min_length", min_length, 0)
+    if min_length >= max_length:
+        raise ValueError(f"`min_length` ({min_length}) must be smaller than `max_length` "
+                         f"({max_length}).")
+    check_int("num_return_sequences", num_return_sequences, 1)
+    if method == "beam":
+        check_int("beam_width", beam_width, 1)
+        if num_return_sequences > beam_width:
+            raise ValueError(f"`num_return_sequences` ({num_return_sequences}) cannot exceed "
+                             f"`beam_width` ({beam_width}).")
+        check_float("length_penalty", length_penalty, 0.0, 1e3)
+        check_float("coverage_penalty", coverage_penalty, 0.0, 1e3)
+        if coverage_penalty and not attention:
+            raise ValueError("`coverage_penalty` needs a model with attention; this model has "
+                             "none. Set coverage_penalty=0.")
+    elif method == "greedy" and num_return_sequences != 1:
+        raise ValueError("Greedy search returns one sequence; use method='beam' or 'sample' "
+                         "for num_return_sequences > 1.")
+    if method == "sample":
+        check_float("temperature", temperature, 0.0, 1e6, low_open=True)
+        if top_k is not None:
+            check_int("top_k", top_k, 1)
+        if top_p is not None:
+            check_float("top_p", top_p, 0.0, 1.0, low_open=True)
+    if return_alignments and not attention:
+        raise ValueError("`return_alignments=True` needs a model with attention; this model "
+                         "has none.")
+
+
+def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_length,
+               beam_width, num_return_sequences, length_penalty, coverage_penalty, temperature,
+               top_k, top_p, return_alignments, jit):
+    state_names = [k for k in encoder_model.output if k.startswith("state_")]
+    constant_names = [k for k in encoder_model.output if not k.startswith("state_")]
+
+    def step_fn(tokens, state, constants):
+        out = decoder_model({"decoder_token_ids": ops.expand_dims(tokens, 1), **state,
+                             **constants}, training=False)
+        return out["logits"], {k: out[k] for k in state_names}, out.get("alignments")
+
+    def run(ids, noise):
+        encoded = encoder_model({"encoder_token_ids": ids}, training=False)
+        state = {k: encoded[k] for k in state_names}
+        constants = {k: encoded[k] for k in constant_names}
+        batch, source_len = ops.shape(ids)[0], ops.shape(ids)[1]
+        common = dict(batch_size=batch, max_length=max_length, constants=constants,
+                      min_length=min_length, return_alignments=return_alignments)
+        if method == "beam":
+            source_mask = constants.get("memory_mask")
+            return beam_search(step_fn, state, beam_width=beam_width,
+                               num_return_sequences=num_return_sequences,
+                               length_penalty=length_penalty, coverage_penalty=coverage_penalty,
+                               source_mask=source_mask, **common)
+        if method == "greedy":
+            tokens, log_probs, alignments = greedy_search(step_fn, state,
+                                                          source_length=source_len, **common)
+        else:
+            n = num_return_sequences
+            state = {k: ops.repeat(v, n, axis=0) for k, v in state.items()}
+            common["constants"] = {k: ops.repeat(v, n, axis=0) for k, v in constants.items()}
+            common["batch_size"] = batch * n
+            tokens, log_probs, alignments = sample(
+                step_fn, state, noise=noise, temperature=temperature, top_k=top_k, top_p=top_p,
+                source_length=source_len, **common)
+        n = 1 if method == "greedy" else num_return_sequences
+        tokens = ops.reshape(tokens, (batch, n, max_length))
+        log_probs = ops.reshape(log_probs, (batch, n))
+        if alignments is not None:
+            alignments = ops.reshape(alignments, (batch, n, max_length, source_len))
+        return tokens, log_probs, log_probs, alignments
+
+    return _compile(run, jit)
+
+
+def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_length=0,
+           beam_width=4, num_return_sequences=1, length_penalty=0.0, coverage_penalty=0.0,
+           temperature=1.0, top_k=None, top_p=None, seed=None, return_alignments=False,
+           batch_size=64, jit=True, verbose="auto"):
+    """Decode a batch of sources with a keras_s2s seq2seq model, in one compiled loop.
+
+    Args:
+        model: A model from `keras_s2s.zoo.build` (trained, fresh or reloaded).
+        encoder_token_ids: `(batch, source_len)` ints (0 = padding), or a list of id lists.
+        method: `"greedy"`, `"beam"` or `"sample"`.
+        max_length: Maximum number of generated tokens, `</s>` included. Defaults to
+            `2 * source_len + 10`.
+        min_length: `</s>` is forbidden before this many tokens.
+        beam_width: Beam size (beam search).
+        num_return_sequences: n-best size (beam) or samples per source (sampling).
+        length_penalty: GNMT α for beam search (0 = off).
+        coverage_penalty: GNMT β for beam search (0 = off; attention models only).
+        temperature: Sampling temperature (> 0).
+        top_k: Sample only from the k most probable tokens.
+        top_p: Sample only from the smallest set of tokens with probability ≥ top_p, in (0, 1].
+        seed: Integer seed for sampling; the same seed gives the same samples.
+        return_alignments: Also return attention weights (attention models).
+        batch_size: Sources per compiled call; the last batch is padded to keep one shape.
+        jit: Compile with XLA (TensorFlow backend).
+        verbose: Show a progress bar when decoding more than one batch (`"auto"`), always
+            (`True`) or never (`False`).
+
+    Returns:
+        A `DecodeResult`.
+
+    Example:
+
+    >>> model = keras_s2s.zoo.build("luong_lstm", source_vocab_size=20, target_vocab_size=20,
+    ...                             units=16)
+    >>> result = decode(model, [[5, 6, 7]], method="beam", beam_width=3, max_length=5)
+    >>> result.token_ids.shape
+    (1, 1, 5)
+    """
+    inference.check_seq2seq_model(model)
+    source_vocab = model.get_layer("encoder_embedding").input_dim
+    ids = _to_ids(encoder_token_ids, source_vocab)
+    if max_length is None:
+        max_length = 2 * ids.shape[1] + 10
+    attention = inference.has_attention(model)
+    _settings(method, max_length, min_length, beam_width, num_return_sequences, length_penalty,
+              coverage_penalty, temperature, top_k, top_p, return_alignments, attention)
+    check_int("batch_size", batch_size, 1)
+    if method != "beam":
+        length_penalty = coverage_penalty = 0.0
+        beam_width = 1
+    settings = dict(method=method, max_length=int(max_length), min_length=int(min_length),
+                    beam_width=int(beam_width), num_return_sequences=int(num_return_sequences),
+                    length_penalty=float(length_penalty), coverage_penalty=float(coverage_penalty),
+                    temperature=float(temperature), top_k=top_k, top_p=top_p,
+                    return_alignments=bool(return_alignments), jit=bool(jit))
+    entry, (encoder_model, decoder_model) = _graphs(model)
+    key = tuple(sorted(settings.items()))
+    if key not in entry:
+        entry[key] = _decode_fn(model, encoder_model, decoder_model, **settings)
+    fn = entry[key]
+
+    total = ids.shape[0]
+    size = min(batch_size, total) if total else 1
+    n = 1 if method == "greedy" else num_return_sequences
+    rng = np.random.default_rng(seed)
+    batches = range(0, total, size)
+    show = verbose is True or (verbose == "auto" and len(batches) > 1)
+    progbar = keras.utils.Progbar(total, unit_name="source") if show else None
+    pieces = []
+    for start in batches:
+        chunk = ids[start:start + size]
+        real = len(chunk)
+        if real < size:
+            chunk = np.concatenate([chunk, np.zeros((size - real, ids.shape[1]), "int32")])
+        noise = rng.random((size * n, max_length), dtype=np.float32)
+        out = fn(ops.convert_to_tensor(chunk), ops.convert_to_tensor(noise))
+        pieces.append([None if o is None else ops.convert_to_numpy(o)[:real] for o in out])
+        if progbar is not None:
+            progbar.add(real)
+    tokens, log_probs, scores, alignments = (
+        [None] * 4 if not pieces else
+        [None if p[0] is None else np.concatenate(p) for p in zip(*pieces)])
+    if tokens is None:
+        tokens = np.zeros((0, n, max_length), "int32")
+        log_probs = scores = np.zeros((0, n), "float32")
+    lengths = _lengths(tokens)
+    used = max(int(lengths.max()) if lengths.size else 1, 1)
+    tokens = tokens[..., :used]
+    if alignments is not None:
+        alignments = alignments[:, :, :used]
+    return DecodeResult(tokens, log_probs, scores, alignments, lengths)
+
+
+def _lengths(tokens):
+    """Number of emitted tokens, `</s>` included: up to the first `</s>`, else non-padding."""
+    is_eos = tokens == EOS_ID
+    has_eos = is_eos.any(-1)
+    first_eos = is_eos.argmax(-1) + 1
+    return np.where(has_eos, first_eos, (tokens != PAD_ID).sum(-1)).astype("int32")
