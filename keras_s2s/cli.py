@@ -23,6 +23,36 @@ def _run_demo(args):
     return 0
 
 
+def _add_bench(subparsers):
+    parser = subparsers.add_parser(
+        "bench", help="Measure decoding speed (and, later, training speed).",
+        description="Benchmarks, kept out of the tests. `decode` times batched compiled greedy "
+                    "and beam search against the keras.io-style loop (one predict per token).")
+    parser.add_argument("what", choices=["decode"], nargs="?", default="decode")
+    parser.add_argument("--model", default="luong_bilstm", help="zoo entry to build (default size)")
+    parser.add_argument("--num-sources", type=int, default=256)
+    parser.add_argument("--tutorial-sources", type=int, default=16,
+                        help="sources decoded the slow way (tokens/s is what is compared)")
+    parser.add_argument("--max-length", type=int, default=30)
+    parser.add_argument("--beam-width", type=int, default=5)
+    parser.add_argument("--json", help="write the measurements to this JSON file")
+    parser.set_defaults(func=_run_bench)
+
+
+def _run_bench(args):
+    import json
+
+    from keras_s2s import bench
+
+    results = bench.bench_decode(args.model, num_sources=args.num_sources,
+                                 tutorial_sources=args.tutorial_sources,
+                                 max_length=args.max_length, beam_width=args.beam_width)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"decode": results}, f, indent=2)
+    return 0
+
+
 def build_parser():
     from keras_s2s import __version__
 
@@ -32,6 +62,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"keras-s2s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo(subparsers)
+    _add_bench(subparsers)
     return parser
 
 
