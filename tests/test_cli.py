@@ -24,3 +24,10 @@ def test_unknown_subcommand_fails_clearly(capsys):
         cli.main(["trian"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_bench_help(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["bench", "--help"])
+    out = capsys.readouterr().out
+    assert "decode" in out and "--json" in out

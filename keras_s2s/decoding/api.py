@@ -52,12 +52,27 @@ def _graphs(model):
     return entry, entry["graphs"]
 
 
-def _compile(fn, jit):
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf  # only the compile wrapper touches TensorFlow
+def _compile(fn, jit, model):
+    """Compile a whole decode with XLA; the backend-specific lines of the package live here."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
 
         return tf.function(fn, jit_compile=jit, reduce_retracing=True)
-    return fn  # JAX: keras.ops.while_loop is lax.while_loop, compiled by XLA already
+    if backend == "jax" and jit:
+        import jax
+
+        # Weights enter as arguments (read through a StatelessScope), never as baked-in
+        # constants, so one compiled decode stays correct while the model keeps training.
+        variables = list(model.variables)
+
+        def stateless(ids, noise, values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return fn(ids, noise)
+
+        compiled = jax.jit(stateless)
+        return lambda ids, noise: compiled(ids, noise, [v.value for v in variables])
+    return fn
 
 
 def _to_ids(encoder_token_ids, source_vocab_size):
@@ -167,7 +182,7 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
             alignments = ops.reshape(alignments, (batch, n, max_length, source_len))
         return tokens, log_probs, log_probs, alignments
 
-    return _compile(run, jit)
+    return _compile(run, jit, model)
 
 
 def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_length=0,

@@ -142,3 +142,16 @@ def test_bad_inputs_raise_clear_errors():
     inputs = keras.Input((3,))
     with pytest.raises(ValueError, match="not a keras_s2s seq2seq model"):
         decode(keras.Model(inputs, keras.layers.Dense(2)(inputs)), SRC)
+
+
+def test_compiled_decode_follows_weight_updates():
+    """The compiled decode reads the live weights: training after a decode is not ignored."""
+    model = _tiny("luong_lstm")
+    first = decode(model, SRC[:1], "greedy", max_length=5)
+    for weight in model.trainable_weights:
+        weight.assign(weight * 1.5 + 0.1)
+    second = decode(model, SRC[:1], "greedy", max_length=5)
+    seq = list(second.token_ids[0, 0, :second.lengths[0, 0]])
+    np.testing.assert_allclose(second.log_probs[0, 0], _sequence_log_probs(model, SRC[0], [seq])[0],
+                               atol=1e-4)
+    assert not np.allclose(first.log_probs, second.log_probs)
