@@ -1,10 +1,23 @@
-"""Training metrics for token sequences padded with 0.
+"""Metrics: `MaskedAccuracy` for `model.fit`, and corpus metrics on decoded text.
 
-Decode-based corpus metrics (BLEU, chrF, WER, PER) arrive with the data issue.
+The corpus metrics (`corpus_bleu`, `chrf`, `wer`, `per`, `cer`, `sequence_accuracy`,
+`sequence_error_rate`, `edit_distance`) live in `keras_s2s.text_metrics` (pure Python; BLEU and
+chrF match sacrebleu) and are re-exported here.
 """
 
 import keras
 from keras import ops
+
+from keras_s2s.text_metrics import (  # noqa: F401  (re-exported)
+    cer,
+    chrf,
+    corpus_bleu,
+    edit_distance,
+    per,
+    sequence_accuracy,
+    sequence_error_rate,
+    wer,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")

@@ -36,6 +36,7 @@ class DecodeResult:
             `log_probs` for greedy and sampling).
         alignments: `(batch, n, length, source_len)` or None.
         lengths: `(batch, n)`: the number of emitted tokens, `</s>` included.
+        texts: `[[str] * n] * batch`, the decoded strings, when `decode` was given a task.
     """
 
     token_ids: np.ndarray
@@ -43,6 +44,7 @@ class DecodeResult:
     scores: np.ndarray
     alignments: object = None
     lengths: object = None
+    texts: object = None
 
 
 def _graphs(model):
@@ -75,13 +77,17 @@ def _compile(fn, jit, model):
     return fn
 
 
+def _is_strings(x):
+    return isinstance(x, str) or (isinstance(x, (list, tuple)) and bool(x)
+                                  and isinstance(x[0], str))
+
+
 def _to_ids(encoder_token_ids, source_vocab_size):
-    if isinstance(encoder_token_ids, str) or (
-            isinstance(encoder_token_ids, (list, tuple)) and encoder_token_ids
-            and isinstance(encoder_token_ids[0], str)):
+    if _is_strings(encoder_token_ids):
         raise TypeError(
-            "decode() got strings; encode them first, e.g. "
-            "task.encode_source(strings), and pass the token ids.")
+            "decode() got strings but no task; pass task=... (a keras_s2s.data.Task, whose "
+            "source tokenizer encodes them), or encode them first with "
+            "task.encode_source(strings).")
     if isinstance(encoder_token_ids, (list, tuple)) and encoder_token_ids and isinstance(
             encoder_token_ids[0], (list, tuple, np.ndarray)):
         width = max(len(row) for row in encoder_token_ids)
@@ -188,12 +194,13 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
 def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_length=0,
            beam_width=4, num_return_sequences=1, length_penalty=0.0, coverage_penalty=0.0,
            temperature=1.0, top_k=None, top_p=None, seed=None, return_alignments=False,
-           batch_size=64, jit=True, verbose="auto"):
+           batch_size=64, jit=True, verbose="auto", task=None):
     """Decode a batch of sources with a keras_s2s seq2seq model, in one compiled loop.
 
     Args:
         model: A model from `keras_s2s.zoo.build` (trained, fresh or reloaded).
-        encoder_token_ids: `(batch, source_len)` ints (0 = padding), or a list of id lists.
+        encoder_token_ids: `(batch, source_len)` ints (0 = padding), a list of id lists, or
+            strings when `task` is given.
         method: `"greedy"`, `"beam"` or `"sample"`.
         max_length: Maximum number of generated tokens, `</s>` included. Defaults to
             `2 * source_len + 10`.
@@ -211,6 +218,8 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
         jit: Compile with XLA (TensorFlow backend).
         verbose: Show a progress bar when decoding more than one batch (`"auto"`), always
             (`True`) or never (`False`).
+        task: Optional `keras_s2s.data.Task`: encodes string inputs with its source
+            tokenizer and fills `result.texts` with its target tokenizer.
 
     Returns:
         A `DecodeResult`.
@@ -225,6 +234,8 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     """
     inference.check_seq2seq_model(model)
     source_vocab = model.get_layer("encoder_embedding").input_dim
+    if task is not None and _is_strings(encoder_token_ids):
+        encoder_token_ids = task.encode_source(encoder_token_ids)
     ids = _to_ids(encoder_token_ids, source_vocab)
     if max_length is None:
         max_length = 2 * ids.shape[1] + 10
@@ -275,7 +286,8 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     tokens = tokens[..., :used]
     if alignments is not None:
         alignments = alignments[:, :, :used]
-    return DecodeResult(tokens, log_probs, scores, alignments, lengths)
+    texts = task.decode_target(tokens) if task is not None else None
+    return DecodeResult(tokens, log_probs, scores, alignments, lengths, texts)
 
 
 def _lengths(tokens):

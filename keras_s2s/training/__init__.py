@@ -1,0 +1,5 @@
+"""Training helpers: callbacks for `model.fit` (and, with the CLI, the training recipe)."""
+
+from keras_s2s.training.callbacks import AttentionImages, DecodeEvaluation, SampleDecodes
+
+__all__ = ["AttentionImages", "DecodeEvaluation", "SampleDecodes"]

@@ -1,0 +1,214 @@
+"""Callbacks for any `model.fit`: attention heatmaps, sample decodes, decode-based evaluation.
+
+They decode with `keras_s2s.decoding.decode`, whose compiled function is cached per model and
+settings, on fixed examples of fixed shape: nothing re-traces or recompiles between epochs.
+Summaries go to `<log_dir>/samples` with `tf.summary` (TensorBoard's format).
+"""
+
+import json
+import logging
+import os
+
+import keras
+import numpy as np
+
+from keras_s2s.decoding import decode
+from keras_s2s.evaluation import evaluate
+from keras_s2s.inference import has_attention
+from keras_s2s.plots import plot_attention
+
+log = logging.getLogger("keras_s2s")
+_HIGHER_IS_BETTER = {"bleu", "chrf", "sequence_accuracy", "accuracy"}
+
+
+def _writer(log_dir):
+    import tensorflow as tf
+
+    return tf.summary.create_file_writer(os.path.join(log_dir, "samples"))
+
+
+def _examples(task, split, num_examples):
+    sources, references = task.references(split)
+    return sources[:num_examples], references[:num_examples]
+
+
+class AttentionImages(keras.callbacks.Callback):
+    """Log attention heatmaps of fixed examples to TensorBoard as images.
+
+    Source tokens run along one axis and output tokens along the other; the decode uses the
+    model's inference graphs (greedy).
+
+    Args:
+        task: A `keras_s2s.data.Task` (its `split` gives the examples).
+        log_dir: TensorBoard log directory (images go to `<log_dir>/samples`).
+        every_n_epochs: Log every n epochs.
+        num_examples: How many examples to draw.
+        split: Which split to take them from.
+        max_length: Decode length limit.
+
+    Example:
+
+    >>> model.fit(..., callbacks=[AttentionImages(task, "logs")])
+    """
+
+    def __init__(self, task, log_dir, every_n_epochs=1, num_examples=4, split="validation",
+                 max_length=None):
+        super().__init__()
+        self.task, self.log_dir = task, log_dir
+        self.every_n_epochs, self.num_examples = int(every_n_epochs), int(num_examples)
+        self.sources, _ = _examples(task, split, num_examples)
+        self.ids = task.encode_source(self.sources)
+        self.max_length = max_length
+        self._writer = None
+        self._warned = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        if not has_attention(self.model):
+            if not self._warned:
+                log.warning("AttentionImages: model '%s' has no attention; nothing to draw.",
+                            self.model.name)
+                self._warned = True
+            return
+        import tensorflow as tf
+
+        result = decode(self.model, self.ids, "greedy", return_alignments=True,
+                        max_length=self.max_length, verbose=False)
+        self._writer = self._writer or _writer(self.log_dir)
+        with self._writer.as_default():
+            for i, source in enumerate(self.sources):
+                png = self.render(source, result.token_ids[i, 0], result.lengths[i, 0],
+                                  result.alignments[i, 0])
+                image = tf.expand_dims(tf.io.decode_png(png, channels=4), 0)
+                tf.summary.image(f"attention/{i}_{source[:24]}", image, step=epoch + 1)
+        self._writer.flush()
+
+    def render(self, source, token_ids, length, alignment, path=None):
+        source_tokens = self.task.source_tokenizer.tokenize(source)
+        ids = list(token_ids[:length])
+        output_tokens = [self.task.target_tokenizer.id_to_token(int(t)) for t in ids]
+        return plot_attention(alignment, source_tokens, output_tokens, title=source, path=path)
+
+
+class SampleDecodes(keras.callbacks.Callback):
+    """Log source / reference / hypothesis triples of fixed examples as TensorBoard text.
+
+    Args:
+        task: A `keras_s2s.data.Task`.
+        log_dir: TensorBoard log directory (text goes to `<log_dir>/samples`).
+        every_n_epochs: Log every n epochs.
+        num_examples: How many examples.
+        split: Which split to take them from.
+        method: Decoding method; `**decode_kwargs` go to `decode`.
+
+    Example:
+
+    >>> model.fit(..., callbacks=[SampleDecodes(task, "logs", num_examples=8)])
+    """
+
+    def __init__(self, task, log_dir, every_n_epochs=1, num_examples=4, split="validation",
+                 method="greedy", **decode_kwargs):
+        super().__init__()
+        self.task, self.log_dir = task, log_dir
+        self.every_n_epochs = int(every_n_epochs)
+        self.sources, self.references = _examples(task, split, num_examples)
+        self.ids = task.encode_source(self.sources)
+        self.method, self.decode_kwargs = method, decode_kwargs
+        self._writer = None
+        self.last_table = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        import tensorflow as tf
+
+        result = decode(self.model, self.ids, self.method, verbose=False, task=self.task,
+                        **self.decode_kwargs)
+        rows = ["| source | reference | hypothesis |", "| --- | --- | --- |"]
+        for source, refs, texts in zip(self.sources, self.references, result.texts):
+            rows.append(f"| {source} | {' / '.join(refs)} | {texts[0]} |")
+        self.last_table = "\n".join(rows)
+        self._writer = self._writer or _writer(self.log_dir)
+        with self._writer.as_default():
+            tf.summary.text("sample_decodes", self.last_table, step=epoch + 1)
+        self._writer.flush()
+
+
+class DecodeEvaluation(keras.callbacks.Callback):
+    """Decode a split at epoch end, add the metric to `logs`, log it, and keep the best model.
+
+    The value is added to `logs` as `val_<metric>` (e.g. `val_wer`), so `EarlyStopping` and
+    `ModelCheckpoint` placed after this callback can monitor it.
+
+    Args:
+        task: A `keras_s2s.data.Task`.
+        split: Which split to decode.
+        metric: `"bleu"`, `"chrf"`, `"wer"`, `"per"`, `"cer"`, `"sequence_accuracy"` (alias
+            `"accuracy"`).
+        method: Decoding method; `**decode_kwargs` go to `decode`.
+        max_examples: Decode only the first n examples (faster epochs).
+        save_best: Optional path; the model is saved there whenever the metric improves.
+        log_dir: Optional TensorBoard log directory for the scalar.
+        every_n_epochs: Evaluate every n epochs.
+        state_path: Optional JSON file that keeps the best value across interrupted and
+            resumed runs (read at start, written on every improvement).
+
+    Example:
+
+    >>> callbacks = [DecodeEvaluation(task, metric="wer", save_best="best.keras"),
+    ...              keras.callbacks.EarlyStopping("val_wer", patience=3)]
+    """
+
+    def __init__(self, task, split="validation", metric="bleu", method="greedy",
+                 max_examples=None, save_best=None, log_dir=None, every_n_epochs=1,
+                 state_path=None, **decode_kwargs):
+        super().__init__()
+        metric = "sequence_accuracy" if metric == "accuracy" else metric
+        from keras_s2s.evaluation import metric_function
+
+        metric_function(metric, task)  # raises on an unknown metric
+        self.task, self.split, self.metric, self.method = task, split, metric, method
+        self.max_examples, self.save_best, self.log_dir = max_examples, save_best, log_dir
+        self.every_n_epochs = int(every_n_epochs)
+        self.decode_kwargs = decode_kwargs
+        self.higher_is_better = metric in _HIGHER_IS_BETTER
+        self.best = None
+        self.best_epoch = None
+        self.state_path = state_path
+        if state_path and os.path.exists(state_path):
+            with open(state_path) as f:
+                state = json.load(f)
+            self.best, self.best_epoch = state.get("best"), state.get("epoch")
+        self.history = []
+        self._writer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        scores, _ = evaluate(self.model, self.task, self.split, self.method,
+                             metrics=[self.metric], max_examples=self.max_examples,
+                             verbose=False, **self.decode_kwargs)
+        value = scores[self.metric]
+        self.history.append((epoch + 1, value))
+        if logs is not None:
+            logs[f"val_{self.metric}"] = value
+        if self.log_dir:
+            import tensorflow as tf
+
+            self._writer = self._writer or tf.summary.create_file_writer(
+                os.path.join(self.log_dir, "validation"))
+            with self._writer.as_default():
+                tf.summary.scalar(f"decode_{self.metric}", value, step=epoch + 1)
+            self._writer.flush()
+        improved = self.best is None or (value > self.best if self.higher_is_better
+                                         else value < self.best)
+        if improved:
+            self.best, self.best_epoch = value, epoch + 1
+            if self.save_best:
+                self.model.save(self.save_best)
+            if self.state_path:
+                with open(self.state_path, "w") as f:
+                    json.dump({"metric": self.metric, "best": value, "epoch": epoch + 1}, f)
+        log.info("epoch %d: %s %s = %.4f%s", epoch + 1, self.split, self.metric, value,
+                 " (best)" if improved else "")
