@@ -1,47 +1,256 @@
-"""The `keras-s2s` command line. Subcommands are added as the library grows."""
+"""The `keras-s2s` command line: list, info, train, evaluate, decode, demo, bench.
+
+Errors print one line (`keras-s2s: error: ...`) and exit with status 2, without a traceback.
+"""
 
 import argparse
+import ast
+import json
 import logging
+import os
 import sys
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-def _add_demo(subparsers):
-    parser = subparsers.add_parser(
-        "demo", help="Train luong_bilstm on a generated task and show decodes.",
-        description="Train the zoo's luong_bilstm on the built-in reversal task, "
-                    "print accuracy and sample decodes, and write TensorBoard logs.")
-    parser.add_argument("--logdir", default="logs/demo", help="TensorBoard log directory.")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.set_defaults(func=_run_demo)
+log = logging.getLogger("keras_s2s")
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        sys.exit(2)
+
+
+def _options(pairs, what):
+    """Parse `key=value` pairs; values are Python literals when they parse as such."""
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise CliError(f"{what} '{pair}' must look like key=value")
+        key, value = pair.split("=", 1)
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: '{text}'")
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+# ---------------------------------------------------------------------------- list / info
+def _run_list(args):
+    from keras_s2s import zoo
+
+    names = zoo.list_models(args.pattern)
+    if not names:
+        raise CliError(f"no zoo entry matches '{args.pattern}' (try `keras-s2s list`)")
+    rows = []
+    for name in names:
+        spec = zoo.get_spec(name)
+        params = zoo.build(name, source_vocab_size=1000, target_vocab_size=1000).count_params()
+        rows.append((name, spec.family, f"{params:,}", spec.summary))
+    widths = [max(len(r[i]) for r in rows + [("name", "family", "parameters", "")])
+              for i in range(3)]
+    print(f"{'name':<{widths[0]}}  {'family':<{widths[1]}}  {'parameters':>{widths[2]}}  summary")
+    for name, family, params, summary in rows:
+        print(f"{name:<{widths[0]}}  {family:<{widths[1]}}  {params:>{widths[2]}}  {summary}")
+    print(f"({len(rows)} entries; parameters at the default size with 1,000-token vocabularies)")
+    return 0
+
+
+def _run_info(args):
+    from keras_s2s import zoo
+
+    spec = zoo.get_spec(args.name)
+    print(f"{spec.name}: {spec.summary}")
+    print(f"family:   {spec.family}")
+    print(f"paper:    {spec.paper}")
+    print("defaults:")
+    for key, value in spec.defaults.items():
+        print(f"  {key} = {value!r}")
+    print("recommended training:")
+    for key, value in spec.training.items():
+        print(f"  {key} = {value!r}")
+    print(f"model card: zoo/{spec.name}.md")
+    return 0
+
+
+# ---------------------------------------------------------------------------- tasks
+def _task_from_args(args, source_tokenizer=None, target_tokenizer=None):
+    """Build the task a command names; returns `(task, spec)` where spec rebuilds it."""
+    from keras_s2s import data
+
+    if getattr(args, "train", None):
+        for path in (args.train, args.validation, args.test):
+            if path and not os.path.exists(path):
+                raise CliError(f"no such file: {path}")
+        task = data.from_tsv(args.train, args.validation, args.test,
+                             source_tokenizer=source_tokenizer or args.source_tokenizer,
+                             target_tokenizer=target_tokenizer or args.target_tokenizer,
+                             on_error=args.on_error)
+        spec = {"name": "tsv", "train": args.train, "validation": args.validation,
+                "test": args.test}
+        return task, spec
+    options = _options(args.task_option, "--task-option")
+    task = data.load_task(args.task, **options)
+    return task, {"name": args.task, "options": options}
+
+
+def _model_kwargs(args):
+    kwargs = _options(args.model_option, "--model-option")
+    for key in ("units", "embedding_dim", "num_layers", "dropout"):
+        value = getattr(args, key)
+        if value is not None:
+            kwargs[key] = value
+    return kwargs
+
+
+def _run_train(args):
+    from keras_s2s import zoo
+    from keras_s2s.training import recipe
+
+    zoo.get_spec(args.model)  # unknown names fail before any data is loaded
+    if not args.task and not args.train:
+        raise CliError("give --task NAME or --train FILE.tsv")
+    task, spec = _task_from_args(args)
+    if args.max_train_examples:
+        task.splits["train"] = task.splits["train"][:args.max_train_examples]
+    log.info(task.summary())
+    config = recipe.train(
+        args.model, task, args.out, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, label_smoothing=args.label_smoothing,
+        model_kwargs=_model_kwargs(args), jit=args.jit, mixed_precision=args.mixed_precision,
+        seed=args.seed, log_dir=args.logdir, resume=args.resume, metric=args.metric,
+        max_eval_examples=args.max_eval_examples, task_spec=spec,
+        verbose=1 if sys.stdout.isatty() else 2)
+    results = config["results"]
+    metric = config["training"]["metric"]
+    print(f"trained {args.model} for {results['epochs_run']} epoch(s) in "
+          f"{results['seconds']:.0f}s; best validation {metric}: "
+          f"{results[f'best_val_{metric}']}")
+    print(f"run written to {args.out} (model.keras, tokenizers, config.json)")
+    if args.logdir:
+        print(f"TensorBoard: tensorboard --logdir {args.logdir}")
+    return 0
+
+
+def _load(run_dir):
+    from keras_s2s.data import Task
+    from keras_s2s.training.recipe import load_run
+
+    if not os.path.isdir(run_dir):
+        raise CliError(f"no such run directory: {run_dir}")
+    model, source_tokenizer, target_tokenizer, config = load_run(run_dir)
+    task = Task("run", {}, source_tokenizer, target_tokenizer)
+    return model, task, config
+
+
+def _run_evaluate(args):
+    from keras_s2s import data
+    from keras_s2s.evaluation import evaluate
+
+    model, run_task, config = _load(args.run)
+    if args.test:
+        if not os.path.exists(args.test):
+            raise CliError(f"no such file: {args.test}")
+        examples, skipped = data.read_tsv(args.test, on_error=args.on_error)
+        task = data.Task("tsv", {"test": examples}, run_task.source_tokenizer,
+                         run_task.target_tokenizer, metrics=("bleu", "chrf", "sequence_accuracy", "cer"),
+                         skipped={"test": skipped})
+        split = "test"
+    else:
+        name = args.task or config["task"].get("name")
+        if name == "tsv":
+            raise CliError("this run was trained on TSV files: pass --test FILE.tsv")
+        options = config["task"].get("options", {}) if name == config["task"].get("name") else {}
+        task = data.load_task(name, **options)
+        task.source_tokenizer, task.target_tokenizer = (run_task.source_tokenizer,
+                                                        run_task.target_tokenizer)
+        split = args.split
+    method = "beam" if args.beam else "greedy"
+    kwargs = {"beam_width": args.beam, "length_penalty": args.length_penalty} if args.beam else {}
+    scores, _ = evaluate(model, task, split, method, max_examples=args.max_examples,
+                         verbose=True if sys.stdout.isatty() else False, **kwargs)
+    print(f"{'metric':<20} value")
+    for key, value in scores.items():
+        print(f"{key:<20} {value:.4f}" if isinstance(value, float) else f"{key:<20} {value}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"run": args.run, "split": split, "method": method, **scores}, f, indent=2)
+    return 0
+
+
+def _read_sources(path):
+    stream = open(path, encoding="utf-8") if path else sys.stdin
+    sources = []
+    with stream:
+        for number, line in enumerate(stream, 1):
+            line = line.rstrip("\r\n").strip()
+            if not line:
+                raise CliError(f"{path or '<stdin>'}:{number}: empty line; give one source per line")
+            sources.append(line)
+    if not sources:
+        raise CliError("no input: give one source per line on stdin or with --input")
+    return sources
+
+
+def _run_decode(args):
+    from keras_s2s.decoding import decode
+    from keras_s2s.plots import plot_attention
+
+    model, task, _ = _load(args.run)
+    sources = _read_sources(args.input)
+    method = "sample" if args.sample else ("beam" if args.beam else "greedy")
+    kwargs = {"max_length": args.max_length, "num_return_sequences": args.n_best,
+              "return_alignments": bool(args.attention)}
+    if method == "beam":
+        kwargs.update(beam_width=args.beam, length_penalty=args.length_penalty,
+                      coverage_penalty=args.coverage_penalty)
+    if method == "sample":
+        kwargs.update(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                      seed=args.seed)
+    if args.attention and len(sources) != 1:
+        raise CliError("--attention plots one input; give exactly one source line")
+    result = decode(model, sources, method, task=task, verbose=False, **kwargs)
+    for i, texts in enumerate(result.texts):
+        if args.n_best == 1:
+            print(texts[0])
+        else:
+            for rank, text in enumerate(texts):
+                print(f"{i}\t{rank + 1}\t{text}\t{result.scores[i, rank]:.4f}")
+    if args.attention:
+        source_tokens = task.source_tokenizer.tokenize(sources[0])
+        ids = result.token_ids[0, 0, :result.lengths[0, 0]]
+        output_tokens = [task.target_tokenizer.id_to_token(int(t)) for t in ids]
+        plot_attention(result.alignments[0, 0], source_tokens, output_tokens, title=sources[0],
+                       path=args.attention)
+        print(f"attention plot written to {args.attention}", file=sys.stderr)
+    return 0
 
 
 def _run_demo(args):
     from keras_s2s import demo
 
-    demo.run(logdir=args.logdir, epochs=args.epochs, seed=args.seed)
+    demo.run(logdir=args.logdir, out=args.out, epochs=args.epochs, seed=args.seed,
+             max_train_words=args.max_train_words)
     return 0
 
 
-def _add_bench(subparsers):
-    parser = subparsers.add_parser(
-        "bench", help="Measure decoding speed (and, later, training speed).",
-        description="Benchmarks, kept out of the tests. `decode` times batched compiled greedy "
-                    "and beam search against the keras.io-style loop (one predict per token).")
-    parser.add_argument("what", choices=["decode"], nargs="?", default="decode")
-    parser.add_argument("--model", default="luong_bilstm", help="zoo entry to build (default size)")
-    parser.add_argument("--num-sources", type=int, default=256)
-    parser.add_argument("--tutorial-sources", type=int, default=16,
-                        help="sources decoded the slow way (tokens/s is what is compared)")
-    parser.add_argument("--max-length", type=int, default=30)
-    parser.add_argument("--beam-width", type=int, default=5)
-    parser.add_argument("--json", help="write the measurements to this JSON file")
-    parser.set_defaults(func=_run_bench)
-
-
 def _run_bench(args):
-    import json
-
     from keras_s2s import bench
 
     results = bench.bench_decode(args.model, num_sources=args.num_sources,
@@ -53,27 +262,173 @@ def _run_bench(args):
     return 0
 
 
+# ---------------------------------------------------------------------------- parser
+def _task_args(parser, data_files=True):
+    group = parser.add_argument_group("data")
+    group.add_argument("--task", help="built-in task: g2p (default task), addition, copy, "
+                                      "reverse, sort, dates, numbers")
+    group.add_argument("--task-option", action="append", metavar="KEY=VALUE",
+                       help="task option, e.g. max_train_words=20000 (repeatable)")
+    if data_files:
+        group.add_argument("--train", help="training TSV (source<TAB>target per line)")
+        group.add_argument("--validation", help="validation TSV (default: 5%% of --train)")
+        group.add_argument("--test", help="test TSV")
+        group.add_argument("--source-tokenizer", choices=["char", "word", "subword"],
+                           default="char")
+        group.add_argument("--target-tokenizer", choices=["char", "word", "subword"],
+                           default="char")
+    group.add_argument("--on-error", choices=["raise", "skip"], default="raise",
+                       help="malformed TSV lines: stop with an error (default) or skip and count")
+
+
 def build_parser():
     from keras_s2s import __version__
 
-    parser = argparse.ArgumentParser(
-        prog="keras-s2s",
-        description="keras_s2s: sequence-to-sequence models for Keras 3.")
+    parser = _Parser(prog="keras-s2s",
+                     description="keras_s2s: sequence-to-sequence models for Keras 3.")
     parser.add_argument("--version", action="version", version=f"keras-s2s {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_demo(subparsers)
-    _add_bench(subparsers)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("list", help="print the zoo table")
+    p.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'luong_*'")
+    p.set_defaults(func=_run_list)
+
+    p = sub.add_parser("info", help="print an entry's spec, defaults and paper")
+    p.add_argument("name")
+    p.set_defaults(func=_run_info)
+
+    p = sub.add_parser("train", help="train a zoo model on a task or TSV files",
+                       description="Train a zoo model; writes DIR/model.keras (best by the "
+                                   "validation metric), the tokenizers and config.json.")
+    p.add_argument("model", help="zoo entry, e.g. luong_bilstm")
+    _task_args(p)
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--logdir", help="TensorBoard directory (scalars, attention, samples)")
+    p.add_argument("--epochs", type=_positive(int), default=10)
+    p.add_argument("--batch-size", type=_positive(int), default=64)
+    p.add_argument("--learning-rate", type=_positive(float), default=2e-3)
+    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--units", type=_positive(int))
+    p.add_argument("--embedding-dim", type=_positive(int))
+    p.add_argument("--num-layers", type=_positive(int))
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--model-option", action="append", metavar="KEY=VALUE",
+                   help="more zoo kwargs, e.g. score=dot (repeatable)")
+    p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
+                   help="compile with XLA (default: on)")
+    p.add_argument("--mixed-precision", action="store_true", help="train in mixed_bfloat16")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--metric", help="validation metric for the best checkpoint "
+                                    "(default: the task's first)")
+    p.add_argument("--max-eval-examples", type=_positive(int), default=500,
+                   help="validation examples decoded per epoch")
+    p.add_argument("--max-train-examples", type=_positive(int),
+                   help="use only the first N training examples")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out (loses at most one epoch)")
+    p.set_defaults(func=_run_train)
+
+    p = sub.add_parser("evaluate", help="decode a split and print its metrics")
+    p.add_argument("run", help="run directory written by train")
+    p.add_argument("--task", help="built-in task (default: the one the run trained on)")
+    p.add_argument("--task-option", action="append", metavar="KEY=VALUE")
+    p.add_argument("--test", help="test TSV instead of a built-in task")
+    p.add_argument("--split", default="test", choices=["train", "validation", "test"])
+    p.add_argument("--beam", type=_positive(int), help="beam width (default: greedy)")
+    p.add_argument("--length-penalty", type=float, default=0.0)
+    p.add_argument("--max-examples", type=_positive(int))
+    p.add_argument("--on-error", choices=["raise", "skip"], default="raise")
+    p.add_argument("--json", help="also write the metrics to this JSON file")
+    p.set_defaults(func=_run_evaluate)
+
+    p = sub.add_parser("decode", help="decode sources from stdin or a file, one per line")
+    p.add_argument("run", help="run directory written by train")
+    p.add_argument("--input", help="file of sources (default: stdin)")
+    p.add_argument("--beam", type=_positive(int), help="beam width (default: greedy)")
+    p.add_argument("--n-best", type=_positive(int), default=1,
+                   help="outputs per source; >1 prints TSV: index, rank, text, score")
+    p.add_argument("--length-penalty", type=float, default=0.0)
+    p.add_argument("--coverage-penalty", type=float, default=0.0)
+    p.add_argument("--sample", action="store_true", help="sample instead of searching")
+    p.add_argument("--temperature", type=_positive(float), default=1.0)
+    p.add_argument("--top-k", type=_positive(int))
+    p.add_argument("--top-p", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--max-length", type=_positive(int))
+    p.add_argument("--attention", metavar="OUT.png", help="plot the alignment of one input")
+    p.set_defaults(func=_run_decode)
+
+    p = sub.add_parser("demo", help="the main job: train luong_bilstm on g2p, show results",
+                       description="Train luong_bilstm on the default g2p task for a few "
+                                   "minutes, print PER/WER and sample words, write TensorBoard "
+                                   "logs and an attention PNG.")
+    p.add_argument("--logdir", default="logs/demo")
+    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--epochs", type=_positive(int), default=5)
+    p.add_argument("--max-train-words", type=_positive(int), default=40000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run_demo)
+
+    p = sub.add_parser("bench", help="benchmarks (decode now; training in a later release)",
+                       description="Benchmarks, kept out of the tests. `decode` times batched "
+                                   "compiled greedy and beam search against the keras.io-style "
+                                   "loop (one predict per token). Only `decode` exists so far.")
+    p.add_argument("what", choices=["decode"], nargs="?", default="decode")
+    p.add_argument("--model", default="luong_bilstm", help="zoo entry (default size)")
+    p.add_argument("--num-sources", type=_positive(int), default=256)
+    p.add_argument("--tutorial-sources", type=_positive(int), default=16,
+                   help="sources decoded the slow way (tokens/s is what is compared)")
+    p.add_argument("--max-length", type=_positive(int), default=30)
+    p.add_argument("--beam-width", type=_positive(int), default=5)
+    p.add_argument("--json", help="write the measurements to this JSON file")
+    p.set_defaults(func=_run_bench)
     return parser
+
+
+def _quiet_import_tensorflow():
+    """Import TensorFlow with the C++ start-up chatter (oneDNN, CUDA probes) sent to /dev/null.
+
+    Those lines are written by C++ before any Python logging setting applies; silencing the
+    file descriptor for the length of the import keeps the command's output readable.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+        import keras  # noqa: F401
+
+        keras.ops.zeros((1,))  # the first op probes the devices (and logs about CUDA)
+    except ImportError:
+        pass
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _quiet_import_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (CliError, ValueError, TypeError, FileNotFoundError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        sys.stderr.write(f"keras-s2s {args.command}: error: {message}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("keras-s2s: interrupted\n")
+        return 130
 
 
 if __name__ == "__main__":

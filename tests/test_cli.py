@@ -1,33 +1,178 @@
+"""The `keras-s2s` command line, run as a subprocess with tiny sizes."""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
 import pytest
 
 from keras_s2s import cli
 
+TINY = ["--units", "16", "--embedding-dim", "16", "--batch-size", "32",
+        "--max-eval-examples", "16"]
+REVERSE = ["--task", "reverse", "--task-option", "num_train=256", "--task-option",
+           "num_validation=32", "--task-option", "num_test=32", "--task-option", "max_length=6"]
 
-def test_version_and_help(capsys):
-    with pytest.raises(SystemExit) as exit_info:
+
+def run_cli(*args, stdin=None, check=True):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+    proc = subprocess.run([sys.executable, "-m", "keras_s2s.cli", *args], input=stdin,
+                          capture_output=True, text=True, env=env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    out, logs = str(root / "run"), str(root / "logs")
+    proc = run_cli("train", "luong_lstm", *REVERSE, *TINY, "--epochs", "2", "--out", out,
+                   "--logdir", logs)
+    return out, logs, proc
+
+
+def test_list_and_info():
+    proc = run_cli("list", "luong_*")
+    assert "luong_bilstm" in proc.stdout and "attention_seq2seq" in proc.stdout
+    assert "vanilla_lstm" not in proc.stdout
+    info = run_cli("info", "sutskever").stdout
+    assert "reverse_source = True" in info and "Sutskever" in info
+
+
+def test_train_writes_a_complete_run(trained):
+    out, _, proc = trained
+    assert {"model.keras", "source_tokenizer.json", "target_tokenizer.json",
+            "config.json"} <= set(os.listdir(out))
+    config = json.load(open(os.path.join(out, "config.json")))
+    assert config["model"] == "luong_lstm" and config["model_kwargs"]["units"] == 16
+    assert config["task"] == {"name": "reverse", "options": {
+        "num_train": 256, "num_validation": 32, "num_test": 32, "max_length": 6}}
+    assert config["results"]["epochs_run"] == 2
+    assert "Epoch 2/2" in proc.stdout + proc.stderr  # Keras progress output
+    assert "best validation sequence_accuracy" in proc.stdout
+
+
+def test_evaluate_prints_metrics_and_writes_json(trained, tmp_path):
+    out, _, _ = trained
+    path = str(tmp_path / "scores.json")
+    proc = run_cli("evaluate", out, "--beam", "3", "--json", path)
+    assert "sequence_accuracy" in proc.stdout and "cer" in proc.stdout
+    scores = json.load(open(path))
+    assert scores["method"] == "beam" and scores["examples"] == 32
+    assert 0.0 <= scores["sequence_accuracy"] <= 1.0
+
+
+def test_decode_greedy_beam_nbest_and_attention(trained, tmp_path):
+    out, _, _ = trained
+    lines = run_cli("decode", out, stdin="abc\nhgfe\n").stdout.splitlines()
+    assert len(lines) == 2 and all(set(line) <= set("abcdefghij") for line in lines)
+    beam = run_cli("decode", out, "--beam", "3", stdin="abc\nhgfe\n").stdout.splitlines()
+    assert len(beam) == 2
+    nbest = run_cli("decode", out, "--beam", "3", "--n-best", "2", stdin="abc\n").stdout
+    rows = [line.split("\t") for line in nbest.splitlines()]
+    assert [r[:2] for r in rows] == [["0", "1"], ["0", "2"]]
+    assert float(rows[0][3]) >= float(rows[1][3])
+    png = str(tmp_path / "att.png")
+    run_cli("decode", out, "--attention", png, stdin="abcd\n")
+    assert open(png, "rb").read(4) == b"\x89PNG"
+    sample = run_cli("decode", out, "--sample", "--seed", "1", "--n-best", "2", stdin="abc\n")
+    assert len(sample.stdout.splitlines()) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "luong_bilstmm", "--task", "copy", "--out", "x"], "Did you mean 'luong_bilstm'"),
+    (["train", "luong_lstm", "--train", "/no/such.tsv", "--out", "x"], "no such file"),
+    (["train", "luong_lstm", "--task", "copy", "--epochs", "zero", "--out", "x"],
+     "invalid int value"),
+    (["decode", "/no/such/run"], "no such run directory"),
+    (["evaluate", "."], "not a keras-s2s run directory"),
+])
+def test_errors_are_one_line_without_traceback(args, message):
+    proc = run_cli(*args, check=False)
+    assert proc.returncode != 0
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    ours = [line for line in proc.stderr.strip().splitlines()
+            if not re.match(r"^([IWE]\d{4} |WARNING: All log messages)", line)]  # C++ logs
+    assert len(ours) == 1, proc.stderr
+
+
+def test_malformed_tsv_reports_its_line(tmp_path):
+    path = tmp_path / "bad.tsv"
+    path.write_text("abc\tcba\nno tab here\n")
+    proc = run_cli("train", "luong_lstm", "--train", str(path), "--out", str(tmp_path / "r"),
+                   check=False)
+    assert proc.returncode == 2 and "bad.tsv:2: no tab" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _events(directory):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(directory, size_guidance={"tensors": 0, "images": 0})
+    accumulator.Reload()
+    plugins = {}
+    for tag in accumulator.Tags()["tensors"]:
+        plugin = accumulator.SummaryMetadata(tag).plugin_data.plugin_name
+        plugins.setdefault(plugin, set()).add(tag)
+    return plugins
+
+
+def test_tensorboard_logs_hold_scalars_images_and_text(trained):
+    _, logs, _ = trained
+    train = _events(os.path.join(logs, "train"))
+    validation = _events(os.path.join(logs, "validation"))
+    samples = _events(os.path.join(logs, "samples"))
+    assert "epoch_loss" in train["scalars"]
+    assert "epoch_loss" in validation["scalars"]
+    assert "decode_sequence_accuracy" in validation["scalars"]
+    assert any(tag.startswith("attention/") for tag in samples["images"])
+    assert "sample_decodes" in samples["text"]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_real_tensorboard_server_serves_the_run(trained):
+    _, logs, _ = trained
+    port = _free_port()
+    binary = os.path.join(os.path.dirname(sys.executable), "tensorboard")
+    server = subprocess.Popen([binary, "--logdir", logs, "--host", "127.0.0.1", "--port",
+                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        scalars = images = None
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                base = f"http://127.0.0.1:{port}/data/plugin"
+                scalars = json.load(urllib.request.urlopen(f"{base}/scalars/tags", timeout=5))
+                images = json.load(urllib.request.urlopen(f"{base}/images/tags", timeout=5))
+                if scalars.get("validation") and images.get("samples"):
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+        assert "decode_sequence_accuracy" in scalars["validation"]
+        assert any(tag.startswith("attention/") for tag in images["samples"])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_parser_help_for_every_subcommand(capsys):
+    for command in ("list", "info", "train", "evaluate", "decode", "demo", "bench"):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage: keras-s2s " + command in capsys.readouterr().out
+    with pytest.raises(SystemExit):
         cli.main(["--version"])
-    assert exit_info.value.code == 0
     assert "keras-s2s" in capsys.readouterr().out
-    assert cli.main([]) == 0
-    assert "demo" in capsys.readouterr().out
-
-
-def test_demo_help_lists_its_options(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["demo", "--help"])
-    out = capsys.readouterr().out
-    assert "--logdir" in out and "--epochs" in out
-
-
-def test_unknown_subcommand_fails_clearly(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["trian"])
-    assert exit_info.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
-
-
-def test_bench_help(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["bench", "--help"])
-    out = capsys.readouterr().out
-    assert "decode" in out and "--json" in out

@@ -77,17 +77,19 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
         task.target_tokenizer.save(os.path.join(out_dir, "target_tokenizer.json"))
         metric = metric or task.metrics[0]
         best_path = os.path.join(out_dir, "model.keras")
-        callbacks = [DecodeEvaluation(task, "validation", metric=metric,
+        # the backup comes first: an epoch is saved before anything else can fail at its end
+        backup = keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup"),
+                                                  delete_checkpoint=True)
+        evaluation = DecodeEvaluation(task, "validation", metric=metric,
                                       max_examples=max_eval_examples, save_best=best_path,
                                       log_dir=log_dir,
-                                      state_path=os.path.join(out_dir, "best.json"))]
+                                      state_path=os.path.join(out_dir, "best.json"))
+        callbacks = [backup, evaluation]
         if log_dir:
             callbacks += [keras.callbacks.TensorBoard(log_dir),
                           SampleDecodes(task, log_dir, num_examples=num_sample_examples),
                           AttentionImages(task, log_dir, num_examples=min(num_sample_examples, 4))]
         callbacks += list(extra_callbacks)
-        callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup"),
-                                                          delete_checkpoint=True))
         config = {
             "model": model_name, "model_kwargs": model_kwargs,
             "parameters": model.count_params(),
@@ -102,14 +104,15 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
         val_ds = task.dataset("validation", batch_size=batch_size, shuffle=False)
         start = time.perf_counter()
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
-                            callbacks=callbacks, verbose=verbose)
+                            callbacks=callbacks, verbose=verbose, shuffle=False)
         config["results"] = {
             "seconds": time.perf_counter() - start,
             "epochs_run": len(history.epoch),
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-            f"best_val_{metric}": callbacks[0].best,
+            f"best_val_{metric}": evaluation.best,
+            "best_epoch": evaluation.best_epoch,
         }
-        if callbacks[0].best is None:  # no evaluation ran (e.g. resumed after the last epoch)
+        if evaluation.best is None:  # no evaluation ran (e.g. resumed after the last epoch)
             model.save(best_path)
         _write_json(os.path.join(out_dir, "config.json"), config)
         return config

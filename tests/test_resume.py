@@ -1,0 +1,36 @@
+"""An interrupted `train` resumed with `resume=True` loses no completed epoch."""
+
+import json
+import os
+
+import keras
+import pytest
+
+from keras_s2s.data import load_task
+from keras_s2s.training import recipe
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            raise KeyboardInterrupt("simulated interruption after epoch 1")
+
+
+def test_interrupted_run_resumes_to_the_same_epoch_count(tmp_path):
+    task = load_task("copy", num_train=128, num_validation=16, num_test=16, max_length=5)
+    out = str(tmp_path / "run")
+    kwargs = dict(epochs=3, batch_size=32, model_kwargs={"units": 8, "embedding_dim": 8},
+                  max_eval_examples=8)
+    with pytest.raises(KeyboardInterrupt):
+        recipe.train("luong_lstm", task, out, extra_callbacks=[_Interrupt()], **kwargs)
+    assert os.path.isdir(os.path.join(out, "backup"))  # epoch 1 was backed up
+    with pytest.raises(ValueError, match="--resume"):
+        recipe.train("luong_lstm", task, out, **kwargs)
+    config = recipe.train("luong_lstm", task, out, resume=True, **kwargs)
+    # the resumed run only trains the epochs that were missing
+    assert config["results"]["epochs_run"] == 2
+    best = json.load(open(os.path.join(out, "best.json")))
+    assert 1 <= best["epoch"] <= 3
+    assert not os.path.exists(os.path.join(out, "backup"))
+    model, _, _, _ = recipe.load_run(out)
+    assert model.name == "luong_lstm"
