@@ -2,12 +2,13 @@
 
 The corpus metrics (`corpus_bleu`, `chrf`, `wer`, `per`, `cer`, `sequence_accuracy`,
 `sequence_error_rate`, `edit_distance`) live in `keras_s2s.text_metrics` (pure Python; BLEU and
-chrF match sacrebleu) and are re-exported here.
+chrF match sacrebleu) and are re-exported here, as is `perplexity` from `keras_s2s.ngram`.
 """
 
 import keras
 from keras import ops
 
+from keras_s2s.ngram import perplexity  # noqa: F401  (re-exported)
 from keras_s2s.text_metrics import (  # noqa: F401  (re-exported)
     cer,
     chrf,
