@@ -34,6 +34,25 @@ def greedy_search(step_fn, state, *, batch_size, max_length, constants=None, min
     >>> ops.convert_to_numpy(ids).tolist()
     [[3, 0, 0, 0]]
     """
+    def choose(scores, t):
+        return ops.cast(ops.argmax(scores, axis=-1), "int32")
+
+    return single_path_loop(step_fn, state, choose, batch_size=batch_size,
+                            max_length=max_length, constants=constants, min_length=min_length,
+                            source_length=source_length, return_alignments=return_alignments,
+                            bos_id=bos_id, eos_id=eos_id, pad_id=pad_id)
+
+
+def single_path_loop(step_fn, state, choose, *, batch_size, max_length, constants=None,
+                     min_length=0, source_length=1, return_alignments=False, bos_id=BOS_ID,
+                     eos_id=EOS_ID, pad_id=PAD_ID):
+    """The loop that greedy search and sampling share: one hypothesis per row.
+
+    `choose(scores, t) -> (batch,) int32` picks the next token from the model's masked
+    log-probabilities `scores` `(batch, vocab)` at step `t`; everything else (stopping at
+    `</s>`, padding after it, summing the model's log-probabilities, collecting alignments) is
+    done here once.
+    """
     tokens = ops.zeros((batch_size, max_length), "int32")
     log_probs = ops.zeros((batch_size,), "float32")
     finished = ops.zeros((batch_size,), "bool")
@@ -47,8 +66,7 @@ def greedy_search(step_fn, state, *, batch_size, max_length, constants=None, min
     def body(t, previous, state, tokens, log_probs, finished, alignments):
         logits, state, step_alignments = step_fn(previous, state, constants)
         scores = mask_forbidden(log_softmax(logits), t, min_length, eos_id)
-        chosen = ops.cast(ops.argmax(scores, axis=-1), "int32")
-        chosen = ops.where(finished, pad_id, chosen)
+        chosen = ops.where(finished, pad_id, choose(scores, t))
         chosen_log_prob = ops.take_along_axis(scores, ops.expand_dims(chosen, -1), axis=-1)[:, 0]
         log_probs = log_probs + ops.where(finished, 0.0, chosen_log_prob)
         tokens = ops.slice_update(tokens, [0, t], ops.expand_dims(chosen, 1))

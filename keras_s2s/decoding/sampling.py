@@ -2,7 +2,8 @@
 
 from keras import ops
 
-from keras_s2s.decoding._common import BOS_ID, EOS_ID, NEG_INF, PAD_ID, mask_forbidden, log_softmax
+from keras_s2s.decoding._common import BOS_ID, EOS_ID, NEG_INF, PAD_ID
+from keras_s2s.decoding.greedy import single_path_loop
 
 
 def filter_logits(logits, temperature=1.0, top_k=None, top_p=None):
@@ -66,39 +67,19 @@ def sample(step_fn, state, *, batch_size, max_length, noise, constants=None, tem
     [[3, 0]]
     """
     noise = ops.cast(noise, "float32")
-    tokens = ops.zeros((batch_size, max_length), "int32")
-    log_probs = ops.zeros((batch_size,), "float32")
-    finished = ops.zeros((batch_size,), "bool")
-    align_shape = (batch_size, max_length, source_length) if return_alignments else (1, 1, 1)
-    alignments = ops.zeros(align_shape, "float32")
-    previous = ops.full((batch_size,), bos_id, "int32")
 
-    def cond(t, previous, state, tokens, log_probs, finished, alignments):
-        return ops.logical_and(ops.less(t, max_length), ops.logical_not(ops.all(finished)))
-
-    def body(t, previous, state, tokens, log_probs, finished, alignments):
-        logits, state, step_alignments = step_fn(previous, state, constants)
-        model_log_probs = mask_forbidden(log_softmax(logits), t, min_length, eos_id)
-        filtered = filter_logits(model_log_probs, temperature, top_k, top_p)
+    def choose(scores, t):
+        filtered = filter_logits(scores, temperature, top_k, top_p)
         cdf = ops.cumsum(ops.softmax(filtered, axis=-1), axis=-1)  # (batch, vocab)
         u = ops.expand_dims(ops.take(noise, t, axis=1), -1)  # (batch, 1)
         vocab = ops.shape(cdf)[-1]
         chosen = ops.minimum(ops.sum(ops.cast(cdf <= u, "int32"), axis=-1), vocab - 1)
         # never land on a filtered token through rounding at the top of the CDF
-        chosen = ops.where(ops.take_along_axis(filtered, ops.expand_dims(chosen, -1), -1)[:, 0]
-                           <= NEG_INF / 2, ops.cast(ops.argmax(filtered, -1), "int32"), chosen)
-        chosen = ops.where(finished, pad_id, ops.cast(chosen, "int32"))
-        chosen_log_prob = ops.take_along_axis(model_log_probs, ops.expand_dims(chosen, -1),
-                                              axis=-1)[:, 0]
-        log_probs = log_probs + ops.where(finished, 0.0, chosen_log_prob)
-        tokens = ops.slice_update(tokens, [0, t], ops.expand_dims(chosen, 1))
-        if return_alignments:
-            a = ops.where(ops.expand_dims(finished, 1), 0.0, ops.cast(step_alignments, "float32"))
-            alignments = ops.slice_update(alignments, [0, t, 0], ops.expand_dims(a, 1))
-        finished = ops.logical_or(finished, ops.equal(chosen, eos_id))
-        return t + 1, chosen, state, tokens, log_probs, finished, alignments
+        picked = ops.take_along_axis(filtered, ops.expand_dims(chosen, -1), -1)[:, 0]
+        fallback = ops.cast(ops.argmax(filtered, -1), "int32")
+        return ops.where(picked <= NEG_INF / 2, fallback, ops.cast(chosen, "int32"))
 
-    loop_vars = (ops.convert_to_tensor(0, "int32"), previous, state, tokens, log_probs, finished,
-                 alignments)
-    _, _, _, tokens, log_probs, _, alignments = ops.while_loop(cond, body, loop_vars)
-    return tokens, log_probs, (alignments if return_alignments else None)
+    return single_path_loop(step_fn, state, choose, batch_size=batch_size,
+                            max_length=max_length, constants=constants, min_length=min_length,
+                            source_length=source_length, return_alignments=return_alignments,
+                            bos_id=bos_id, eos_id=eos_id, pad_id=pad_id)
