@@ -3,7 +3,7 @@
 - `g2p`: CMUdict grapheme-to-phoneme (the default task);
 - `addition`: "12+345" → "357";
 - `copy`, `reverse`, `sort`: synthetic character sequences;
-- `dates`: localized human-readable dates (Babel, Faker) → ISO dates;
+- `dates`: localized human-readable dates (Babel) → ISO dates;
 - `numbers`: numbers → words in a chosen language (num2words).
 """
 
@@ -185,9 +185,8 @@ def _dates(locales=("en_US", "fr_FR", "de_DE", "es_ES"), formats=("full", "long"
            seed=0):
     """Localized human-readable dates (Babel) -> ISO 8601 dates: "3 mars 1999" -> "1999-03-03".
 
-    Dates are drawn uniformly between the years with a seeded generator (Faker's date
-    provider seeded the same way gives the same distribution); the source is the date
-    formatted by Babel in a random locale and format.
+    Dates are drawn uniformly between the years with a seeded NumPy generator; the source is
+    the date formatted by Babel (CLDR month and day names) in a random locale and format.
     """
     from babel.dates import format_date
 

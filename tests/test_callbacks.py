@@ -1,0 +1,33 @@
+"""The callbacks decode without re-tracing between epochs and feed `logs`."""
+
+import keras
+import numpy as np
+
+from keras_s2s import zoo
+from keras_s2s.data import load_task
+from keras_s2s.decoding import api
+from keras_s2s.training import AttentionImages, DecodeEvaluation, SampleDecodes
+from keras_s2s.training.recipe import compile_model
+
+
+def test_callbacks_trace_once_and_add_the_metric_to_logs(tmp_path):
+    task = load_task("reverse", num_train=64, num_validation=8, num_test=8, max_length=5)
+    keras.utils.set_random_seed(0)
+    model = zoo.build("luong_lstm", source_vocab_size=task.source_tokenizer.vocabulary_size,
+                      target_vocab_size=task.target_tokenizer.vocabulary_size, units=8,
+                      embedding_dim=8)
+    compile_model(model)
+    evaluation = DecodeEvaluation(task, metric="cer", save_best=str(tmp_path / "best.keras"))
+    samples = SampleDecodes(task, str(tmp_path / "logs"), num_examples=2)
+    images = AttentionImages(task, str(tmp_path / "logs"), num_examples=2)
+    history = model.fit(task.dataset("train", batch_size=32), epochs=3, verbose=0,
+                        callbacks=[evaluation, samples, images])
+    assert len(history.history["val_cer"]) == 3
+    assert [e for e, _ in evaluation.history] == [1, 2, 3]
+    assert (tmp_path / "best.keras").exists()
+    assert samples.last_table.count("\n") == 3  # header, rule, two rows
+    if keras.backend.backend() == "tensorflow":
+        compiled = [fn for key, fn in api._CACHE[model].items() if key != "graphs"]
+        assert compiled and all(fn.experimental_get_tracing_count() == 1 for fn in compiled)
+    best = min(v for _, v in evaluation.history)
+    assert np.isclose(evaluation.best, best)
