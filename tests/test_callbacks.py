@@ -19,7 +19,9 @@ def test_callbacks_trace_once_and_add_the_metric_to_logs(tmp_path):
     compile_model(model)
     evaluation = DecodeEvaluation(task, metric="cer", save_best=str(tmp_path / "best.keras"))
     samples = SampleDecodes(task, str(tmp_path / "logs"), num_examples=2)
-    images = AttentionImages(task, str(tmp_path / "logs"), num_examples=2)
+    images = AttentionImages(task, str(tmp_path / "logs"), num_examples=2,
+                             sources=["abcd", "dcba"])
+    assert images.sources == ["abcd", "dcba"]
     callbacks = [evaluation, samples, images]
     dataset = task.dataset("train", batch_size=32)
     model.fit(dataset, epochs=1, verbose=0, callbacks=callbacks)
@@ -39,3 +41,13 @@ def test_callbacks_trace_once_and_add_the_metric_to_logs(tmp_path):
     assert samples.last_table.count("\n") == 3  # header, rule, two rows
     best = min(v for _, v in evaluation.history)
     assert np.isclose(evaluation.best, best)
+
+
+def test_callbacks_reject_bad_sources_and_metrics():
+    import pytest
+
+    task = load_task("copy", num_train=16, num_validation=4, num_test=4)
+    with pytest.raises(ValueError, match="sources"):
+        SampleDecodes(task, "logs", sources="abc")
+    with pytest.raises(ValueError, match="Unknown metric"):
+        DecodeEvaluation(task, metric="rouge")

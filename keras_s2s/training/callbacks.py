@@ -27,7 +27,14 @@ def _writer(log_dir):
     return tf.summary.create_file_writer(os.path.join(log_dir, "samples"))
 
 
-def _examples(task, split, num_examples):
+def _examples(task, split, num_examples, sources=None):
+    """Fixed examples: the given source strings, or the first ones of a split."""
+    if sources is not None:
+        if isinstance(sources, str) or not sources:
+            raise ValueError("`sources` must be a non-empty list of source strings.")
+        known = {e.source: list(e.targets) for e in task.splits.get(split, [])}
+        sources = list(sources)[:num_examples]
+        return sources, [known.get(s, ["?"]) for s in sources]
     sources, references = task.references(split)
     return sources[:num_examples], references[:num_examples]
 
@@ -45,6 +52,7 @@ class AttentionImages(keras.callbacks.Callback):
         num_examples: How many examples to draw.
         split: Which split to take them from.
         max_length: Decode length limit.
+        sources: Optional list of source strings to draw instead of the split's first ones.
 
     Example:
 
@@ -52,11 +60,11 @@ class AttentionImages(keras.callbacks.Callback):
     """
 
     def __init__(self, task, log_dir, every_n_epochs=1, num_examples=4, split="validation",
-                 max_length=None):
+                 max_length=None, sources=None):
         super().__init__()
         self.task, self.log_dir = task, log_dir
         self.every_n_epochs, self.num_examples = int(every_n_epochs), int(num_examples)
-        self.sources, _ = _examples(task, split, num_examples)
+        self.sources, _ = _examples(task, split, num_examples, sources)
         self.ids = task.encode_source(self.sources)
         self.max_length = max_length
         self._writer = None
@@ -101,6 +109,8 @@ class SampleDecodes(keras.callbacks.Callback):
         num_examples: How many examples.
         split: Which split to take them from.
         method: Decoding method; `**decode_kwargs` go to `decode`.
+        sources: Optional list of source strings to decode instead of the split's first ones
+            (their references are looked up in the split, "?" when absent).
 
     Example:
 
@@ -108,11 +118,11 @@ class SampleDecodes(keras.callbacks.Callback):
     """
 
     def __init__(self, task, log_dir, every_n_epochs=1, num_examples=4, split="validation",
-                 method="greedy", **decode_kwargs):
+                 method="greedy", sources=None, **decode_kwargs):
         super().__init__()
         self.task, self.log_dir = task, log_dir
         self.every_n_epochs = int(every_n_epochs)
-        self.sources, self.references = _examples(task, split, num_examples)
+        self.sources, self.references = _examples(task, split, num_examples, sources)
         self.ids = task.encode_source(self.sources)
         self.method, self.decode_kwargs = method, decode_kwargs
         self._writer = None
