@@ -15,7 +15,7 @@ Every zoo model follows one contract (see `docs/ARCHITECTURE.md`): inputs
 | `memory_projection` | `Dense`, only where dot attention needs the memory at the query size |
 | `decoder_embedding` | `Embedding` (or keras-hub `ReversibleEmbedding` with tied embeddings) |
 | `decoder` | `RNN` over the decoder cell, or `AttentionDecoder` |
-| `output_dropout` | `Dropout` on the decoder outputs |
+| `output_dropout` | `Dropout` on the decoder outputs, one mask per sequence (variational) |
 | `output_bottleneck` | `Dense` to `embedding_dim`, only with tied embeddings and units ≠ embedding_dim |
 | `output_projection` | `Dense(target_vocab_size)`, float32 (absent with tied embeddings) |
 | `logits` | float32 identity `Activation`, the model output |
@@ -132,7 +132,11 @@ def decoder_embedding(decoder_ids, target_vocab_size, embedding_dim, tie_embeddi
 def output_logits(outputs, target_vocab_size, dropout, embedding_layer=None, embedding_dim=None):
     """Project decoder outputs to float32 logits (tied to the embedding when given)."""
     if dropout:
-        outputs = keras.layers.Dropout(dropout, name="output_dropout")(outputs)
+        # One mask per sequence, shared over time (variational dropout, Gal & Ghahramani 2016):
+        # per-position masks cost more than the rest of a training step under XLA on the CPU,
+        # whose random-number generation is slow.
+        outputs = keras.layers.Dropout(dropout, noise_shape=(None, 1, outputs.shape[-1]),
+                                       name="output_dropout")(outputs)
     if embedding_layer is not None:
         if outputs.shape[-1] != embedding_dim:
             outputs = keras.layers.Dense(embedding_dim, name="output_bottleneck")(outputs)
