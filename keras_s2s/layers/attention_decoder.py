@@ -16,7 +16,11 @@ from keras_s2s.layers._checks import check_positive_int
 
 
 def _as_list(state_size):
-    return list(state_size) if isinstance(state_size, (list, tuple)) else [state_size]
+    """`state_size` as plain nested lists (Keras' `TrackedList`s are no JAX pytree nodes)."""
+    def plain(value):
+        return [plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+    return plain(state_size) if isinstance(state_size, (list, tuple)) else [state_size]
 
 
 def _call_has_training(layer):

@@ -74,10 +74,18 @@ def flat_state_sizes(cell):
     return list(keras.tree.flatten(sizes if isinstance(sizes, (list, tuple)) else [sizes]))
 
 
+def plain_structure(value):
+    """A copy of a nested `state_size` with plain lists (Keras tracks list attributes in
+    `TrackedList`s, which JAX does not accept as pytree nodes)."""
+    if isinstance(value, (list, tuple)):
+        return [plain_structure(v) for v in value]
+    return value
+
+
 def pack_states(cell, flat_states):
     """Nest a flat list of states like the cell's `state_size` (what `RNN(initial_state=)` wants)."""
-    template = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
-    return keras.tree.pack_sequence_as(list(template), list(flat_states))
+    sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
+    return keras.tree.pack_sequence_as(plain_structure(sizes), list(flat_states))
 
 
 def seq2seq_inputs():
