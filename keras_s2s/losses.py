@@ -42,7 +42,6 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
     def call(self, y_true, y_pred):
         y_pred = ops.cast(y_pred, "float32")
         y_true = ops.cast(y_true, "int32")
-        vocab = ops.shape(y_pred)[-1]
         if self.from_logits:
             log_probs = ops.log_softmax(y_pred, axis=-1)
         else:
@@ -57,7 +56,6 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
             # over real tokens (the same trick Keras applies to masks).
             total = ops.cast(ops.size(mask), "float32")
             mask = mask * ops.divide_no_nan(total, ops.sum(mask))
-        del vocab
         return nll * mask
 
     def get_config(self):

@@ -12,6 +12,19 @@ def _pyplot():
     return plt
 
 
+def _png(plt, fig, path=None):
+    """Render a figure to PNG bytes, close it, and write it to `path` if given."""
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    png = buffer.getvalue()
+    if path:
+        with open(path, "wb") as f:
+            f.write(png)
+    return png
+
+
 def plot_attention(alignment, source_tokens, output_tokens, title=None, path=None):
     """Draw an attention heatmap: output tokens down the side, source tokens along the top.
 
@@ -45,15 +58,7 @@ def plot_attention(alignment, source_tokens, output_tokens, title=None, path=Non
     ax.set_ylabel("output")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    png = buffer.getvalue()
-    if path:
-        with open(path, "wb") as f:
-            f.write(png)
-    return png
+    return _png(plt, fig, path)
 
 
 def plot_curves(curves, xlabel, ylabel, title=None, path=None):
@@ -68,12 +73,4 @@ def plot_curves(curves, xlabel, ylabel, title=None, path=None):
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    png = buffer.getvalue()
-    if path:
-        with open(path, "wb") as f:
-            f.write(png)
-    return png
+    return _png(plt, fig, path)
