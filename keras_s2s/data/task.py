@@ -5,13 +5,15 @@ TensorFlow is allowed here (tf.data); the rest of the package stays backend-agno
 
 import dataclasses
 import logging
+import math
 
 import numpy as np
 
-from keras_s2s.data.tokenizers import BOS_ID, EOS_ID, PAD_ID
+from keras_s2s.data.tokenizers import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 log = logging.getLogger("keras_s2s")
 SPLITS = ("train", "validation", "test")
+SIDES = ("source", "target")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +159,39 @@ class Task:
                         self.max_target_length)
         return sources, targets, overlong
 
+    def tokenizer(self, side):
+        """The tokenizer of one side: `"source"` or `"target"`."""
+        if side not in SIDES:
+            raise ValueError(f"Argument `side` must be one of {SIDES}. Received: side={side!r}")
+        return self.source_tokenizer if side == "source" else self.target_tokenizer
+
+    def encode_texts(self, split, side="target"):
+        """Token ids of every text on one side of a split, for language models.
+
+        The source side holds one text per example, the target side one per reference. Texts
+        over that side's length limit are left out, counted in `overlong[f"{split}/{side}"]`
+        and logged.
+
+        Returns:
+            `(ids, overlong)`: a list of int lists and a count.
+        """
+        tokenizer = self.tokenizer(side)
+        examples = self._examples(split)
+        if side == "source":
+            texts, limit = [e.source for e in examples], self.max_source_length
+        else:
+            texts, limit = [t for e in examples for t in e.targets], self.max_target_length
+        encoded = [tokenizer.encode(t) for t in texts]
+        ids = [i for i in encoded if not limit or len(i) <= limit]
+        overlong = self.overlong[f"{split}/{side}"] = len(encoded) - len(ids)
+        if overlong:
+            log.warning("task %s, split %s: %d of %d %s texts exceed the length limit %s and are "
+                        "left out of the pipeline", self.name, split, overlong, len(encoded),
+                        side, limit)
+        if not ids:
+            raise ValueError(f"Split '{split}' of task '{self.name}' has no {side} texts to batch.")
+        return ids, overlong
+
     # ------------------------------------------------------------------ tf.data
     def dataset(self, split="train", batch_size=64, bucket=True, shuffle=None, seed=0,
                 bucket_width=8, repeat=False, fixed_batch_size=True):
@@ -184,63 +219,171 @@ class Task:
         Returns:
             A `tf.data.Dataset`.
         """
-        import tensorflow as tf
-
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"Argument `batch_size` must be a positive integer. "
-                             f"Received: batch_size={batch_size!r}")
         sources, targets, _ = self.encode_pairs(split)
         if not sources:
             raise ValueError(f"Split '{split}' of task '{self.name}' has no pairs to batch.")
+        columns = [sources, [[BOS_ID] + t for t in targets], [t + [EOS_ID] for t in targets]]
+        return _pipeline(
+            split, columns, lambda s, di, do: ({"encoder_token_ids": s, "decoder_token_ids": di}, do),
+            batch_size=batch_size, bucket=bucket, shuffle=shuffle, seed=seed,
+            bucket_width=bucket_width, repeat=repeat, fixed_batch_size=fixed_batch_size)
+
+    def lm_dataset(self, split="train", batch_size=64, side="target", bucket=True, shuffle=None,
+                   seed=0, bucket_width=8, repeat=False, fixed_batch_size=True):
+        """A tf.data pipeline of `({"token_ids"}, labels)` for a language model (kind "lm").
+
+        The texts are one side of the task (`encode_texts`); `token_ids` is `<s> y1 ... yn` and
+        the labels `y1 ... yn </s>`, int32 padded with 0: the target side of `dataset` under
+        another key. Bucketing, shuffling, filled-up partial batches and length limits are
+        those of `dataset`.
+
+        Args:
+            split: `"train"`, `"validation"` or `"test"`.
+            batch_size: Texts per batch.
+            side: `"target"` or `"source"`: which side's texts, with that side's tokenizer.
+            bucket, shuffle, seed, bucket_width, repeat, fixed_batch_size: As in `dataset`.
+
+        Returns:
+            A `tf.data.Dataset`.
+
+        Example:
+
+        >>> inputs, labels = next(iter(task.lm_dataset("train", batch_size=8)))
+        >>> list(inputs)
+        ['token_ids']
+        """
+        ids, _ = self.encode_texts(split, side)
+        columns = [[[BOS_ID] + t for t in ids], [t + [EOS_ID] for t in ids]]
+        return _pipeline(split, columns, lambda x, y: ({"token_ids": x}, y),
+                         batch_size=batch_size, bucket=bucket, shuffle=shuffle, seed=seed,
+                         bucket_width=bucket_width, repeat=repeat,
+                         fixed_batch_size=fixed_batch_size)
+
+    def mlm_dataset(self, split="train", batch_size=64, side="target", mask_rate=0.15,
+                    max_selections=None, bucket=True, shuffle=None, seed=0, bucket_width=8,
+                    repeat=False, fixed_batch_size=True):
+        """A tf.data pipeline of `({"token_ids", "mask_positions"}, mask_ids)` (kind "mlm").
+
+        Each text of one side becomes `<s> y1 ... yn </s>`, batched like `dataset`; then
+        `keras_hub.layers.MaskedLMMaskGenerator` selects `ceil(mask_rate * n)` of the `n` real
+        tokens of every row (never `<pad>`, `<unk>`, `<s>` or `</s>`) and replaces 80% of them
+        by the mask token, 10% by a random id and leaves 10% unchanged (BERT). The tokenizers
+        have no mask token: its id is the side's `tokenizer.vocabulary_size`, so the model
+        needs `vocab_size = tokenizer.vocabulary_size + 1`. A random replacement that draws the
+        padding id becomes the mask token, so padding only ever ends a row.
+
+        `mask_positions` `(batch, max_selections)` holds the positions and `mask_ids` the
+        original ids, both 0 in unused slots (which the masked loss ignores). The masks are
+        drawn in the pipeline. Unshuffled pipelines (validation and test by default) mask row
+        by row, so their masks depend on `seed` alone: the same every epoch and every run.
+        Shuffled ones mask whole batches, about 6x faster; TensorFlow Text then selects the
+        positions of a batch's rows in parallel, in no fixed order, so training masks differ
+        every epoch and are not reproducible.
+
+        Args:
+            split: `"train"`, `"validation"` or `"test"`.
+            batch_size: Texts per batch.
+            side: `"target"` or `"source"`.
+            mask_rate: Share of the real tokens of a text selected for prediction, in (0, 1].
+            max_selections: Slots per row (`P`); defaults to `ceil(mask_rate * n)` of the
+                split's longest text, so that no selection is ever cut.
+            seed: Seed of the shuffle and of the masks (None: unseeded).
+            bucket, shuffle, bucket_width, repeat, fixed_batch_size: As in `dataset`.
+
+        Returns:
+            A `tf.data.Dataset`.
+        """
+        import keras_hub
+        import tensorflow as tf
+
         shuffle = (split == "train") if shuffle is None else shuffle
-        source_rt = tf.RaggedTensor.from_row_lengths(
-            np.concatenate([np.asarray(s, "int32") for s in sources]), [len(s) for s in sources])
-        dec_in = [[BOS_ID] + t for t in targets]
-        dec_out = [t + [EOS_ID] for t in targets]
-        dec_in_rt = tf.RaggedTensor.from_row_lengths(
-            np.concatenate([np.asarray(t, "int32") for t in dec_in]), [len(t) for t in dec_in])
-        dec_out_rt = tf.RaggedTensor.from_row_lengths(
-            np.concatenate([np.asarray(t, "int32") for t in dec_out]), [len(t) for t in dec_out])
-        ds = tf.data.Dataset.from_tensor_slices((source_rt, dec_in_rt, dec_out_rt))
-        if shuffle:
-            ds = ds.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.map(lambda s, di, do: (s, di, do))  # ragged rows -> dense vectors
-        longest = max(max(len(s) for s in sources), max(len(t) for t in dec_in))
-        if bucket:
-            boundaries = list(range(bucket_width + 1, longest + 1, bucket_width))
-            ds = ds.bucket_by_sequence_length(
-                element_length_func=lambda s, di, do: tf.maximum(tf.shape(s)[0], tf.shape(di)[0]),
-                bucket_boundaries=boundaries,
-                bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-                padded_shapes=([None], [None], [None]), padding_values=(PAD_ID, PAD_ID, PAD_ID),
-                pad_to_bucket_boundary=False)
-            # pad each batch to its bucket's width so that XLA sees few shapes
-            ds = ds.map(lambda s, di, do: _pad_to_multiple((s, di, do), bucket_width))
-        else:
-            max_s = max(len(s) for s in sources)
-            max_t = max(len(t) for t in dec_in)
-            ds = ds.padded_batch(batch_size, padded_shapes=([max_s], [max_t], [max_t]),
-                                 padding_values=(PAD_ID, PAD_ID, PAD_ID))
-        if fixed_batch_size:
-            ds = ds.map(lambda s, di, do: _pad_batch((s, di, do), batch_size))
-        ds = ds.map(lambda s, di, do: ({"encoder_token_ids": s, "decoder_token_ids": di}, do),
-                    num_parallel_calls=tf.data.AUTOTUNE)
-        ds = ds.apply(tf.data.experimental.assert_cardinality(
-            _num_batches(sources, dec_in, batch_size, bucket_width if bucket else None)))
-        if repeat:
-            ds = ds.repeat()
-        return ds.prefetch(tf.data.AUTOTUNE)
+        if not 0.0 < mask_rate <= 1.0:
+            raise ValueError(f"Argument `mask_rate` must be in (0, 1]. Received: "
+                             f"mask_rate={mask_rate!r}")
+        ids, _ = self.encode_texts(split, side)
+        if max_selections is None:
+            max_selections = max(1, math.ceil(mask_rate * max(len(t) for t in ids)))
+        if not isinstance(max_selections, int) or max_selections < 1:
+            raise ValueError(f"Argument `max_selections` must be a positive integer. "
+                             f"Received: max_selections={max_selections!r}")
+        mask_id = self.tokenizer(side).vocabulary_size
+        masker = keras_hub.layers.MaskedLMMaskGenerator(
+            vocabulary_size=mask_id + 1, mask_selection_rate=mask_rate, mask_token_id=mask_id,
+            mask_selection_length=max_selections,
+            unselectable_token_ids=[PAD_ID, UNK_ID, BOS_ID, EOS_ID])
+
+        def draw(token_ids):
+            out = masker(token_ids)
+            masked = tf.cast(out["token_ids"], "int32")
+            masked = tf.where((masked == PAD_ID) & (token_ids != PAD_ID), mask_id, masked)
+            return masked, tf.cast(out["mask_positions"], "int32"), tf.cast(out["mask_ids"], "int32")
+
+        def mask(token_ids):
+            if seed is not None:
+                tf.random.set_seed(seed)  # traced: seeds this pipeline function's graph only
+            if shuffle:
+                masked, positions, labels = draw(token_ids)
+            else:  # TF Text selects in a parallel loop over rows: row by row is reproducible
+                masked, positions, labels = tf.map_fn(draw, token_ids, parallel_iterations=1,
+                                                      fn_output_signature=(tf.int32,) * 3)
+            return {"token_ids": masked, "mask_positions": positions}, labels
+
+        columns = [[[BOS_ID] + t + [EOS_ID] for t in ids]]
+        return _pipeline(split, columns, mask, batch_size=batch_size, bucket=bucket,
+                         shuffle=shuffle, seed=seed, bucket_width=bucket_width, repeat=repeat,
+                         fixed_batch_size=fixed_batch_size)
 
 
-def _num_batches(sources, dec_in, batch_size, bucket_width):
-    """Batches per epoch: per length bucket, ceil(pairs / batch_size)."""
+def _pipeline(split, columns, to_model, *, batch_size, bucket, shuffle, seed, bucket_width,
+              repeat, fixed_batch_size):
+    """Batch parallel columns of int lists (one row each per example) into padded int32 batches.
+
+    Rows are bucketed by their longest column; `to_model` maps a batch's columns to the
+    `(inputs, labels)` the model takes. See `Task.dataset` for the rest.
+    """
+    import tensorflow as tf
+
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"Argument `batch_size` must be a positive integer. "
+                         f"Received: batch_size={batch_size!r}")
+    shuffle = (split == "train") if shuffle is None else shuffle
+    ragged = tuple(
+        tf.RaggedTensor.from_row_lengths(np.concatenate([np.asarray(r, "int32") for r in column]),
+                                         [len(r) for r in column])
+        for column in columns)
+    ds = tf.data.Dataset.from_tensor_slices(ragged)
+    if shuffle:
+        ds = ds.shuffle(len(columns[0]), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(lambda *rows: rows)  # ragged rows -> dense vectors
+    lengths = np.max([[len(r) for r in column] for column in columns], axis=0)
+    padding = ([None],) * len(columns), (PAD_ID,) * len(columns)
+    if bucket:
+        boundaries = list(range(bucket_width + 1, int(lengths.max()) + 1, bucket_width))
+        ds = ds.bucket_by_sequence_length(
+            element_length_func=lambda *rows: tf.reduce_max([tf.shape(r)[0] for r in rows]),
+            bucket_boundaries=boundaries, bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            padded_shapes=padding[0], padding_values=padding[1], pad_to_bucket_boundary=False)
+        # pad each batch to its bucket's width so that XLA sees few shapes
+        ds = ds.map(lambda *batch: _pad_to_multiple(batch, bucket_width))
+    else:
+        widths = tuple([max(len(r) for r in column)] for column in columns)
+        ds = ds.padded_batch(batch_size, padded_shapes=widths, padding_values=padding[1])
+    if fixed_batch_size:
+        ds = ds.map(lambda *batch: _pad_batch(batch, batch_size))
+    ds = ds.map(to_model)  # sequential: seeded masks must be drawn in the batches' order
+    ds = ds.apply(tf.data.experimental.assert_cardinality(
+        _num_batches(lengths, batch_size, bucket_width if bucket else None)))
+    if repeat:
+        ds = ds.repeat()
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _num_batches(lengths, batch_size, bucket_width):
+    """Batches per epoch: per length bucket, ceil(rows / batch_size)."""
     if bucket_width is None:
-        return -(-len(sources) // batch_size)
-    longest = max(max(len(s) for s in sources), max(len(t) for t in dec_in))
-    boundaries = np.asarray(list(range(bucket_width + 1, longest + 1, bucket_width)))
-    lengths = np.maximum([len(s) for s in sources], [len(t) for t in dec_in])
-    buckets = np.searchsorted(boundaries, lengths, side="right")
-    counts = np.bincount(buckets)
+        return -(-len(lengths) // batch_size)
+    boundaries = np.asarray(list(range(bucket_width + 1, int(lengths.max()) + 1, bucket_width)))
+    counts = np.bincount(np.searchsorted(boundaries, lengths, side="right"))
     return int(sum(-(-c // batch_size) for c in counts if c))
 
 
