@@ -5,17 +5,30 @@ index), so it works the same on a freshly built model and on one reloaded with
 `keras.saving.load_model`. Both graphs are functional models with dict inputs and outputs,
 and save to `.keras` on their own.
 
-The flat decoder state travels as `state_0 ... state_{n-1}`, each `(batch, size)`; attention
-models also pass `memory` `(batch, source_len, memory_dim)`, `memory_mask`
-`(batch, source_len)` and `attention_keys` `(batch, source_len, key_dim)`, which the encoder
-computes once per source.
+The decoder state travels as `state_0 ... state_{n-1}`; everything else the encoder graph
+returns is a per-source constant that the step reads:
+
+- recurrent decoders: each state is `(batch, size)`; attention models also pass `memory`
+  `(batch, source_len, memory_dim)`, `memory_mask` `(batch, source_len)` and
+  `attention_keys` `(batch, source_len, key_dim)`, which the encoder computes once per source;
+- Transformer decoders: `state_0` is the int32 position `(batch,)` and `state_1..L` the
+  self-attention key/value caches `(batch, 2, cache_len, heads, head_dim)`, one per block;
+  the constants are `memory_mask` and the cross-attention caches `cross_cache_i`
+  `(batch, 2, source_len, heads, head_dim)`, computed once per source;
+- decoder-only language models (input `token_ids`): the "encoder" graph only makes the zero
+  initial state for a batch of prompts.
 """
 
 import keras
 
-from keras_s2s.layers import AttentionDecoder
+from keras_s2s.layers import AttentionDecoder, ZeroState
+from keras_s2s.layers.transformer import TransformerDecoderCall, TransformerDecoderStack
 
-_REQUIRED = ("encoder_token_ids", "decoder_token_ids", "decoder_embedding", "decoder", "logits")
+_REQUIRED = {
+    "seq2seq": ("encoder_token_ids", "decoder_token_ids", "decoder_embedding", "decoder",
+                "logits"),
+    "lm": ("token_ids", "decoder_embedding", "decoder", "logits"),
+}
 
 
 def _layer(model, name):
@@ -25,25 +38,39 @@ def _layer(model, name):
         return None
 
 
+def decoder_kind(model):
+    """`"seq2seq"` or `"lm"` (a decoder-only language model), from the model's input names."""
+    names = set(model.input) if isinstance(model.input, dict) else set()
+    return "lm" if names == {"token_ids"} else "seq2seq"
+
+
 def check_seq2seq_model(model):
-    """Raise a `ValueError` unless `model` follows the keras_s2s seq2seq contract."""
+    """Raise a `ValueError` unless `model` is a keras_s2s model with a decoder: a seq2seq
+    model or a decoder-only language model from `keras_s2s.zoo.build`."""
     if not isinstance(model, keras.Model):
         raise ValueError(
             f"Expected a keras_s2s seq2seq model (a keras.Model from keras_s2s.zoo.build), "
             f"got {type(model).__name__}.")
-    missing = [n for n in _REQUIRED if _layer(model, n) is None]
+    kind = decoder_kind(model)
+    missing = [n for n in _REQUIRED[kind] if _layer(model, n) is None]
     if missing:
         raise ValueError(
             f"Model '{model.name}' is not a keras_s2s seq2seq model: it has no layer(s) "
             f"{missing}. Expected a functional model from keras_s2s.zoo.build with inputs "
-            "'encoder_token_ids' and 'decoder_token_ids' and the zoo's layer names "
-            "('decoder_embedding', 'decoder', 'logits', ...).")
+            "'encoder_token_ids' and 'decoder_token_ids' (or 'token_ids' for a language "
+            "model) and the zoo's layer names ('decoder_embedding', 'decoder', 'logits', ...).")
     return model
+
+
+def _is_transformer(decoder):
+    return isinstance(decoder, TransformerDecoderStack)
 
 
 def has_attention(model):
     """Whether the model's decoder attends over the source (and so returns alignments)."""
-    return isinstance(_layer(model, "decoder"), AttentionDecoder)
+    decoder = _layer(model, "decoder")
+    return isinstance(decoder, AttentionDecoder) or (
+        _is_transformer(decoder) and decoder.cross_attention)
 
 
 def state_names(n):
@@ -63,12 +90,38 @@ def _project(model, outputs):
     return model.get_layer("logits")(outputs)
 
 
+def _zero_states(decoder, reference):
+    """The initial states of a decoder that starts from nothing (LMs, Transformer caches)."""
+    if _is_transformer(decoder):
+        shapes = [()] + [decoder.cache_shape] * decoder.num_layers
+        dtypes = ["int32"] + [decoder.compute_dtype] * decoder.num_layers
+    else:
+        from keras_s2s.zoo._components import flat_state_sizes
+
+        shapes = [(size,) for size in flat_state_sizes(decoder.cell)]
+        dtypes = decoder.compute_dtype
+    return ZeroState(shapes, dtypes, name="initial_state")(reference)
+
+
 def _encoder_model(model):
-    encoder_ids = model.get_layer("encoder_token_ids").output
-    states = model.get_layer("bridge").output
-    states = list(states) if isinstance(states, (list, tuple)) else [states]
-    outputs = {}
     decoder = model.get_layer("decoder")
+    if decoder_kind(model) == "lm":
+        ids = model.get_layer("token_ids").output
+        states = _zero_states(decoder, ids)
+        return keras.Model({"token_ids": ids}, dict(zip(state_names(len(states)), states)),
+                           name=f"{model.name}_start")
+    encoder_ids = model.get_layer("encoder_token_ids").output
+    outputs = {}
+    if _is_transformer(decoder):
+        memory = model.get_layer("encoder").output
+        mask = model.get_layer("source_mask").output
+        caches = TransformerDecoderCall(decoder, "prepare", name="cross_caches")(memory, mask)
+        outputs["memory_mask"] = mask
+        outputs.update({f"cross_cache_{i}": c for i, c in enumerate(caches)})
+        states = _zero_states(decoder, encoder_ids)
+    else:
+        states = model.get_layer("bridge").output
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
     if isinstance(decoder, AttentionDecoder):
         projection = _layer(model, "memory_projection")
         memory = projection.output if projection is not None else model.get_layer("encoder").output[0]
@@ -79,29 +132,53 @@ def _encoder_model(model):
     return keras.Model({"encoder_token_ids": encoder_ids}, outputs, name=f"{model.name}_encoder")
 
 
+def _input_like(spec, name, free_axis=None):
+    """A `keras.Input` shaped like `spec` without its batch axis (`free_axis` left open)."""
+    shape = list(spec.shape[1:])
+    if free_axis is not None:
+        shape[free_axis] = None
+    return keras.Input(tuple(shape), dtype=spec.dtype, name=name)
+
+
 def _decoder_model(model, encoder_model):
     decoder = model.get_layer("decoder")
+    transformer = _is_transformer(decoder)
     specs = encoder_model.output
     token = keras.Input((1,), dtype="int32", name="decoder_token_ids")
     names = [k for k in specs if k.startswith("state_")]
     names.sort(key=lambda k: int(k.split("_")[1]))
-    states = [keras.Input((specs[k].shape[-1],), name=k) for k in names]
+    # a cache's length axis stays open, so that `decode` can trim it to `max_length`
+    states = [_input_like(specs[k], k, 1 if transformer and k != "state_0" else None)
+              for k in names]
     inputs = {"decoder_token_ids": token, **dict(zip(names, states))}
     y = model.get_layer("decoder_embedding")(token)  # (batch, 1, embedding_dim)
     outputs = {}
-    if isinstance(decoder, AttentionDecoder):
+    alignments = None
+    if transformer:
+        constants = {k: _input_like(v, k, 0 if k == "memory_mask" else 1)
+                     for k, v in specs.items() if not k.startswith("state_")}
+        inputs.update(constants)
+        step = TransformerDecoderCall(decoder, "step", name="decoder_step")
+        if decoder.cross_attention:
+            caches = [constants[f"cross_cache_{i}"] for i in range(decoder.num_layers)]
+            out, new_states, alignments = step(y, states, memory_mask=constants["memory_mask"],
+                                               cross_caches=caches)
+        else:
+            out, new_states = step(y, states)
+    elif isinstance(decoder, AttentionDecoder):
         memory = keras.Input((None, specs["memory"].shape[-1]), name="memory")
         mask = keras.Input((None,), dtype="bool", name="memory_mask")
         keys = keras.Input((None, specs["attention_keys"].shape[-1]), name="attention_keys")
         inputs.update({"memory": memory, "memory_mask": mask, "attention_keys": keys})
         out, alignments, new_states = decoder(y, memory, memory_mask=mask, initial_state=states,
                                               keys=keys)
-        outputs["alignments"] = keras.layers.Reshape((-1,), name="step_alignments")(alignments)
     else:
         from keras_s2s.zoo._components import pack_states
 
         out, *new_states = decoder(y, initial_state=pack_states(decoder.cell, states))
         new_states = list(keras.tree.flatten(new_states))
+    if alignments is not None:
+        outputs["alignments"] = keras.layers.Reshape((-1,), name="step_alignments")(alignments)
     logits = _project(model, out)
     vocab = logits.shape[-1]
     outputs["logits"] = keras.layers.Reshape((vocab,), name="step_logits")(logits)
@@ -118,9 +195,9 @@ def build_inference_models(model):
     Returns:
         `(encoder_model, decoder_model)`:
 
-        - `encoder_model({"encoder_token_ids"})` returns a dict with the initial decoder
-          states `state_i` and, for attention models, `memory`, `memory_mask` and
-          `attention_keys`;
+        - `encoder_model({"encoder_token_ids"})` (`{"token_ids"}` for a language model)
+          returns a dict with the initial decoder states `state_i` and the per-source
+          constants (see the module docstring);
         - `decoder_model({"decoder_token_ids": (batch, 1), "state_i": ..., ...})` does one
           step and returns a dict with `logits` `(batch, vocab)`, the new `state_i` and, for
           attention models, `alignments` `(batch, source_len)`.

@@ -8,12 +8,19 @@ from keras import ops
 from keras_s2s import zoo
 from keras_s2s.inference import build_inference_models, has_attention
 
-ENTRIES = [n for n in zoo.list_models() if zoo.get_spec(n).kind == "seq2seq"]
+# every entry with a decoder: seq2seq models and decoder-only language models
+ENTRIES = [n for n in zoo.list_models() if zoo.get_spec(n).kind in ("seq2seq", "lm")]
 
 
 def _tiny(name):
-    kwargs = {**zoo.get_spec(name).tiny, "dropout": 0.0}
-    return zoo.build(name, source_vocab_size=13, target_vocab_size=11, **kwargs)
+    spec = zoo.get_spec(name)
+    vocab = ({"source_vocab_size": 13, "target_vocab_size": 11} if spec.kind == "seq2seq"
+             else {"vocab_size": 11})
+    return zoo.build(name, **vocab, **{**spec.tiny, "dropout": 0.0})
+
+
+def _is_lm(model):
+    return set(model.input) == {"token_ids"}
 
 
 def _inputs():
@@ -23,7 +30,8 @@ def _inputs():
 
 
 def _step_logits(encoder_model, decoder_model, src, dec):
-    encoded = encoder_model({"encoder_token_ids": ops.convert_to_tensor(src)})
+    key = "token_ids" if "token_ids" in encoder_model.input else "encoder_token_ids"
+    encoded = encoder_model({key: ops.convert_to_tensor(dec if key == "token_ids" else src)})
     state = {k: v for k, v in encoded.items() if k.startswith("state_")}
     constants = {k: v for k, v in encoded.items() if not k.startswith("state_")}
     logits, alignments = [], []
@@ -39,7 +47,9 @@ def _step_logits(encoder_model, decoder_model, src, dec):
 
 def _assert_parity(model, encoder_model, decoder_model):
     src, dec = _inputs()
-    full = ops.convert_to_numpy(model({"encoder_token_ids": src, "decoder_token_ids": dec}))
+    inputs = {"token_ids": dec} if _is_lm(model) else {"encoder_token_ids": src,
+                                                        "decoder_token_ids": dec}
+    full = ops.convert_to_numpy(model(inputs))
     stepped, alignments = _step_logits(encoder_model, decoder_model, src, dec)
     np.testing.assert_allclose(stepped, full, atol=1e-5)
     if alignments:

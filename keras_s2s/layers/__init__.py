@@ -12,7 +12,7 @@ from keras_s2s.layers.recurrent import (
     PeepholeLSTM,
     PeepholeLSTMCell,
 )
-from keras_s2s.layers.sequence import PaddingMask, ReverseSequence
+from keras_s2s.layers.sequence import PaddingMask, ReverseSequence, ZeroState
 from keras_s2s.layers.stacking import StackedCells
 
 __all__ = [
@@ -28,5 +28,6 @@ __all__ = [
     "ReverseSequence",
     "StackedCells",
     "StateBridge",
+    "ZeroState",
     "masked_softmax",
 ]

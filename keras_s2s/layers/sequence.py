@@ -95,3 +95,49 @@ class ReverseSequence(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding_id": self.padding_id}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class ZeroState(keras.layers.Layer):
+    """Zero tensors with the batch size of a reference tensor: the initial decoder states of a
+    model without an encoder (a language model), or empty key/value caches.
+
+    Args:
+        shapes: A list of per-example shapes (without the batch axis); `()` gives `(batch,)`.
+        dtypes: One dtype for all, or a list with one dtype per shape. Defaults to float32.
+        **kwargs: Base layer arguments.
+
+    Call arguments:
+        reference: Any tensor whose first axis is the batch.
+
+    Returns:
+        A list of zero tensors `(batch, *shape)`.
+
+    Example:
+
+    >>> h, c = ZeroState([(4,), (4,)])(np.zeros((3, 7), "int32"))
+    >>> tuple(h.shape)
+    (3, 4)
+    """
+
+    def __init__(self, shapes, dtypes="float32", **kwargs):
+        super().__init__(**kwargs)
+        self.shapes = [tuple(int(d) for d in s) for s in shapes]
+        if isinstance(dtypes, str):
+            dtypes = [dtypes] * len(self.shapes)
+        if len(dtypes) != len(self.shapes):
+            raise ValueError(f"`dtypes` needs one dtype per shape: got {len(dtypes)} dtypes for "
+                             f"{len(self.shapes)} shapes.")
+        self.dtypes = [keras.backend.standardize_dtype(d) for d in dtypes]
+
+    def call(self, reference):
+        batch = ops.shape(reference)[0]
+        return [ops.zeros((batch, *s), dtype=d) for s, d in zip(self.shapes, self.dtypes)]
+
+    def compute_output_spec(self, reference):
+        return [keras.KerasTensor((reference.shape[0], *s), dtype=d)
+                for s, d in zip(self.shapes, self.dtypes)]
+
+    def get_config(self):
+        return {**super().get_config(), "shapes": [list(s) for s in self.shapes],
+                "dtypes": list(self.dtypes)}

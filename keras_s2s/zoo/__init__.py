@@ -6,5 +6,7 @@ Importing this package registers every family.
 from keras_s2s.zoo.registry import ModelSpec, build, get_spec, list_models, register_model
 from keras_s2s.zoo import rnn_seq2seq  # noqa: F401  (registers entries)
 from keras_s2s.zoo import attention_seq2seq  # noqa: F401
+from keras_s2s.zoo import transformer  # noqa: F401
+from keras_s2s.zoo import language_models  # noqa: F401
 
 __all__ = ["ModelSpec", "build", "get_spec", "list_models", "register_model"]

@@ -52,11 +52,18 @@ def check_common(source_vocab_size, target_vocab_size, embedding_dim, units, num
     check_positive_int("units", units)
     check_positive_int("num_layers", num_layers)
     check_rate("dropout", dropout)
-    if source_vocab_size < 4 or target_vocab_size < 4:
+    check_vocabularies(source_vocab_size=source_vocab_size, target_vocab_size=target_vocab_size)
+
+
+def check_vocabularies(**sizes):
+    """Every vocabulary is a positive int that holds the 4 special tokens."""
+    for key, value in sizes.items():
+        check_positive_int(key, value)
+    if min(sizes.values()) < 4:
+        received = ", ".join(f"{k}={v}" for k, v in sizes.items())
         raise ValueError(
             "The vocabularies must hold at least the 4 special tokens (<pad>, <unk>, <s>, </s>). "
-            f"Received: source_vocab_size={source_vocab_size}, "
-            f"target_vocab_size={target_vocab_size}")
+            f"Received: {received}")
 
 
 def make_cell(cell_type, units, num_layers=1, dropout=0.0, residual=False, name=None):

@@ -11,12 +11,18 @@ ENTRIES = zoo.list_models()
 
 
 def _tiny(name, **overrides):
-    kwargs = {**zoo.get_spec(name).tiny, "dropout": 0.0, **overrides}
-    return zoo.build(name, source_vocab_size=SRC_VOCAB, target_vocab_size=TGT_VOCAB, **kwargs)
+    spec = zoo.get_spec(name)
+    vocab = ({"source_vocab_size": SRC_VOCAB, "target_vocab_size": TGT_VOCAB}
+             if spec.kind == "seq2seq" else {"vocab_size": TGT_VOCAB})
+    return zoo.build(name, **vocab, **{**spec.tiny, "dropout": 0.0, **overrides})
 
 
-def _batch(seed=0, batch=4, src_len=6, tgt_len=5):
+def _batch(seed=0, batch=4, src_len=6, tgt_len=5, kind="seq2seq"):
+    """Inputs and labels of one batch in the contract of `kind` (see docs/ARCHITECTURE.md)."""
     rng = np.random.default_rng(seed)
+    # An LM sees no source: its rows are prefixes of one sequence, so that only where each
+    # row ends is ambiguous and the batch can be overfit like a seq2seq batch.
+    shared = rng.integers(4, TGT_VOCAB, tgt_len)
     src = np.zeros((batch, src_len), "int32")
     dec = np.zeros((batch, tgt_len), "int32")
     tgt = np.zeros((batch, tgt_len), "int32")
@@ -24,10 +30,18 @@ def _batch(seed=0, batch=4, src_len=6, tgt_len=5):
         n = rng.integers(2, src_len + 1)
         m = rng.integers(1, tgt_len)
         src[k, :n] = rng.integers(4, SRC_VOCAB, n)
-        body = rng.integers(4, TGT_VOCAB, m)
+        body = shared[:m] if kind == "lm" else rng.integers(4, TGT_VOCAB, m)
         dec[k, 0], dec[k, 1:m + 1] = 2, body
         tgt[k, :m], tgt[k, m] = body, 3
+    if kind == "lm":
+        return {"token_ids": dec}, tgt
     return {"encoder_token_ids": src, "decoder_token_ids": dec}, tgt
+
+
+def _more_padding(x):
+    """The same batch with extra padding at the end of every token sequence."""
+    extra = {"encoder_token_ids": 3, "decoder_token_ids": 2, "token_ids": 2}
+    return {k: np.pad(v, ((0, 0), (0, extra[k]))) if k in extra else v for k, v in x.items()}
 
 
 def _np(x):
@@ -38,16 +52,15 @@ def _np(x):
 def test_entry_trains_saves_and_ignores_padding(name, tmp_path):
     model = _tiny(name)
     assert model.name == name
-    x, y = _batch()
+    x, y = _batch(kind=zoo.get_spec(name).kind)
     logits = model(x)
-    assert tuple(logits.shape) == (4, 5, TGT_VOCAB)
+    assert tuple(logits.shape) == (*y.shape, TGT_VOCAB)
     assert keras.backend.standardize_dtype(logits.dtype) == "float32"
 
     # Padding invariance: more source or target padding leaves real positions unchanged.
-    padded = {"encoder_token_ids": np.pad(x["encoder_token_ids"], ((0, 0), (0, 3))),
-              "decoder_token_ids": np.pad(x["decoder_token_ids"], ((0, 0), (0, 2)))}
     real = y != 0
-    np.testing.assert_allclose(_np(model(padded))[:, :5][real], _np(logits)[real], atol=1e-5)
+    padded = _np(model(_more_padding(x)))[:, :y.shape[1]]
+    np.testing.assert_allclose(padded[real], _np(logits)[real], atol=1e-5)
 
     # .keras round trip in safe mode gives identical outputs.
     path = str(tmp_path / f"{name}.keras")
