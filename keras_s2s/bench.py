@@ -98,3 +98,83 @@ def bench_decode(model_name="luong_bilstm", num_sources=256, tutorial_sources=16
              "= %.1f tokens/s", tutorial_sources, tokens, seconds, tokens / seconds)
     log.info("speed-up of batched compiled greedy: %.0fx", results["speedup_greedy_vs_tutorial"])
     return results
+
+
+def uncached_greedy_fn(model, max_length, min_length=0):
+    """A compiled greedy decode that re-runs the whole model over the whole output buffer at
+    every step (what a decoder without key/value caches must do). The reference for
+    `bench_cache`; `fn(source_ids)` returns `(batch, max_length)` tokens."""
+    from keras import ops
+
+    from keras_s2s.decoding._common import log_softmax, mask_forbidden
+    from keras_s2s.decoding.api import _compile
+
+    def run(source_ids, noise):
+        batch = ops.shape(source_ids)[0]
+        start = ops.full((batch, 1), BOS_ID, "int32")
+        buffer = ops.concatenate([start, ops.zeros((batch, max_length), "int32")], axis=1)
+
+        def body(t, buffer):
+            logits = model({"encoder_token_ids": source_ids,
+                            "decoder_token_ids": buffer[:, :max_length]}, training=False)
+            step = ops.squeeze(ops.slice(logits, [0, t, 0], [batch, 1, ops.shape(logits)[2]]), 1)
+            scores = mask_forbidden(log_softmax(step), t, min_length, EOS_ID)
+            chosen = ops.cast(ops.argmax(scores, axis=-1), "int32")
+            return t + 1, ops.slice_update(buffer, [0, t + 1], ops.expand_dims(chosen, 1))
+
+        _, buffer = ops.while_loop(lambda t, b: t < max_length, body,
+                                   (ops.convert_to_tensor(0, "int32"), buffer))
+        return buffer[:, 1:]
+
+    compiled = _compile(run, True, model)
+    return lambda ids: compiled(keras.ops.convert_to_tensor(ids), keras.ops.zeros((1,)))
+
+
+def bench_cache(model_name="transformer_small", batch_size=32, max_length=64, vocab=64,
+                repeats=3, model=None):
+    """Time cached (incremental) against uncached greedy decoding of a Transformer.
+
+    Both decode `batch_size` sources for exactly `max_length` steps (`</s>` is forbidden until
+    the last step, so that neither stops early) in one compiled loop each.
+
+    Returns:
+        A dict of measurements: seconds per decode (best of `repeats`), the speed-up, and
+        whether both produced the same tokens.
+    """
+    if model is None:
+        keras.utils.set_random_seed(0)
+        model = zoo.build(model_name, source_vocab_size=vocab, target_vocab_size=vocab)
+    ids = _sources(batch_size, vocab, min_len=max_length // 2, max_len=max_length // 2 + 8)
+    min_length = max_length - 1
+
+    def cached():
+        return decode(model, ids, max_length=max_length, min_length=min_length,
+                      batch_size=batch_size, verbose=False).token_ids[:, 0]
+
+    uncached_fn = uncached_greedy_fn(model, max_length, min_length)
+
+    def uncached():
+        return keras.ops.convert_to_numpy(uncached_fn(ids))
+
+    results = {"model": model.name, "parameters": model.count_params(),
+               "batch_size": batch_size, "max_length": max_length,
+               "backend": keras.backend.backend(), "cpu_count": os.cpu_count(),
+               "machine": platform.machine()}
+    outputs = {}
+    for label, fn in (("cached", cached), ("uncached", uncached)):
+        outputs[label] = fn()  # compile
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        results[label] = {"seconds": min(times),
+                          "tokens_per_second": batch_size * max_length / min(times)}
+        log.info("%s greedy: %d x %d tokens in %.3fs", label, batch_size, max_length, min(times))
+    results["speedup"] = results["uncached"]["seconds"] / results["cached"]["seconds"]
+    width = outputs["cached"].shape[1]
+    results["identical_tokens"] = bool(np.array_equal(outputs["cached"],
+                                                      outputs["uncached"][:, :width]))
+    log.info("key/value caches: %.1fx faster; identical tokens: %s", results["speedup"],
+             results["identical_tokens"])
+    return results

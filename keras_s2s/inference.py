@@ -21,6 +21,7 @@ returns is a per-source constant that the step reads:
 
 import keras
 
+from keras_s2s.kinds import model_kind
 from keras_s2s.layers import AttentionDecoder, ZeroState
 from keras_s2s.layers.transformer import TransformerDecoderCall, TransformerDecoderStack
 
@@ -39,9 +40,21 @@ def _layer(model, name):
 
 
 def decoder_kind(model):
-    """`"seq2seq"` or `"lm"` (a decoder-only language model), from the model's input names."""
-    names = set(model.input) if isinstance(model.input, dict) else set()
-    return "lm" if names == {"token_ids"} else "seq2seq"
+    """`"seq2seq"` or `"lm"` (a decoder-only language model), from the model's input names.
+
+    A masked LM has no decoder: it raises a `ValueError` that points to
+    `build_embedding_model`.
+    """
+    try:
+        kind = model_kind(model)
+    except ValueError:
+        return "seq2seq"  # `check_seq2seq_model` then names the missing layers
+    if kind == "mlm":
+        raise ValueError(
+            f"Model '{model.name}' is a masked language model: it has no decoder to step or "
+            "decode with. Use keras_s2s.inference.build_embedding_model(model) for its "
+            "contextual embeddings, or call the model on masked inputs.")
+    return kind
 
 
 def check_seq2seq_model(model):
@@ -71,6 +84,23 @@ def has_attention(model):
     decoder = _layer(model, "decoder")
     return isinstance(decoder, AttentionDecoder) or (
         _is_transformer(decoder) and decoder.cross_attention)
+
+
+def has_kv_cache(model):
+    """Whether the decoder steps with key/value caches (a Transformer decoder)."""
+    return _is_transformer(_layer(model, "decoder"))
+
+
+def input_vocabulary_size(model):
+    """The vocabulary of what the model reads: the source (seq2seq) or the text (LM)."""
+    layer = _layer(model, "encoder_embedding") or model.get_layer("decoder_embedding")
+    return layer.input_dim
+
+
+def max_decode_length(model):
+    """The longest output the decoder can produce (its cache size), or None for no limit."""
+    decoder = _layer(model, "decoder")
+    return decoder.max_length if _is_transformer(decoder) else None
 
 
 def state_names(n):
@@ -215,3 +245,44 @@ def build_inference_models(model):
     check_seq2seq_model(model)
     encoder_model = _encoder_model(model)
     return encoder_model, _decoder_model(model, encoder_model)
+
+
+def build_embedding_model(model):
+    """The encoder of a zoo model as a model of its own: contextual embeddings per token.
+
+    For a masked LM (`bert_mlm`) these are the representations to use downstream; for a
+    seq2seq model they are the encoder memory the decoder attends to.
+
+    Args:
+        model: A seq2seq model or a masked LM from `keras_s2s.zoo.build`.
+
+    Returns:
+        A functional `keras.Model` from `{"token_ids"}` (masked LM) or
+        `{"encoder_token_ids"}` (seq2seq) to `{"sequence_output": (batch, length, width),
+        "padding_mask": (batch, length)}`, sharing the trained weights.
+
+    Example:
+
+    >>> model = keras_s2s.zoo.build("bert_mlm", vocab_size=31, hidden_dim=32, num_heads=2,
+    ...                             intermediate_dim=64, num_layers=1)
+    >>> embedder = build_embedding_model(model)
+    >>> out = embedder({"token_ids": np.array([[2, 5, 6, 3]])})
+    >>> tuple(out["sequence_output"].shape)
+    (1, 4, 32)
+    """
+    kind = model_kind(model)
+    if kind == "lm":
+        raise ValueError(f"Model '{model.name}' is a decoder-only LM and has no encoder; its "
+                         "states come from keras_s2s.inference.build_inference_models.")
+    name = "token_ids" if kind == "mlm" else "encoder_token_ids"
+    ids = model.get_layer(name).output
+    encoder = model.get_layer("encoder")
+    output = encoder.output
+    if isinstance(output, (list, tuple)):  # recurrent encoders also return their states
+        output = output[0]
+    from keras_s2s.layers import PaddingMask
+
+    mask = _layer(model, "source_mask")
+    mask = mask.output if mask is not None else PaddingMask(name="padding_mask")(ids)
+    return keras.Model({name: ids}, {"sequence_output": output, "padding_mask": mask},
+                       name=f"{model.name}_embeddings")

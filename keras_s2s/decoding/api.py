@@ -14,7 +14,7 @@ import numpy as np
 from keras import ops
 
 from keras_s2s import inference
-from keras_s2s.decoding._common import EOS_ID, PAD_ID, check_float, check_int
+from keras_s2s.decoding._common import BOS_ID, EOS_ID, NEG_INF, PAD_ID, check_float, check_int
 from keras_s2s.decoding.beam import beam_search
 from keras_s2s.decoding.greedy import greedy_search
 from keras_s2s.decoding.sampling import sample
@@ -107,7 +107,7 @@ def _to_ids(encoder_token_ids, source_vocab_size):
         bad = int(ids.max() if ids.max() >= source_vocab_size else ids.min())
         row = int(np.argwhere((ids < 0) | (ids >= source_vocab_size))[0][0])
         raise ValueError(
-            f"Token id {bad} (row {row}) is outside the model's source vocabulary "
+            f"Token id {bad} (row {row}) is outside the model's input vocabulary "
             f"[0, {source_vocab_size}). Encode with the tokenizer the model was trained with.")
     return ids.astype("int32")
 
@@ -146,21 +146,48 @@ def _settings(method, max_length, min_length, beam_width, num_return_sequences, 
                          "has none.")
 
 
+def _force_prompt(logits, prompt, t):
+    """Where row `r` is still inside its prompt (`t < len(prompt[r])`), make the prompt's token
+    at `t` certain: log-probability 0 there and -inf elsewhere, so every loop emits it at no
+    cost to the score."""
+    width = ops.shape(prompt)[1]
+    forced = ops.take_along_axis(prompt, ops.expand_dims(ops.minimum(t, width - 1), 1), axis=1)
+    forced = forced[:, 0]
+    active = ops.logical_and(ops.less(t, width), ops.greater(forced, 0))
+    certain = ops.where(ops.one_hot(forced, ops.shape(logits)[-1]) > 0, 0.0, NEG_INF)
+    return ops.where(ops.expand_dims(active, 1), ops.cast(certain, logits.dtype), logits)
+
+
 def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_length,
                beam_width, num_return_sequences, length_penalty, coverage_penalty, temperature,
                top_k, top_p, return_alignments, jit):
     state_names = [k for k in encoder_model.output if k.startswith("state_")]
     constant_names = [k for k in encoder_model.output if not k.startswith("state_")]
+    input_name = next(iter(encoder_model.input))
+    is_lm = input_name == "token_ids"
+    caches = [k for k in state_names if k != "state_0"] if inference.has_kv_cache(model) else []
 
     def step_fn(tokens, state, constants):
-        out = decoder_model({"decoder_token_ids": ops.expand_dims(tokens, 1), **state,
-                             **constants}, training=False)
-        return out["logits"], {k: out[k] for k in state_names}, out.get("alignments")
+        model_constants = {k: constants[k] for k in constant_names}
+        out = decoder_model({"decoder_token_ids": ops.expand_dims(tokens, 1),
+                             **{k: state[k] for k in state_names}, **model_constants},
+                            training=False)
+        new_state = {k: out[k] for k in state_names}
+        logits = out["logits"]
+        if is_lm:  # continue the prompt: its tokens are forced, one per step
+            logits = _force_prompt(logits, constants["prompt"], state["position"])
+            new_state["position"] = state["position"] + 1
+        return logits, new_state, out.get("alignments")
 
     def run(ids, noise):
-        encoded = encoder_model({"encoder_token_ids": ids}, training=False)
-        state = {k: encoded[k] for k in state_names}
+        encoded = encoder_model({input_name: ids}, training=False)
+        # a key/value cache is as long as the model allows; the decode needs max_length
+        state = {k: encoded[k][:, :, :max_length] if k in caches else encoded[k]
+                 for k in state_names}
         constants = {k: encoded[k] for k in constant_names}
+        if is_lm:
+            state["position"] = ops.zeros((ops.shape(ids)[0],), "int32")
+            constants["prompt"] = ids
         batch, source_len = ops.shape(ids)[0], ops.shape(ids)[1]
         common = dict(batch_size=batch, max_length=max_length, constants=constants,
                       min_length=min_length, return_alignments=return_alignments)
@@ -194,16 +221,25 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
 def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_length=0,
            beam_width=4, num_return_sequences=1, length_penalty=0.0, coverage_penalty=0.0,
            temperature=1.0, top_k=None, top_p=None, seed=None, return_alignments=False,
-           batch_size=64, jit=True, verbose="auto", task=None):
-    """Decode a batch of sources with a keras_s2s seq2seq model, in one compiled loop.
+           batch_size=64, jit=True, verbose="auto", task=None, side="target"):
+    """Decode a batch of sources with a keras_s2s model, in one compiled loop.
+
+    Seq2seq models translate the sources. Decoder-only language models (`kind="lm"`) take
+    prompts instead and continue them: the prompt's tokens are forced one per step (at no
+    cost to the score) and the search takes over where each prompt ends, so prompts of
+    different lengths share one batch. Their `token_ids` hold the prompt and its
+    continuation; `log_probs` count the continuation only.
 
     Args:
-        model: A model from `keras_s2s.zoo.build` (trained, fresh or reloaded).
+        model: A model from `keras_s2s.zoo.build` (trained, fresh or reloaded), seq2seq or
+            decoder-only LM.
         encoder_token_ids: `(batch, source_len)` ints (0 = padding), a list of id lists, or
-            strings when `task` is given.
+            strings when `task` is given. For an LM: the prompts, without `<s>` (an empty
+            prompt, `[[]]`, generates from scratch).
         method: `"greedy"`, `"beam"` or `"sample"`.
-        max_length: Maximum number of generated tokens, `</s>` included. Defaults to
-            `2 * source_len + 10`.
+        max_length: Maximum number of generated tokens, `</s>` (and an LM's prompt)
+            included. Defaults to `2 * source_len + 10`, or the prompt width + 32 for an LM.
+            A Transformer decodes at most its `max_length` tokens (its cache size).
         min_length: `</s>` is forbidden before this many tokens.
         beam_width: Beam size (beam search).
         num_return_sequences: n-best size (beam) or samples per source (sampling).
@@ -220,6 +256,8 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
             (`True`) or never (`False`).
         task: Optional `keras_s2s.data.Task`: encodes string inputs with its source
             tokenizer and fills `result.texts` with its target tokenizer.
+        side: For an LM with a `task`: the side of the task the LM was trained on
+            (`"source"` or `"target"`), whose tokenizer encodes prompts and decodes texts.
 
     Returns:
         A `DecodeResult`.
@@ -233,12 +271,30 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     (1, 1, 5)
     """
     inference.check_seq2seq_model(model)
-    source_vocab = model.get_layer("encoder_embedding").input_dim
-    if task is not None and _is_strings(encoder_token_ids):
-        encoder_token_ids = task.encode_source(encoder_token_ids)
-    ids = _to_ids(encoder_token_ids, source_vocab)
+    is_lm = inference.decoder_kind(model) == "lm"
+    if side not in ("source", "target"):
+        raise ValueError(f"Argument `side` must be 'source' or 'target'. Received: {side!r}")
+    reader = writer = None  # the tokenizers that encode the inputs and decode the outputs
+    if task is not None:
+        writer = task.source_tokenizer if is_lm and side == "source" else task.target_tokenizer
+        reader = writer if is_lm else task.source_tokenizer
+    if reader is not None and _is_strings(encoder_token_ids):
+        strings = [encoder_token_ids] if isinstance(encoder_token_ids, str) else encoder_token_ids
+        encoder_token_ids = [reader.encode(text) for text in strings]
+    ids = _to_ids(encoder_token_ids, inference.input_vocabulary_size(model))
+    if is_lm:
+        _check_prompts(ids)
     if max_length is None:
-        max_length = 2 * ids.shape[1] + 10
+        max_length = ids.shape[1] + 32 if is_lm else 2 * ids.shape[1] + 10
+    limit = inference.max_decode_length(model)
+    if limit is not None and max_length > limit:
+        raise ValueError(
+            f"`max_length` ({max_length}) exceeds what model '{model.name}' can decode: its "
+            f"position encodings and key/value cache hold {limit} positions. Pass a smaller "
+            "max_length, or build the model with a larger max_length.")
+    if is_lm and ids.shape[1] >= max_length:
+        raise ValueError(f"`max_length` ({max_length}) must exceed the prompt width "
+                         f"({ids.shape[1]}): it counts the prompt and the continuation.")
     attention = inference.has_attention(model)
     _settings(method, max_length, min_length, beam_width, num_return_sequences, length_penalty,
               coverage_penalty, temperature, top_k, top_p, return_alignments, attention)
@@ -286,8 +342,24 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     tokens = tokens[..., :used]
     if alignments is not None:
         alignments = alignments[:, :, :used]
-    texts = task.decode_target(tokens) if task is not None else None
+    texts = None
+    if writer is not None:
+        texts = [[writer.decode(row) for row in rows] for rows in tokens]
     return DecodeResult(tokens, log_probs, scores, alignments, lengths, texts)
+
+
+def _check_prompts(ids):
+    for special, name in ((BOS_ID, "<s>"), (EOS_ID, "</s>")):
+        if (ids == special).any():
+            row = int(np.argwhere(ids == special)[0][0])
+            raise ValueError(
+                f"Prompt {row} contains {name} (id {special}). Give prompts without <s> (decode "
+                "adds it) and without </s> (the continuation would have ended).")
+    inner_padding = (ids[:, :-1] == PAD_ID) & (ids[:, 1:] != PAD_ID)
+    if inner_padding.any():
+        row = int(np.argwhere(inner_padding)[0][0])
+        raise ValueError(f"Prompt {row} has padding (0) before its last token; prompts are "
+                         "padded on the right only.")
 
 
 def _lengths(tokens):

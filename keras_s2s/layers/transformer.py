@@ -288,7 +288,7 @@ class TransformerDecoderStack(_TransformerStack):
             raise ValueError("Prepare mode (inputs=None) needs a decoder with cross-attention.")
         batch, source_len = ops.shape(memory)[0], ops.shape(memory)[1]
         dummy = ops.zeros((batch, 1, self.hidden_dim), memory.dtype)
-        empty_self = ops.zeros((batch, 2, 1, self.num_heads, self.head_dim), memory.dtype)
+        empty_self = ops.zeros((batch, 2, 2, self.num_heads, self.head_dim), memory.dtype)
         empty_cross = ops.zeros((batch, 2, source_len, self.num_heads, self.head_dim),
                                 memory.dtype)
         caches = []

@@ -10,6 +10,7 @@ a prompt. See `docs/ARCHITECTURE.md`.
 
 import keras
 
+from keras_s2s.layers._checks import check_positive_int
 from keras_s2s.zoo import _components as C
 from keras_s2s.zoo.registry import register_model
 
@@ -104,3 +105,124 @@ def gru_lm(vocab_size, *, embedding_dim=128, units=256, num_layers=1, dropout=0.
     """
     return _rnn_lm(vocab_size, embedding_dim=embedding_dim, units=units, num_layers=num_layers,
                    dropout=dropout, cell_type="gru", tie_embeddings=tie_embeddings, name=name)
+
+
+_RADFORD = ("Radford et al., 2019. Language Models are Unsupervised Multitask Learners "
+            "(GPT-2). OpenAI")
+_DEVLIN = ("Devlin et al., 2019. BERT: Pre-training of Deep Bidirectional Transformers for "
+           "Language Understanding. arXiv:1810.04805")
+_TRANSFORMER_TINY = {"hidden_dim": 8, "num_heads": 2, "intermediate_dim": 16, "num_layers": 2,
+                     "max_length": 16}
+_TRANSFORMER_TRAINING = {**_TRAINING, "learning_rate": 1e-3}
+
+
+@register_model(paper=_RADFORD, tiny=_TRANSFORMER_TINY, training=_TRANSFORMER_TRAINING,
+                kind="lm")
+def transformer_lm(vocab_size, *, hidden_dim=256, num_heads=4, intermediate_dim=1024,
+                   num_layers=4, dropout=0.1, normalize_first=True, position="learned",
+                   max_length=256, activation="gelu", tie_embeddings=True,
+                   name="transformer_lm"):
+    """GPT-style decoder-only Transformer LM: causal keras-hub blocks, cached generation.
+
+    Args:
+        vocab_size: Size of the vocabulary, special tokens included.
+        hidden_dim: Model width; a multiple of `num_heads`.
+        num_heads: Attention heads.
+        intermediate_dim: Width of the feed-forward sublayers.
+        num_layers: Decoder blocks.
+        dropout: Dropout of embeddings, attention weights and sublayer outputs.
+        normalize_first: Pre-LN blocks with a final layer norm, as GPT-2.
+        position: `"learned"` (GPT) or `"sinusoidal"` position encodings.
+        max_length: The longest sequence, prompt included; also the decoding cache size.
+        activation: Feed-forward activation.
+        tie_embeddings: Share the token embedding with the output projection.
+        name: Name of the model.
+
+    Returns:
+        A functional `keras.Model` `{"token_ids"} -> logits (batch, T, vocab_size)`.
+
+    Example:
+
+    >>> model = transformer_lm(30, hidden_dim=32, num_heads=2, intermediate_dim=64)
+
+    Reference:
+        - Radford et al., 2019. GPT-2.
+        - Vaswani et al., 2017. arXiv:1706.03762.
+    """
+    from keras_s2s.layers.transformer import TransformerDecoderStack
+    from keras_s2s.zoo.transformer import embedding
+
+    C.check_vocabularies(vocab_size=vocab_size)
+    check_positive_int("hidden_dim", hidden_dim)
+    token_ids = lm_input()
+    token_embedding = embedding(vocab_size, hidden_dim, tie_embeddings, "decoder_embedding")
+    outputs = TransformerDecoderStack(
+        num_layers, num_heads=num_heads, intermediate_dim=intermediate_dim, dropout=dropout,
+        normalize_first=normalize_first, position=position, max_length=max_length,
+        activation=activation, cross_attention=False, name="decoder")(token_embedding(token_ids))
+    logits = C.output_logits(outputs, vocab_size, 0.0,
+                             token_embedding if tie_embeddings else None, hidden_dim)
+    return keras.Model({"token_ids": token_ids}, logits, name=name)
+
+
+@register_model(paper=_DEVLIN, tiny=_TRANSFORMER_TINY, training=_TRANSFORMER_TRAINING,
+                kind="mlm")
+def bert_mlm(vocab_size, *, hidden_dim=256, num_heads=4, intermediate_dim=1024, num_layers=4,
+             dropout=0.1, normalize_first=False, position="learned", max_length=256,
+             activation="gelu", name="bert_mlm"):
+    """BERT-style bidirectional Transformer encoder trained with masked LM (keras-hub head).
+
+    The inputs are `{"token_ids", "mask_positions"}`: the token ids with some positions
+    replaced by the mask id (keras_s2s uses the tokenizer's vocabulary size as the mask id,
+    so `vocab_size` is the tokenizer's size + 1; see `Task.mlm_dataset`) and the positions
+    to predict. The output is the logits at those positions, `(batch, P, vocab_size)`.
+    `keras_s2s.inference.build_embedding_model(model)` gives the encoder's contextual
+    embeddings for downstream use.
+
+    Args:
+        vocab_size: Size of the vocabulary, special tokens and the mask token included.
+        hidden_dim: Model width; a multiple of `num_heads`.
+        num_heads: Attention heads.
+        intermediate_dim: Width of the feed-forward sublayers.
+        num_layers: Encoder blocks.
+        dropout: Dropout of embeddings, attention weights and sublayer outputs.
+        normalize_first: Pre-LN blocks; BERT is post-LN (False).
+        position: `"learned"` (BERT) or `"sinusoidal"` position encodings.
+        max_length: The longest sequence.
+        activation: Feed-forward activation.
+        name: Name of the model.
+
+    Returns:
+        A functional `keras.Model` `{"token_ids", "mask_positions"} -> logits`.
+
+    Example:
+
+    >>> model = bert_mlm(31, hidden_dim=32, num_heads=2, intermediate_dim=64)
+
+    Reference:
+        - Devlin et al., 2019. arXiv:1810.04805.
+    """
+    import keras_hub
+
+    from keras_s2s.layers import PaddingMask
+    from keras_s2s.layers.transformer import TransformerEncoderStack
+
+    C.check_vocabularies(vocab_size=vocab_size)
+    check_positive_int("hidden_dim", hidden_dim)
+    token_ids = lm_input()
+    mask_positions = keras.Input((None,), dtype="int32", name="mask_positions")
+    x = keras.layers.Embedding(vocab_size, hidden_dim, name="encoder_embedding")(token_ids)
+    padding_mask = PaddingMask(name="source_mask")(token_ids)
+    x = TransformerEncoderStack(num_layers, num_heads=num_heads,
+                                intermediate_dim=intermediate_dim, dropout=dropout,
+                                normalize_first=normalize_first, position=position,
+                                max_length=max_length, activation=activation,
+                                scale_embeddings=False, name="encoder")(
+        x, padding_mask=padding_mask)
+    # The head has its own output matrix: keras-hub's head re-creates a tied embedding as a
+    # separate copy when a model is reloaded, which would silently untie the weights.
+    logits = keras_hub.layers.MaskedLMHead(vocab_size, intermediate_activation=activation,
+                                           name="mlm_head")(x, mask_positions)
+    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+    return keras.Model({"token_ids": token_ids, "mask_positions": mask_positions}, logits,
+                       name=name)

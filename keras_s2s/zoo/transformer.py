@@ -25,7 +25,7 @@ _TRAINING = {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 64, "clip
              "label_smoothing": 0.1, "epochs": 30}
 
 
-def _embedding(vocab_size, hidden_dim, tied, name):
+def embedding(vocab_size, hidden_dim, tied, name):
     if tied:
         from keras_hub.layers import ReversibleEmbedding
 
@@ -55,9 +55,9 @@ def _transformer(source_vocab_size, target_vocab_size, *, hidden_dim, num_heads,
     stack = stack_kwargs(num_heads, intermediate_dim, dropout, normalize_first, position,
                          max_length)
     encoder_ids, decoder_ids = C.seq2seq_inputs()
-    target = _embedding(target_vocab_size, hidden_dim, tie_embeddings or share_embeddings,
+    target = embedding(target_vocab_size, hidden_dim, tie_embeddings or share_embeddings,
                         "decoder_embedding")
-    source = target if share_embeddings else _embedding(source_vocab_size, hidden_dim, False,
+    source = target if share_embeddings else embedding(source_vocab_size, hidden_dim, False,
                                                         "encoder_embedding")
     source_mask = PaddingMask(name="source_mask")(encoder_ids)
     memory = TransformerEncoderStack(num_encoder_layers, **stack, name="encoder")(

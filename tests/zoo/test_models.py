@@ -35,7 +35,23 @@ def _batch(seed=0, batch=4, src_len=6, tgt_len=5, kind="seq2seq"):
         tgt[k, :m], tgt[k, m] = body, 3
     if kind == "lm":
         return {"token_ids": dec}, tgt
+    if kind == "mlm":
+        return _mlm_batch(rng, dec, tgt)
     return {"encoder_token_ids": src, "decoder_token_ids": dec}, tgt
+
+
+def _mlm_batch(rng, dec, tgt, slots=2):
+    """`<s> y1..yn </s>` with up to `slots` real tokens replaced by the mask id (vocab - 1)."""
+    tokens = np.pad(dec, ((0, 0), (0, 1)))
+    positions = np.zeros((len(dec), slots), "int32")
+    labels = np.zeros((len(dec), slots), "int32")
+    for k in range(len(dec)):
+        n = int((tgt[k] != 0).sum()) - 1  # real tokens after <s>
+        tokens[k, n + 1] = 3
+        chosen = rng.choice(np.arange(1, n + 1), size=min(slots, n), replace=False)
+        positions[k, :len(chosen)], labels[k, :len(chosen)] = chosen, tokens[k, chosen]
+        tokens[k, chosen] = TGT_VOCAB - 1
+    return {"token_ids": tokens, "mask_positions": positions}, labels
 
 
 def _more_padding(x):
