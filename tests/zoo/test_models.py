@@ -162,3 +162,22 @@ def test_luong_bilstm_learns_reversal_to_95_percent():
     result = model.evaluate({"encoder_token_ids": test[0], "decoder_token_ids": test[1]},
                             test[2], verbose=0, return_dict=True)
     assert result["masked_accuracy"] >= 0.95, result
+
+
+def test_transformer_tiny_learns_reversal():
+    from keras_s2s.demo import reversal_pairs
+
+    keras.utils.set_random_seed(0)
+    train = reversal_pairs(2048, vocab_size=12, max_len=8, seed=0)
+    test = reversal_pairs(256, vocab_size=12, max_len=8, seed=1)
+    model = zoo.build("transformer_tiny", source_vocab_size=12, target_vocab_size=12,
+                      hidden_dim=64, num_heads=4, intermediate_dim=128, dropout=0.0,
+                      normalize_first=True, max_length=32)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
+                  loss=losses.MaskedSparseCategoricalCrossentropy(),
+                  metrics=[metrics.MaskedAccuracy()], jit_compile=True)
+    model.fit({"encoder_token_ids": train[0], "decoder_token_ids": train[1]}, train[2],
+              batch_size=64, epochs=8, verbose=0)
+    result = model.evaluate({"encoder_token_ids": test[0], "decoder_token_ids": test[1]},
+                            test[2], verbose=0, return_dict=True)
+    assert result["masked_accuracy"] >= 0.9, result
