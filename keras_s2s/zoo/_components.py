@@ -1,4 +1,4 @@
-"""Building blocks shared by the recurrent zoo families.
+"""Building blocks shared by the zoo families.
 
 Every zoo model follows one contract (see `docs/ARCHITECTURE.md`): inputs
 `{"encoder_token_ids", "decoder_token_ids"}`, int32, 0 = padding; output float32 logits
@@ -7,18 +7,22 @@ Every zoo model follows one contract (see `docs/ARCHITECTURE.md`): inputs
 
 | name | layer |
 | --- | --- |
-| `encoder_embedding` | `Embedding(mask_zero=True)` over the source |
+| `encoder_embedding` | `Embedding(mask_zero=True)` over the source (absent when a Transformer shares one embedding) |
 | `source_reversal` | `ReverseSequence`, only when the source is reversed (Sutskever) |
-| `encoder` | `RNN` or `Bidirectional(RNN)` over one cell or a `StackedCells` |
+| `encoder` | `RNN` or `Bidirectional(RNN)` over one cell or a `StackedCells`, or a `TransformerEncoderStack` |
 | `source_mask` | `PaddingMask` over the source ids |
-| `bridge` | `StateBridge`, encoder final states → decoder initial states |
+| `bridge` | `StateBridge`, encoder final states → decoder initial states (recurrent decoders) |
 | `memory_projection` | `Dense`, only where dot attention needs the memory at the query size |
 | `decoder_embedding` | `Embedding` (or keras-hub `ReversibleEmbedding` with tied embeddings) |
-| `decoder` | `RNN` over the decoder cell, or `AttentionDecoder` |
+| `decoder` | `RNN` over the decoder cell, `AttentionDecoder`, or `TransformerDecoderStack` |
 | `output_dropout` | `Dropout` on the decoder outputs, one mask per sequence (variational) |
 | `output_bottleneck` | `Dense` to `embedding_dim`, only with tied embeddings and units ≠ embedding_dim |
 | `output_projection` | `Dense(target_vocab_size)`, float32 (absent with tied embeddings) |
 | `logits` | float32 identity `Activation`, the model output |
+
+Language models (`keras_s2s.zoo.language_models`) take `token_ids` and use the decoder-side
+names; the masked LM has `encoder_embedding`, `source_mask`, `encoder` and an `mlm_head`
+(keras-hub `MaskedLMHead`) before `logits`.
 """
 
 import keras
