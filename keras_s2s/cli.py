@@ -54,29 +54,41 @@ def _positive(kind):
 # ---------------------------------------------------------------------------- list / info
 def _run_list(args):
     from keras_s2s import zoo
+    from keras_s2s.kinds import LANGUAGE_MODEL_KINDS
 
     names = zoo.list_models(args.pattern)
     if not names:
         raise CliError(f"no zoo entry matches '{args.pattern}' (try `keras-s2s list`)")
+    header = ("name", "kind", "family", "parameters")
     rows = []
     for name in names:
         spec = zoo.get_spec(name)
-        params = zoo.build(name, source_vocab_size=1000, target_vocab_size=1000).count_params()
-        rows.append((name, spec.family, f"{params:,}", spec.summary))
-    widths = [max(len(r[i]) for r in rows + [("name", "family", "parameters", "")])
-              for i in range(3)]
-    print(f"{'name':<{widths[0]}}  {'family':<{widths[1]}}  {'parameters':>{widths[2]}}  summary")
-    for name, family, params, summary in rows:
-        print(f"{name:<{widths[0]}}  {family:<{widths[1]}}  {params:>{widths[2]}}  {summary}")
-    print(f"({len(rows)} entries; parameters at the default size with 1,000-token vocabularies)")
+        sizes = ({"vocab_size": 1000} if spec.kind in LANGUAGE_MODEL_KINDS
+                 else {"source_vocab_size": 1000, "target_vocab_size": 1000})
+        params = zoo.build(name, **sizes).count_params()
+        rows.append((name, spec.kind, spec.family, f"{params:,}", spec.summary))
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+
+    def line(cells, summary):
+        left = "  ".join(f"{c:<{w}}" for c, w in zip(cells[:-1], widths))
+        return f"{left}  {cells[-1]:>{widths[-1]}}  {summary}"
+
+    print(line(header, "summary"))
+    for row in rows:
+        print(line(row[:-1], row[-1]))
+    print(f"({len(rows)} entries; parameters at the default size with 1,000-token vocabularies; "
+          "kinds: seq2seq, lm = next-token language model, mlm = masked language model)")
     return 0
 
 
 def _run_info(args):
     from keras_s2s import zoo
 
+    from keras_s2s.kinds import KIND_INPUTS
+
     spec = zoo.get_spec(args.name)
     print(f"{spec.name}: {spec.summary}")
+    print(f"kind:     {spec.kind} (inputs: {', '.join(KIND_INPUTS.get(spec.kind, ()))})")
     print(f"family:   {spec.family}")
     print(f"paper:    {spec.paper}")
     print("defaults:")
@@ -123,7 +135,8 @@ def _run_train(args):
     from keras_s2s import zoo
     from keras_s2s.training import recipe
 
-    zoo.get_spec(args.model)  # unknown names fail before any data is loaded
+    zoo.get_spec(args.model)  # unknown names and options fail before any data is loaded
+    recipe.check_options(args.model, args.side, args.metric)
     if not args.task and not args.train:
         raise CliError("give --task NAME or --train FILE.tsv")
     task, spec = _task_from_args(args)
@@ -136,7 +149,7 @@ def _run_train(args):
         model_kwargs=_model_kwargs(args), jit=args.jit, mixed_precision=args.mixed_precision,
         seed=args.seed, log_dir=args.logdir, resume=args.resume, metric=args.metric,
         max_eval_examples=args.max_eval_examples, task_spec=spec,
-        verbose=1 if sys.stdout.isatty() else 2)
+        verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate)
     results = config["results"]
     metric = config["training"]["metric"]
     print(f"trained {args.model} for {results['epochs_run']} epoch(s) in "
@@ -181,8 +194,20 @@ def _run_evaluate(args):
         task.source_tokenizer, task.target_tokenizer = (run_task.source_tokenizer,
                                                         run_task.target_tokenizer)
         split = args.split
-    method = "beam" if args.beam else "greedy"
-    kwargs = {"beam_width": args.beam, "length_penalty": args.length_penalty} if args.beam else {}
+    if config["kind"] == "seq2seq":
+        method = "beam" if args.beam else "greedy"
+        kwargs = ({"beam_width": args.beam, "length_penalty": args.length_penalty}
+                  if args.beam else {})
+        settings = {"method": method}
+    else:  # a language model: perplexity of its side's texts, masks as in training
+        if args.beam:
+            raise CliError(f"--beam decodes seq2seq runs; {args.run} holds a language model "
+                           f"(kind {config['kind']}), which is scored by perplexity")
+        method, kwargs = "greedy", {"side": config.get("side", "target")}
+        if config["kind"] == "mlm":
+            kwargs.update(mask_rate=config["training"].get("mask_rate", 0.15),
+                          seed=config["training"].get("seed", 0))
+        settings = {"kind": config["kind"], "side": kwargs["side"]}
     scores, _ = evaluate(model, task, split, method, max_examples=args.max_examples,
                          verbose=True if sys.stdout.isatty() else False, **kwargs)
     print(f"{'metric':<20} value")
@@ -190,7 +215,7 @@ def _run_evaluate(args):
         print(f"{key:<20} {value:.4f}" if isinstance(value, float) else f"{key:<20} {value}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"run": args.run, "split": split, "method": method, **scores}, f, indent=2)
+            json.dump({"run": args.run, "split": split, **settings, **scores}, f, indent=2)
     return 0
 
 
@@ -307,7 +332,13 @@ def build_parser():
     p.add_argument("--epochs", type=_positive(int), default=10)
     p.add_argument("--batch-size", type=_positive(int), default=64)
     p.add_argument("--learning-rate", type=_positive(float), default=2e-3)
-    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--label-smoothing", type=float,
+                   help="of the loss (default: the entry's, 0.1 for seq2seq, 0 for LMs)")
+    p.add_argument("--side", choices=["source", "target"],
+                   help="language models (kinds lm, mlm): which side of the task's pairs they "
+                        "learn, with its tokenizer (default: target)")
+    p.add_argument("--mask-rate", type=_positive(float), default=0.15,
+                   help="masked LMs: share of each text's tokens masked (default: 0.15)")
     p.add_argument("--units", type=_positive(int))
     p.add_argument("--embedding-dim", type=_positive(int))
     p.add_argument("--num-layers", type=_positive(int))
@@ -319,7 +350,7 @@ def build_parser():
     p.add_argument("--mixed-precision", action="store_true", help="train in mixed_bfloat16")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--metric", help="validation metric for the best checkpoint "
-                                    "(default: the task's first)")
+                                    "(default: the task's first; perplexity for LMs)")
     p.add_argument("--max-eval-examples", type=_positive(int), default=500,
                    help="validation examples decoded per epoch")
     p.add_argument("--max-train-examples", type=_positive(int),
@@ -328,7 +359,8 @@ def build_parser():
                    help="continue an interrupted run in --out (loses at most one epoch)")
     p.set_defaults(func=_run_train)
 
-    p = sub.add_parser("evaluate", help="decode a split and print its metrics")
+    p = sub.add_parser("evaluate", help="decode a split and print its metrics (perplexity "
+                                        "for a language model)")
     p.add_argument("run", help="run directory written by train")
     p.add_argument("--task", help="built-in task (default: the one the run trained on)")
     p.add_argument("--task-option", action="append", metavar="KEY=VALUE")

@@ -1,11 +1,20 @@
-"""`evaluate(model, task)`: decode a split and score it with the metrics that fit the task."""
+"""`evaluate(model, task)`: score a model on a split of a task.
 
+A seq2seq model decodes the split and is scored with the task's metrics against all references;
+a language model (kind `"lm"` or `"mlm"`) is scored by its perplexity and token accuracy on one
+side's texts, with teacher forcing.
+"""
+
+import dataclasses
+import math
 import time
 
+import keras
 import numpy as np
 
 from keras_s2s import text_metrics
 from keras_s2s.decoding import decode
+from keras_s2s.kinds import model_kind
 
 # metric name -> function(hypotheses, references); references are lists per example
 METRICS = {
@@ -38,24 +47,30 @@ def normalize_reference(task, text):
 
 
 def evaluate(model, task, split="test", method="greedy", metrics=None, max_examples=None,
-             batch_size=64, verbose="auto", **decode_kwargs):
-    """Decode a split of a task and score the hypotheses against all references.
+             batch_size=64, verbose="auto", side="target", **decode_kwargs):
+    """Score a model on a split of a task: decode and compare, or perplexity for an LM.
+
+    A seq2seq model decodes the split and the hypotheses are scored against all references.
+    A language model (`keras_s2s.kinds.model_kind` is `"lm"` or `"mlm"`) is scored by
+    `evaluate_language_model` on the texts of `side`; `method` and `metrics` do not apply to it.
 
     Args:
-        model: A keras_s2s seq2seq model trained on the task's tokenizers.
+        model: A keras_s2s model trained on the task's tokenizers.
         task: A `keras_s2s.data.Task`.
-        split: Which split to decode.
+        split: Which split to score.
         method: `"greedy"`, `"beam"` or `"sample"` (see `keras_s2s.decoding.decode`).
         metrics: Metric names; defaults to `task.metrics`.
         max_examples: Score only the first n examples of the split.
-        batch_size: Sources per compiled decoding call.
+        batch_size: Sources per compiled decoding call (texts per batch for an LM).
         verbose: Progress bar, as in `decode`.
-        **decode_kwargs: More `decode` arguments (`beam_width`, `length_penalty`, ...).
+        side: For a language model, which side's texts: `"target"` or `"source"`.
+        **decode_kwargs: More `decode` arguments (`beam_width`, `length_penalty`, ...); for a
+            masked LM, `mask_rate`, `max_selections` and `seed` of `Task.mlm_dataset`.
 
     Returns:
         `(scores, details)`: a dict of metric values (rates as fractions, BLEU and chrF on
         0–100) plus `examples` and `seconds`, and a dict with the `sources`, `hypotheses`
-        and `references`.
+        and `references`. For a language model, see `evaluate_language_model`.
 
     Example:
 
@@ -63,6 +78,13 @@ def evaluate(model, task, split="test", method="greedy", metrics=None, max_examp
     >>> sorted(scores)
     ['examples', 'per', 'seconds', 'sequence_accuracy', 'wer']
     """
+    kind = model_kind(model)
+    if kind != "seq2seq":
+        if method != "greedy" or metrics:
+            raise ValueError(f"Model '{model.name}' is a language model (kind {kind}): it is "
+                             "scored by perplexity, so `method` and `metrics` do not apply.")
+        return evaluate_language_model(model, task, split, side=side, max_examples=max_examples,
+                                       batch_size=batch_size, **decode_kwargs)
     sources, references = task.references(split)
     if max_examples is not None:
         sources, references = sources[:max_examples], references[:max_examples]
@@ -80,3 +102,71 @@ def evaluate(model, task, split="test", method="greedy", metrics=None, max_examp
     scores.update({"examples": len(sources), "seconds": seconds})
     return scores, {"sources": sources, "hypotheses": hypotheses, "references": references,
                     "log_probs": np.asarray(result.log_probs[:, 0])}
+
+
+def evaluate_language_model(model, task, split="test", side="target", max_examples=None,
+                            batch_size=64, mask_rate=0.15, max_selections=None, seed=0):
+    """Perplexity and token accuracy of a language model on one side of a split.
+
+    Every text of the side is scored (`Task.lm_dataset` or, for a masked LM, `Task.mlm_dataset`
+    unshuffled, whose masks depend on `seed` alone); nothing is dropped but texts over the
+    task's length limit, which are counted in `scores["overlong"]`. The perplexity is
+    `exp(total NLL / predicted tokens)` over the whole split: every `y1..yn </s>` of an `"lm"`
+    (the count `NGramLanguageModel.perplexity` uses), every masked position of an `"mlm"`.
+
+    Args:
+        model: A model of kind `"lm"` or `"mlm"` built for the side's tokenizer (an `"mlm"`
+            has one id more, the mask token).
+        task: A `keras_s2s.data.Task`.
+        split: Which split to score.
+        side: `"target"` or `"source"`.
+        max_examples: Score only the texts of the first n examples.
+        batch_size: Texts per batch.
+        mask_rate, max_selections, seed: The masks of a masked LM (see `Task.mlm_dataset`).
+
+    Returns:
+        `(scores, details)`: `scores` holds `perplexity`, `token_accuracy`, `tokens` (predicted
+        tokens), `examples` (texts), `overlong` and `seconds`; `details` holds `nll` (the
+        total negative log-likelihood in nats) and `tokens`.
+
+    Example:
+
+    >>> scores, _ = evaluate_language_model(model, task, "test")
+    >>> scores["perplexity"]
+    5.83...
+    """
+    from keras_s2s.metrics import MaskedAccuracy, MaskedPerplexity, perplexity
+
+    kind = model_kind(model)
+    if kind not in ("lm", "mlm"):
+        raise ValueError(f"Model '{model.name}' is a {kind} model, not a language model.")
+    size = task.tokenizer(side).vocabulary_size
+    expected = size + 1 if kind == "mlm" else size
+    if model.output.shape[-1] != expected:
+        plus = " + 1 for the mask token" if kind == "mlm" else ""
+        raise ValueError(f"Model '{model.name}' predicts {model.output.shape[-1]} ids, but the "
+                         f"{side} tokenizer of task '{task.name}' needs {expected} "
+                         f"({size}{plus}). Was it trained on the other side?")
+    if max_examples is not None:
+        task = dataclasses.replace(task, splits={split: task._examples(split)[:max_examples]},
+                                   overlong={})
+    if kind == "lm":
+        dataset = task.lm_dataset(split, batch_size, side=side, shuffle=False)
+    else:
+        dataset = task.mlm_dataset(split, batch_size, side=side, mask_rate=mask_rate,
+                                   max_selections=max_selections, shuffle=False, seed=seed)
+    start = time.perf_counter()
+    nll, accuracy = MaskedPerplexity(), MaskedAccuracy()
+    tokens = texts = 0
+    for inputs, labels in dataset:
+        logits = model.predict_on_batch(inputs)
+        nll.update_state(labels, logits)
+        accuracy.update_state(labels, logits)
+        tokens += int(np.count_nonzero(labels))
+        texts += int(np.any(np.asarray(inputs["token_ids"]), axis=1).sum())  # not filler rows
+    total = float(keras.ops.convert_to_numpy(nll.total))
+    scores = {"perplexity": perplexity(-total, tokens) if tokens else math.nan,
+              "token_accuracy": float(accuracy.result()), "tokens": tokens, "examples": texts,
+              "overlong": task.overlong.get(f"{split}/{side}", 0),
+              "seconds": time.perf_counter() - start}
+    return scores, {"nll": total, "tokens": tokens}

@@ -4,6 +4,26 @@ import keras
 from keras import ops
 
 
+def token_nll(y_true, y_pred, from_logits=True):
+    """Per-token negative log-likelihood in float32, and the log-probabilities it came from.
+
+    Args:
+        y_true: Int ids `(batch, T)`.
+        y_pred: Logits (or probabilities) `(batch, T, vocab)`.
+        from_logits: Whether `y_pred` holds logits.
+
+    Returns:
+        `(nll, log_probs)`: `(batch, T)` and `(batch, T, vocab)`, padding positions included.
+    """
+    y_pred = ops.cast(y_pred, "float32")
+    if from_logits:
+        log_probs = ops.log_softmax(y_pred, axis=-1)
+    else:
+        log_probs = ops.log(ops.clip(y_pred, 1e-7, 1.0))
+    y_true = ops.expand_dims(ops.cast(y_true, "int32"), -1)
+    return -ops.squeeze(ops.take_along_axis(log_probs, y_true, -1), -1), log_probs
+
+
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
     """Token cross-entropy that ignores padding and averages over real tokens.
@@ -40,13 +60,8 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         self.padding_id = int(padding_id)
 
     def call(self, y_true, y_pred):
-        y_pred = ops.cast(y_pred, "float32")
         y_true = ops.cast(y_true, "int32")
-        if self.from_logits:
-            log_probs = ops.log_softmax(y_pred, axis=-1)
-        else:
-            log_probs = ops.log(ops.clip(y_pred, 1e-7, 1.0))
-        nll = -ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(y_true, -1), -1), -1)
+        nll, log_probs = token_nll(y_true, y_pred, self.from_logits)
         if self.label_smoothing:
             smooth = -ops.mean(log_probs, axis=-1)
             nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth

@@ -1,4 +1,4 @@
-"""Metrics: `MaskedAccuracy` for `model.fit`, and corpus metrics on decoded text.
+"""Metrics: `MaskedAccuracy` and `MaskedPerplexity` for `model.fit`, and corpus metrics on text.
 
 The corpus metrics (`corpus_bleu`, `chrf`, `wer`, `per`, `cer`, `sequence_accuracy`,
 `sequence_error_rate`, `edit_distance`) live in `keras_s2s.text_metrics` (pure Python; BLEU and
@@ -8,6 +8,7 @@ chrF match sacrebleu) and are re-exported here, as is `perplexity` from `keras_s
 import keras
 from keras import ops
 
+from keras_s2s.losses import token_nll
 from keras_s2s.ngram import perplexity  # noqa: F401  (re-exported)
 from keras_s2s.text_metrics import (  # noqa: F401  (re-exported)
     cer,
@@ -49,6 +50,51 @@ class MaskedAccuracy(keras.metrics.Mean):
         if sample_weight is not None:
             weight = weight * ops.cast(sample_weight, "float32")
         return super().update_state(correct, sample_weight=weight)
+
+    def get_config(self):
+        return {**super().get_config(), "padding_id": self.padding_id}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class MaskedPerplexity(keras.metrics.Metric):
+    """Perplexity over real tokens: `exp(sum of NLL / number of tokens)` over every batch seen.
+
+    The sums run over the whole epoch, so `val_perplexity` is the corpus perplexity of the
+    validation split (not a mean of per-batch values), and it does not depend on the label
+    smoothing of the loss. Positions where `y_true == padding_id` do not count.
+
+    Args:
+        padding_id: The id that marks padding in `y_true`.
+        name: Name of the metric (`"perplexity"`, so Keras logs `val_perplexity`).
+
+    Example:
+
+    >>> metric = MaskedPerplexity()
+    >>> metric.update_state(np.array([[4, 5, 0]]), np.zeros((1, 3, 8)))
+    >>> round(float(metric.result()), 4)  # uniform over 8 ids
+    8.0
+    """
+
+    def __init__(self, padding_id=0, name="perplexity", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.padding_id = int(padding_id)
+        self.total = self.add_variable((), initializer="zeros", dtype="float32", name="total")
+        self.count = self.add_variable((), initializer="zeros", dtype="float32", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        nll, _ = token_nll(y_true, y_pred)
+        weight = ops.cast(ops.not_equal(ops.cast(y_true, "int32"), self.padding_id), "float32")
+        if sample_weight is not None:
+            weight = weight * ops.cast(sample_weight, "float32")
+        self.total.assign_add(ops.sum(nll * weight))
+        self.count.assign_add(ops.sum(weight))
+
+    def result(self):
+        return ops.exp(ops.divide_no_nan(self.total, self.count))
+
+    def reset_state(self):
+        self.total.assign(0.0)
+        self.count.assign(0.0)
 
     def get_config(self):
         return {**super().get_config(), "padding_id": self.padding_id}

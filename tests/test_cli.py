@@ -41,8 +41,19 @@ def test_list_and_info():
     proc = run_cli("list", "luong_*")
     assert "luong_bilstm" in proc.stdout and "attention_seq2seq" in proc.stdout
     assert "vanilla_lstm" not in proc.stdout
+    assert proc.stdout.splitlines()[0].split()[:4] == ["name", "kind", "family", "parameters"]
     info = run_cli("info", "sutskever").stdout
     assert "reverse_source = True" in info and "Sutskever" in info
+    assert "kind:     seq2seq (inputs: encoder_token_ids, decoder_token_ids)" in info
+
+
+def test_list_and_info_show_language_model_kinds(capsys):
+    assert cli.main(["list", "*lm"]) == 0
+    rows = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()[1:-1]}
+    assert rows == {"bert_mlm": "mlm", "gru_lm": "lm", "lstm_lm": "lm", "rnn_lm": "lm",
+                    "transformer_lm": "lm"}
+    assert cli.main(["info", "bert_mlm"]) == 0
+    assert "kind:     mlm (inputs: token_ids, mask_positions)" in capsys.readouterr().out
 
 
 def test_train_writes_a_complete_run(trained):
@@ -100,6 +111,42 @@ def test_errors_are_one_line_without_traceback(args, message):
     ours = [line for line in proc.stderr.strip().splitlines()
             if not re.match(r"^([IWE]\d{4} |WARNING: All log messages)", line)]  # C++ logs
     assert len(ours) == 1, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def trained_lm(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("cli_lm") / "run")
+    proc = run_cli("train", "lstm_lm", *REVERSE, "--side", "source", "--units", "8",
+                   "--embedding-dim", "8", "--batch-size", "32", "--epochs", "1", "--out", out)
+    return out, proc
+
+
+def test_language_model_trains_and_evaluates_by_perplexity(trained_lm, tmp_path):
+    out, proc = trained_lm
+    assert "best validation perplexity" in proc.stdout
+    config = json.load(open(os.path.join(out, "config.json")))
+    assert config["kind"] == "lm" and config["side"] == "source"
+    path = str(tmp_path / "scores.json")
+    evaluated = run_cli("evaluate", out, "--json", path)
+    assert "perplexity" in evaluated.stdout and "token_accuracy" in evaluated.stdout
+    scores = json.load(open(path))
+    assert scores["kind"] == "lm" and scores["side"] == "source" and "method" not in scores
+    assert scores["examples"] == 32 and 1.0 < scores["perplexity"] < 14  # 14 source ids
+
+
+def test_language_model_options_fail_in_one_line(trained_lm, capsys):
+    out, _ = trained_lm
+    assert cli.main(["evaluate", out, "--beam", "3"]) == 2
+    assert cli.main(["train", "luong_lstm", *REVERSE, "--side", "source", "--out", "x"]) == 2
+    assert cli.main(["train", "lstm_lm", *REVERSE, "--metric", "wer", "--out", "x"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3, lines
+    assert "--beam decodes seq2seq runs" in lines[0] and "kind lm" in lines[0]
+    assert "Leave `side` out" in lines[1] and "validation perplexity" in lines[2]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "lstm_lm", *REVERSE, "--side", "both", "--out", "x"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'both' (choose from 'source', 'target')" in capsys.readouterr().err
 
 
 def test_malformed_tsv_reports_its_line(tmp_path):

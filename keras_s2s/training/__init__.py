@@ -1,5 +1,10 @@
 """Training helpers: callbacks for `model.fit` (and, with the CLI, the training recipe)."""
 
-from keras_s2s.training.callbacks import AttentionImages, DecodeEvaluation, SampleDecodes
+from keras_s2s.training.callbacks import (
+    AttentionImages,
+    BestCheckpoint,
+    DecodeEvaluation,
+    SampleDecodes,
+)
 
-__all__ = ["AttentionImages", "DecodeEvaluation", "SampleDecodes"]
+__all__ = ["AttentionImages", "BestCheckpoint", "DecodeEvaluation", "SampleDecodes"]

@@ -1,4 +1,5 @@
-"""Callbacks for any `model.fit`: attention heatmaps, sample decodes, decode-based evaluation.
+"""Callbacks for any `model.fit`: attention heatmaps, sample decodes, decode-based evaluation,
+and the best checkpoint by a metric Keras computes (a language model's validation perplexity).
 
 They decode with `keras_s2s.decoding.decode`, whose compiled function is cached per model and
 settings, on fixed examples of fixed shape: nothing re-traces or recompiles between epochs.
@@ -15,6 +16,7 @@ import numpy as np
 from keras_s2s.decoding import decode
 from keras_s2s.evaluation import evaluate
 from keras_s2s.inference import has_attention
+from keras_s2s.kinds import model_kind
 from keras_s2s.plots import plot_attention
 
 log = logging.getLogger("keras_s2s")
@@ -37,6 +39,16 @@ def _examples(task, split, num_examples, sources=None):
         return sources, [known.get(s, ["?"]) for s in sources]
     sources, references = task.references(split)
     return sources[:num_examples], references[:num_examples]
+
+
+def _decodes_sources(callback):
+    """Whether the callback's model is a seq2seq model; warns once (and skips) otherwise."""
+    kind = model_kind(callback.model)
+    if kind != "seq2seq" and not getattr(callback, "_warned_kind", False):
+        log.warning("%s: model '%s' is a language model (kind %s) with no source to decode; "
+                    "skipped.", type(callback).__name__, callback.model.name, kind)
+        callback._warned_kind = True
+    return kind == "seq2seq"
 
 
 class AttentionImages(keras.callbacks.Callback):
@@ -71,7 +83,7 @@ class AttentionImages(keras.callbacks.Callback):
         self._warned = False
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs:
+        if (epoch + 1) % self.every_n_epochs or not _decodes_sources(self):
             return
         if not has_attention(self.model):
             if not self._warned:
@@ -129,7 +141,7 @@ class SampleDecodes(keras.callbacks.Callback):
         self.last_table = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs:
+        if (epoch + 1) % self.every_n_epochs or not _decodes_sources(self):
             return
         import tensorflow as tf
 
@@ -145,7 +157,39 @@ class SampleDecodes(keras.callbacks.Callback):
         self._writer.flush()
 
 
-class DecodeEvaluation(keras.callbacks.Callback):
+class _KeepsBest(keras.callbacks.Callback):
+    """Keeps the best value of a metric: saves the model on improvement, and remembers the best
+    value in an optional JSON file so that an interrupted and resumed run does not forget it."""
+
+    def __init__(self, metric, higher_is_better, save_best=None, state_path=None):
+        super().__init__()
+        self.metric, self.higher_is_better = metric, higher_is_better
+        self.save_best, self.state_path = save_best, state_path
+        self.best = self.best_epoch = None
+        if state_path and os.path.exists(state_path):
+            with open(state_path) as f:
+                state = json.load(f)
+            self.best, self.best_epoch = state.get("best"), state.get("epoch")
+        self.history = []
+
+    def _record(self, epoch, value, what):
+        """Note the value of an epoch; returns whether it is the best so far."""
+        self.history.append((epoch + 1, value))
+        improved = self.best is None or (value > self.best if self.higher_is_better
+                                         else value < self.best)
+        if improved:
+            self.best, self.best_epoch = value, epoch + 1
+            if self.save_best:
+                self.model.save(self.save_best)
+            if self.state_path:
+                with open(self.state_path, "w") as f:
+                    json.dump({"metric": self.metric, "best": value, "epoch": epoch + 1}, f)
+        log.info("epoch %d: %s %s = %.4f%s", epoch + 1, what, self.metric, value,
+                 " (best)" if improved else "")
+        return improved
+
+
+class DecodeEvaluation(_KeepsBest):
     """Decode a split at epoch end, add the metric to `logs`, log it, and keep the best model.
 
     The value is added to `logs` as `val_<metric>` (e.g. `val_wer`), so `EarlyStopping` and
@@ -173,24 +217,15 @@ class DecodeEvaluation(keras.callbacks.Callback):
     def __init__(self, task, split="validation", metric="bleu", method="greedy",
                  max_examples=None, save_best=None, log_dir=None, every_n_epochs=1,
                  state_path=None, **decode_kwargs):
-        super().__init__()
         metric = "sequence_accuracy" if metric == "accuracy" else metric
         from keras_s2s.evaluation import metric_function
 
         metric_function(metric, task)  # raises on an unknown metric
-        self.task, self.split, self.metric, self.method = task, split, metric, method
-        self.max_examples, self.save_best, self.log_dir = max_examples, save_best, log_dir
+        super().__init__(metric, metric in _HIGHER_IS_BETTER, save_best, state_path)
+        self.task, self.split, self.method = task, split, method
+        self.max_examples, self.log_dir = max_examples, log_dir
         self.every_n_epochs = int(every_n_epochs)
         self.decode_kwargs = decode_kwargs
-        self.higher_is_better = metric in _HIGHER_IS_BETTER
-        self.best = None
-        self.best_epoch = None
-        self.state_path = state_path
-        if state_path and os.path.exists(state_path):
-            with open(state_path) as f:
-                state = json.load(f)
-            self.best, self.best_epoch = state.get("best"), state.get("epoch")
-        self.history = []
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -200,7 +235,6 @@ class DecodeEvaluation(keras.callbacks.Callback):
                              metrics=[self.metric], max_examples=self.max_examples,
                              verbose=False, **self.decode_kwargs)
         value = scores[self.metric]
-        self.history.append((epoch + 1, value))
         if logs is not None:
             logs[f"val_{self.metric}"] = value
         if self.log_dir:
@@ -211,14 +245,35 @@ class DecodeEvaluation(keras.callbacks.Callback):
             with self._writer.as_default():
                 tf.summary.scalar(f"decode_{self.metric}", value, step=epoch + 1)
             self._writer.flush()
-        improved = self.best is None or (value > self.best if self.higher_is_better
-                                         else value < self.best)
-        if improved:
-            self.best, self.best_epoch = value, epoch + 1
-            if self.save_best:
-                self.model.save(self.save_best)
-            if self.state_path:
-                with open(self.state_path, "w") as f:
-                    json.dump({"metric": self.metric, "best": value, "epoch": epoch + 1}, f)
-        log.info("epoch %d: %s %s = %.4f%s", epoch + 1, self.split, self.metric, value,
-                 " (best)" if improved else "")
+        self._record(epoch, value, self.split)
+
+
+class BestCheckpoint(_KeepsBest):
+    """Keep the model of the epoch with the best `val_<metric>` that Keras logged.
+
+    For metrics that `model.fit` computes on its validation data, such as the
+    `MaskedPerplexity` of a language model; unlike `keras.callbacks.ModelCheckpoint`, the best
+    value survives an interrupted and resumed run (`state_path`).
+
+    Args:
+        metric: The name in `logs`, without `val_` (e.g. `"perplexity"`).
+        save_best: Optional path; the model is saved there whenever the metric improves.
+        state_path: Optional JSON file that keeps the best value across resumed runs.
+        higher_is_better: Whether larger values are better.
+
+    Example:
+
+    >>> model.fit(..., validation_data=val, callbacks=[BestCheckpoint("perplexity", "best.keras")])
+    """
+
+    def __init__(self, metric="perplexity", save_best=None, state_path=None,
+                 higher_is_better=False):
+        super().__init__(metric, higher_is_better, save_best, state_path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        key = f"val_{self.metric}"
+        if not logs or key not in logs:
+            raise ValueError(f"BestCheckpoint monitors '{key}', which is not in the epoch's logs "
+                             f"({sorted(logs or {})}); pass validation_data to fit and compile "
+                             "the model with that metric.")
+        self._record(epoch, float(logs[key]), "validation")

@@ -2,8 +2,12 @@
 
 A run directory holds everything needed to decode and evaluate later:
 `model.keras` (the best model by the validation metric), `source_tokenizer.json`,
-`target_tokenizer.json`, and `config.json` (the model, the task, the training settings and
-the results).
+`target_tokenizer.json`, and `config.json` (the model, its kind, the side a language model
+was trained on, the task, the training settings and the results).
+
+Seq2seq entries are checkpointed by a decode-based metric (`DecodeEvaluation`); language
+models (kinds `"lm"`, `"mlm"`) by their validation perplexity, which `model.fit` computes with
+`keras_s2s.metrics.MaskedPerplexity` (`BestCheckpoint`).
 """
 
 import json
@@ -15,42 +19,120 @@ import keras
 
 from keras_s2s import losses, metrics, zoo
 from keras_s2s.data.tokenizers import load_tokenizer
-from keras_s2s.training.callbacks import AttentionImages, DecodeEvaluation, SampleDecodes
+from keras_s2s.kinds import LANGUAGE_MODEL_KINDS, model_kind
+from keras_s2s.training.callbacks import (
+    AttentionImages,
+    BestCheckpoint,
+    DecodeEvaluation,
+    SampleDecodes,
+)
 
 log = logging.getLogger("keras_s2s")
 
 
 def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, jit=True):
-    """Compile a zoo model the way the recipes do (Adam, masked loss and accuracy)."""
+    """Compile a zoo model the way the recipes do (Adam, masked loss and accuracy).
+
+    Language models (kinds `"lm"`, `"mlm"`) also get `MaskedPerplexity`, so that `fit` logs
+    `perplexity` and `val_perplexity`.
+    """
+    extra = [metrics.MaskedPerplexity()] if model_kind(model) in LANGUAGE_MODEL_KINDS else []
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
                   loss=losses.MaskedSparseCategoricalCrossentropy(label_smoothing=label_smoothing),
-                  metrics=[metrics.MaskedAccuracy()], jit_compile=jit)
+                  metrics=[metrics.MaskedAccuracy()] + extra, jit_compile=jit)
     return model
 
 
+def build_for_task(model_name, task, side=None, **model_kwargs):
+    """Build a zoo entry with the vocabulary sizes of a task's tokenizers.
+
+    A seq2seq entry gets both sides' sizes. A language model gets `vocab_size` from the
+    tokenizer of `side` (`"target"` by default); a masked LM (kind `"mlm"`) one id more, for
+    the mask token, whose id is that tokenizer's `vocabulary_size` (see `Task.mlm_dataset`).
+
+    Example:
+
+    >>> model = build_for_task("lstm_lm", load_task("g2p"), side="target", units=64)
+    """
+    kind = zoo.get_spec(model_name).kind
+    side, _ = check_options(model_name, side)
+    if kind not in LANGUAGE_MODEL_KINDS:
+        return zoo.build(model_name, source_vocab_size=task.source_tokenizer.vocabulary_size,
+                         target_vocab_size=task.target_tokenizer.vocabulary_size, **model_kwargs)
+    size = task.tokenizer(side).vocabulary_size
+    return zoo.build(model_name, vocab_size=size + (kind == "mlm"), **model_kwargs)
+
+
+def check_options(model_name, side=None, metric=None):
+    """Check the kind-specific options of `train` before any data is loaded.
+
+    Returns:
+        `(side, metric)` with a language model's defaults filled in (`"target"`,
+        `"perplexity"`); seq2seq entries keep `side=None` and their metric.
+
+    Raises:
+        ValueError: for `side` with a seq2seq entry, or a metric other than perplexity with a
+            language model.
+    """
+    kind = zoo.get_spec(model_name).kind
+    if kind not in LANGUAGE_MODEL_KINDS:
+        if side is not None:
+            raise ValueError(f"`side` picks the texts of a language model; '{model_name}' is a "
+                             f"{kind} model, which reads both sides. Leave `side` out.")
+        return None, metric
+    if metric not in (None, "perplexity"):
+        raise ValueError(f"'{model_name}' is a language model; its best epoch is chosen by "
+                         f"validation perplexity, not by metric={metric!r}.")
+    return side or "target", "perplexity"
+
+
+def _datasets(task, kind, side, batch_size, seed, mask_rate):
+    """The training and validation pipelines of a model kind."""
+    def make(split, **kwargs):
+        if kind == "lm":
+            return task.lm_dataset(split, batch_size, side=side, **kwargs)
+        if kind == "mlm":
+            return task.mlm_dataset(split, batch_size, side=side, mask_rate=mask_rate, **kwargs)
+        return task.dataset(split, batch_size=batch_size, **kwargs)
+
+    return make("train", seed=seed), make("validation", shuffle=False, seed=seed)
+
+
 def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=1e-3,
-          label_smoothing=0.1, model_kwargs=None, jit=True, mixed_precision=False, seed=0,
+          label_smoothing=None, model_kwargs=None, jit=True, mixed_precision=False, seed=0,
           log_dir=None, resume=False, metric=None, max_eval_examples=500, task_spec=None,
-          verbose="auto", num_sample_examples=4, extra_callbacks=()):
+          verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15):
     """Train a zoo model on a task and write a run directory.
+
+    A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
+    metric. A language model (`zoo.get_spec(model_name).kind` `"lm"` or `"mlm"`) learns the
+    texts of one `side` of the task (`Task.lm_dataset` / `Task.mlm_dataset`) and keeps the
+    epoch with the lowest validation perplexity; nothing is decoded during its training.
 
     Args:
         model_name: Zoo entry name.
         task: A `keras_s2s.data.Task`.
         out_dir: The run directory.
-        epochs, batch_size, learning_rate, label_smoothing: Training settings.
+        epochs, batch_size, learning_rate: Training settings.
+        label_smoothing: Of the loss; the entry's recommended value by default (0.1 for the
+            seq2seq entries, 0 for the language models).
         model_kwargs: Hyperparameters for `zoo.build`.
         jit: Compile with XLA.
         mixed_precision: Train under `mixed_bfloat16`.
-        seed: Seed of weights, shuffling and dropout.
-        log_dir: TensorBoard directory (scalars, attention images, sample decodes).
+        seed: Seed of weights, shuffling, dropout and masks.
+        log_dir: TensorBoard directory (scalars; for seq2seq also attention images and
+            sample decodes).
         resume: Continue an interrupted run from `<out_dir>/backup`.
-        metric: Validation metric for the best checkpoint; the task's first metric by default.
-        max_eval_examples: Validation examples decoded per epoch.
+        metric: Validation metric for the best checkpoint; the task's first metric by default
+            (`"perplexity"`, the only choice, for a language model).
+        max_eval_examples: Validation examples decoded per epoch (seq2seq).
         task_spec: How to rebuild the task (recorded in `config.json`).
         verbose: Keras progress bar setting.
         num_sample_examples: Examples shown as sample decodes and attention images.
         extra_callbacks: More Keras callbacks.
+        side: For a language model, `"target"` (default) or `"source"`: which side's texts it
+            learns, with that side's tokenizer. Must be left out for seq2seq entries.
+        mask_rate: For a masked LM, the share of tokens masked (see `Task.mlm_dataset`).
 
     Returns:
         The run's config dict (also written to `config.json`).
@@ -58,7 +140,15 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
     Example:
 
     >>> config = train("luong_bilstm", load_task("g2p"), "runs/g2p", epochs=5)
+    >>> config = train("lstm_lm", load_task("g2p"), "runs/g2p_lm", side="target", epochs=5)
     """
+    spec = zoo.get_spec(model_name)
+    language_model = spec.kind in LANGUAGE_MODEL_KINDS
+    side, metric = check_options(model_name, side, metric)
+    if language_model:
+        task.tokenizer(side)  # raises on an unknown side
+    if label_smoothing is None:
+        label_smoothing = spec.training.get("label_smoothing", 0.1)
     os.makedirs(out_dir, exist_ok=True)
     keras.utils.set_random_seed(seed)
     if mixed_precision:
@@ -70,28 +160,31 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
         if not resume and os.path.exists(os.path.join(out_dir, "best.json")):
             os.remove(os.path.join(out_dir, "best.json"))
         model_kwargs = dict(model_kwargs or {})
-        model = zoo.build(model_name, source_vocab_size=task.source_tokenizer.vocabulary_size,
-                          target_vocab_size=task.target_tokenizer.vocabulary_size, **model_kwargs)
+        model = build_for_task(model_name, task, side, **model_kwargs)
         compile_model(model, learning_rate, label_smoothing, jit=jit)
         task.source_tokenizer.save(os.path.join(out_dir, "source_tokenizer.json"))
         task.target_tokenizer.save(os.path.join(out_dir, "target_tokenizer.json"))
         metric = metric or task.metrics[0]
         best_path = os.path.join(out_dir, "model.keras")
+        state_path = os.path.join(out_dir, "best.json")
         # the backup comes first: an epoch is saved before anything else can fail at its end
         backup = keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup"),
                                                   delete_checkpoint=True)
-        evaluation = DecodeEvaluation(task, "validation", metric=metric,
-                                      max_examples=max_eval_examples, save_best=best_path,
-                                      log_dir=log_dir,
-                                      state_path=os.path.join(out_dir, "best.json"))
+        if language_model:
+            evaluation = BestCheckpoint(metric, save_best=best_path, state_path=state_path)
+        else:
+            evaluation = DecodeEvaluation(task, "validation", metric=metric,
+                                          max_examples=max_eval_examples, save_best=best_path,
+                                          log_dir=log_dir, state_path=state_path)
         callbacks = [backup, evaluation]
         if log_dir:
-            callbacks += [keras.callbacks.TensorBoard(log_dir),
-                          SampleDecodes(task, log_dir, num_examples=num_sample_examples),
+            callbacks.append(keras.callbacks.TensorBoard(log_dir))
+        if log_dir and not language_model:  # an LM has no source to decode or attend over
+            callbacks += [SampleDecodes(task, log_dir, num_examples=num_sample_examples),
                           AttentionImages(task, log_dir, num_examples=min(num_sample_examples, 4))]
         callbacks += list(extra_callbacks)
         config = {
-            "model": model_name, "model_kwargs": model_kwargs,
+            "model": model_name, "kind": spec.kind, "model_kwargs": model_kwargs,
             "parameters": model.count_params(),
             "task": task_spec or {"name": task.name}, "task_summary": task.summary(),
             "training": {"epochs": epochs, "batch_size": batch_size,
@@ -99,9 +192,13 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
                          "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
                          "metric": metric, "max_eval_examples": max_eval_examples},
         }
+        if language_model:
+            config["side"] = side
+            config["training"]["max_eval_examples"] = None  # fit scores the whole split
+            if spec.kind == "mlm":
+                config["training"]["mask_rate"] = mask_rate
         _write_json(os.path.join(out_dir, "config.json"), config)
-        train_ds = task.dataset("train", batch_size=batch_size, seed=seed)
-        val_ds = task.dataset("validation", batch_size=batch_size, shuffle=False)
+        train_ds, val_ds = _datasets(task, spec.kind, side, batch_size, seed, mask_rate)
         start = time.perf_counter()
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
                             callbacks=callbacks, verbose=verbose, shuffle=False)
@@ -129,6 +226,8 @@ def _write_json(path, data):
 def load_run(run_dir):
     """Load a run directory: `(model, source_tokenizer, target_tokenizer, config)`.
 
+    `config["kind"]` is the model's kind; a language model's `config["side"]` says which
+    tokenizer is its own (runs written before kinds existed are seq2seq runs).
     Raises `ValueError` naming the missing file when the directory is not a run.
     """
     needed = ["model.keras", "source_tokenizer.json", "target_tokenizer.json", "config.json"]
@@ -139,5 +238,6 @@ def load_run(run_dir):
     model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
     with open(os.path.join(run_dir, "config.json")) as f:
         config = json.load(f)
+    config.setdefault("kind", "seq2seq")
     return (model, load_tokenizer(os.path.join(run_dir, "source_tokenizer.json")),
             load_tokenizer(os.path.join(run_dir, "target_tokenizer.json")), config)
