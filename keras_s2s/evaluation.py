@@ -131,9 +131,9 @@ def evaluate_language_model(model, task, split="test", side="target", max_exampl
 
     Example:
 
-    >>> scores, _ = evaluate_language_model(model, task, "test")
-    >>> scores["perplexity"]
-    5.83...
+    >>> scores, _ = evaluate_language_model(model, task, "test", side="target")
+    >>> sorted(scores)
+    ['examples', 'overlong', 'perplexity', 'seconds', 'token_accuracy', 'tokens']
     """
     from keras_s2s.metrics import MaskedAccuracy, MaskedPerplexity, perplexity
 
