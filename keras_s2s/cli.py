@@ -219,13 +219,13 @@ def _run_evaluate(args):
     return 0
 
 
-def _read_sources(path):
+def _read_sources(path, allow_empty=False):
     stream = open(path, encoding="utf-8") if path else sys.stdin
     sources = []
     with stream:
         for number, line in enumerate(stream, 1):
             line = line.rstrip("\r\n").strip()
-            if not line:
+            if not line and not allow_empty:
                 raise CliError(f"{path or '<stdin>'}:{number}: empty line; give one source per line")
             sources.append(line)
     if not sources:
@@ -237,8 +237,14 @@ def _run_decode(args):
     from keras_s2s.decoding import decode
     from keras_s2s.plots import plot_attention
 
-    model, task, _ = _load(args.run)
-    sources = _read_sources(args.input)
+    model, task, config = _load(args.run)
+    kind = config.get("kind", "seq2seq")
+    if kind == "mlm":
+        raise CliError("a masked language model does not generate; decode needs a seq2seq "
+                       "model or a decoder-only LM run")
+    lm = kind == "lm"
+    # an LM continues prompts, and an empty line is the empty prompt
+    sources = _read_sources(args.input, allow_empty=lm)
     method = "sample" if args.sample else ("beam" if args.beam else "greedy")
     kwargs = {"max_length": args.max_length, "num_return_sequences": args.n_best,
               "return_alignments": bool(args.attention)}
@@ -250,6 +256,8 @@ def _run_decode(args):
                       seed=args.seed)
     if args.attention and len(sources) != 1:
         raise CliError("--attention plots one input; give exactly one source line")
+    if lm:  # the prompts are text on the side the LM was trained on
+        kwargs["side"] = config.get("side", "target")
     result = decode(model, sources, method, task=task, verbose=False, **kwargs)
     for i, texts in enumerate(result.texts):
         if args.n_best == 1:
@@ -278,12 +286,20 @@ def _run_demo(args):
 def _run_bench(args):
     from keras_s2s import bench
 
-    results = bench.bench_decode(args.model, num_sources=args.num_sources,
-                                 tutorial_sources=args.tutorial_sources,
-                                 max_length=args.max_length, beam_width=args.beam_width)
+    if args.what == "cache":
+        results = bench.bench_cache(args.model or "transformer_small",
+                                    batch_size=args.batch_size or 32,
+                                    max_length=args.max_length or 64)
+    else:
+        results = bench.bench_decode(args.model or "luong_bilstm",
+                                     num_sources=args.num_sources,
+                                     tutorial_sources=args.tutorial_sources,
+                                     max_length=args.max_length or 30,
+                                     beam_width=args.beam_width,
+                                     batch_size=args.batch_size or 256)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"decode": results}, f, indent=2)
+            json.dump({args.what: results}, f, indent=2)
     return 0
 
 
@@ -401,16 +417,22 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run_demo)
 
-    p = sub.add_parser("bench", help="benchmarks (decode now; training in a later release)",
+    p = sub.add_parser("bench", help="benchmarks: batched decoding, cached Transformer decoding",
                        description="Benchmarks, kept out of the tests. `decode` times batched "
                                    "compiled greedy and beam search against the keras.io-style "
-                                   "loop (one predict per token). Only `decode` exists so far.")
-    p.add_argument("what", choices=["decode"], nargs="?", default="decode")
-    p.add_argument("--model", default="luong_bilstm", help="zoo entry (default size)")
+                                   "loop (one predict per token); `cache` times a Transformer's "
+                                   "cached greedy decoding against a compiled loop that re-runs "
+                                   "the whole model at every step.")
+    p.add_argument("what", choices=["decode", "cache"], nargs="?", default="decode")
+    p.add_argument("--model", help="zoo entry at its default size (default: luong_bilstm "
+                                   "for decode, transformer_small for cache)")
+    p.add_argument("--batch-size", type=_positive(int),
+                   help="sources per compiled call (default: 256 for decode, 32 for cache)")
     p.add_argument("--num-sources", type=_positive(int), default=256)
     p.add_argument("--tutorial-sources", type=_positive(int), default=16,
                    help="sources decoded the slow way (tokens/s is what is compared)")
-    p.add_argument("--max-length", type=_positive(int), default=30)
+    p.add_argument("--max-length", type=_positive(int),
+                   help="output length (default: 30 for decode, 64 for cache)")
     p.add_argument("--beam-width", type=_positive(int), default=5)
     p.add_argument("--json", help="write the measurements to this JSON file")
     p.set_defaults(func=_run_bench)

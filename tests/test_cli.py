@@ -149,6 +149,21 @@ def test_language_model_options_fail_in_one_line(trained_lm, capsys):
     assert "invalid choice: 'both' (choose from 'source', 'target')" in capsys.readouterr().err
 
 
+def test_language_model_continues_prompts(trained_lm, tmp_path, capsys):
+    out, _ = trained_lm
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("abc\n\nd\n")  # the empty line is the empty prompt
+    assert cli.main(["decode", out, "--input", str(prompts), "--max-length", "12"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("abc") and lines[2].startswith("d")
+    assert cli.main(["decode", out, "--input", str(prompts), "--sample", "--seed", "1",
+                     "--n-best", "2", "--max-length", "12"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [r[:2] for r in rows] == [["0", "1"], ["0", "2"], ["1", "1"], ["1", "2"],
+                                     ["2", "1"], ["2", "2"]]
+    assert all(r[2].startswith("abc") for r in rows[:2])
+
+
 def test_malformed_tsv_reports_its_line(tmp_path):
     path = tmp_path / "bad.tsv"
     path.write_text("abc\tcba\nno tab here\n")
