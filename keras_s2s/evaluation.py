@@ -158,12 +158,12 @@ def evaluate_language_model(model, task, split="test", side="target", max_exampl
     start = time.perf_counter()
     nll, accuracy = MaskedPerplexity(), MaskedAccuracy()
     tokens = texts = 0
-    for inputs, labels in dataset:
+    for inputs, labels in dataset.as_numpy_iterator():  # NumPy feeds every backend
         logits = model.predict_on_batch(inputs)
         nll.update_state(labels, logits)
         accuracy.update_state(labels, logits)
         tokens += int(np.count_nonzero(labels))
-        texts += int(np.any(np.asarray(inputs["token_ids"]), axis=1).sum())  # not filler rows
+        texts += int(inputs["token_ids"].any(axis=1).sum())  # not the filler rows
     total = float(keras.ops.convert_to_numpy(nll.total))
     scores = {"perplexity": perplexity(-total, tokens) if tokens else math.nan,
               "token_accuracy": float(accuracy.result()), "tokens": tokens, "examples": texts,
