@@ -6,6 +6,8 @@ Pure `keras.ops`: nothing here imports TensorFlow, so the layers run on every Ke
 from keras_s2s.layers.attention import BahdanauAttention, BaseAttention, LuongAttention, masked_softmax
 from keras_s2s.layers.attention_decoder import AttentionDecoder
 from keras_s2s.layers.bridge import StateBridge
+from keras_s2s.layers.latent import GaussianPosterior
+from keras_s2s.layers.noise import SequenceNoise, TokenDeletion, TokenMask, TokenSwap, WordDropout
 from keras_s2s.layers.recurrent import (
     CoupledGateLSTM,
     CoupledGateLSTMCell,
@@ -21,13 +23,19 @@ __all__ = [
     "BaseAttention",
     "CoupledGateLSTM",
     "CoupledGateLSTMCell",
+    "GaussianPosterior",
     "LuongAttention",
     "PaddingMask",
     "PeepholeLSTM",
     "PeepholeLSTMCell",
     "ReverseSequence",
+    "SequenceNoise",
     "StackedCells",
     "StateBridge",
+    "TokenDeletion",
+    "TokenMask",
+    "TokenSwap",
+    "WordDropout",
     "ZeroState",
     "masked_softmax",
 ]
