@@ -8,10 +8,13 @@ Common rules: the noise acts only when `training=True` and is the exact identity
 padding (id 0) is never touched and real tokens stay left-aligned; shapes never change; the ids
 in `protected_ids` (by default `<s>` and `</s>`) are never deleted, swapped or replaced. Each
 layer draws from its own `keras.random.SeedGenerator(seed)`: two layers built with the same
-integer seed produce the same sequence of noise, call after call, run after run.
+integer seed produce the same sequence of noise, call after call, run after run, eagerly or
+compiled (TensorFlow's stateless random ops draw other numbers under XLA than eagerly, so the
+two modes differ from each other, each reproducibly).
 """
 
 import numbers
+import re
 
 import keras
 from keras import ops
@@ -46,6 +49,15 @@ def _check_seed(seed):
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise ValueError(f"Argument `seed` must be an integer or None. Received: seed={seed!r}")
     return None if seed is None else int(seed)
+
+
+def _renaming_rate(argument, layer_class, rate, *args, **kwargs):
+    """Build a stage of `SequenceNoise`; an error about its `rate` names `argument` instead."""
+    try:
+        return layer_class(rate, *args, **kwargs)
+    except ValueError as error:
+        message = str(error).replace("`rate`", f"`{argument}`")
+        raise ValueError(re.sub(r"\brate=", f"{argument}=", message)) from None
 
 
 class _TokenNoise(keras.layers.Layer):
@@ -374,15 +386,21 @@ class SequenceNoise(keras.layers.Layer):
         super().__init__(**kwargs)
         self.seed = _check_seed(seed)
         seeds = [None] * 3 if self.seed is None else [self.seed + i for i in range(3)]
-        self.deletion_layer = TokenDeletion(deletion, protected_ids, seeds[0], name="deletion")
-        self.swap_layer = TokenSwap(swap, protected_ids, seeds[1], name="swap")
-        self.mask_layer = TokenMask(mask, mask_id, random_rate, vocab_size, protected_ids,
-                                    seeds[2], name="mask")
+        self.deletion_layer = _renaming_rate("deletion", TokenDeletion, deletion, protected_ids,
+                                             seeds[0], name="deletion")
+        self.swap_layer = _renaming_rate("swap", TokenSwap, swap, protected_ids, seeds[1],
+                                         name="swap")
+        self.mask_layer = _renaming_rate("mask", TokenMask, mask, mask_id, random_rate,
+                                         vocab_size, protected_ids, seeds[2], name="mask")
         self.deletion, self.swap, self.mask = (self.deletion_layer.rate, self.swap_layer.rate,
                                                self.mask_layer.rate)
         self.mask_id, self.random_rate = self.mask_layer.mask_id, self.mask_layer.random_rate
         self.vocab_size = self.mask_layer.vocab_size
         self.protected_ids = self.mask_layer.protected_ids
+
+    def build(self, input_shape):
+        for stage in (self.deletion_layer, self.swap_layer, self.mask_layer):
+            stage.build(input_shape)
 
     def call(self, token_ids, training=None):
         for stage in (self.deletion_layer, self.swap_layer, self.mask_layer):
