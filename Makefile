@@ -21,14 +21,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(BIN)/keras-s2s demo --logdir logs/demo --out runs/demo
 
-# The whole suite on TensorFlow, then the backend-agnostic layer tests again on JAX.
+# The whole suite on TensorFlow, then the backend-agnostic layer tests again on JAX. Two
+# pytest workers: XLA compiles on one core, so two processes keep both cores busy.
 test: $(STAMP) test-tf test-jax
 
 test-tf: $(STAMP)
-	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q tests
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q -n 2 tests
 
 test-jax: $(STAMP)
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q tests/layers
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 tests/layers
 
 clean:
 	rm -rf $(VENV) build *.egg-info logs

@@ -30,7 +30,9 @@ def test_spec_holds_what_the_cards_need():
     for name in zoo.list_models():
         s = zoo.get_spec(name)
         assert s.summary and s.paper and s.tiny, name
-        assert {"embedding_dim", "units", "num_layers", "dropout", "name"} <= set(s.defaults), name
+        assert {"dropout", "name"} <= set(s.defaults), name
+        assert set(s.tiny) <= set(s.defaults), (name, "tiny sets an unknown argument")
+        assert s.kind in ("seq2seq", "lm", "mlm", "positionwise"), name
 
 
 def test_unknown_name_suggests_close_matches():
