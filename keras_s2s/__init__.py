@@ -13,7 +13,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("callbacks", "data", "decoding", "evaluation", "inference", "kinds", "layers", "losses",
+_SUBMODULES = ("autoencoders", "callbacks", "data", "decoding", "evaluation", "inference", "kinds", "layers", "losses",
                "metrics", "plots", "text_metrics", "training", "zoo")
 
 __all__ = list(_SUBMODULES) + ["__version__"]

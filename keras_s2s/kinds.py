@@ -5,6 +5,7 @@
 | `"seq2seq"` | `encoder_token_ids`, `decoder_token_ids` | logits `(batch, T, V)` | `y1..yn </s>` |
 | `"lm"` | `token_ids` = `<s> y1..yn` | logits `(batch, T, V)` | `y1..yn </s>` |
 | `"mlm"` | `token_ids` (some masked), `mask_positions` `(batch, P)` | logits `(batch, P, V)` | the original ids at the positions (`mask_ids`), 0 where a slot is unused |
+| `"positionwise"` | `encoder_token_ids` | logits `(batch, T, V)`, one per input position (`dense_autoencoder`) | the inputs themselves |
 
 A zoo entry declares its kind at registration (`keras_s2s.zoo.get_spec(name).kind`); a built
 or reloaded model is recognised by its input names, which is all a saved `.keras` file keeps.
@@ -14,6 +15,7 @@ KIND_INPUTS = {
     "seq2seq": ("encoder_token_ids", "decoder_token_ids"),
     "lm": ("token_ids",),
     "mlm": ("token_ids", "mask_positions"),
+    "positionwise": ("encoder_token_ids",),
 }
 LANGUAGE_MODEL_KINDS = ("lm", "mlm")
 

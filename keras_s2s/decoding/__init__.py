@@ -6,12 +6,12 @@ and know nothing about architectures.
 """
 
 from keras_s2s.decoding._common import BOS_ID, EOS_ID, PAD_ID, UNK_ID
-from keras_s2s.decoding.api import DecodeResult, decode
+from keras_s2s.decoding.api import DecodeResult, decode, decode_from
 from keras_s2s.decoding.beam import beam_search
 from keras_s2s.decoding.greedy import greedy_search
 from keras_s2s.decoding.sampling import filter_logits, sample
 
 __all__ = [
-    "BOS_ID", "EOS_ID", "PAD_ID", "UNK_ID", "DecodeResult", "beam_search", "decode",
+    "BOS_ID", "EOS_ID", "PAD_ID", "UNK_ID", "DecodeResult", "beam_search", "decode", "decode_from",
     "filter_logits", "greedy_search", "sample",
 ]

@@ -308,24 +308,41 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
                     temperature=float(temperature), top_k=top_k, top_p=top_p,
                     return_alignments=bool(return_alignments), jit=bool(jit))
     entry, (encoder_model, decoder_model) = _graphs(model)
-    key = tuple(sorted(settings.items()))
+    tokens, log_probs, scores, alignments = _run_batches(
+        model, entry, encoder_model, decoder_model, ids, settings, batch_size, seed, verbose)
+    lengths = _lengths(tokens)
+    used = max(int(lengths.max()) if lengths.size else 1, 1)
+    tokens = tokens[..., :used]
+    if alignments is not None:
+        alignments = alignments[:, :, :used]
+    texts = None
+    if writer is not None:
+        texts = [[writer.decode(row) for row in rows] for rows in tokens]
+    return DecodeResult(tokens, log_probs, scores, alignments, lengths, texts)
+
+
+def _run_batches(model, entry, encoder_model, decoder_model, inputs, settings, batch_size, seed,
+                 verbose):
+    """Run the compiled decode (cached in `entry` per settings) over `inputs` in batches."""
+    key = (id(encoder_model),) + tuple(sorted(settings.items()))
     if key not in entry:
         entry[key] = _decode_fn(model, encoder_model, decoder_model, **settings)
     fn = entry[key]
-
-    total = ids.shape[0]
+    method, max_length = settings["method"], settings["max_length"]
+    total = inputs.shape[0]
     size = min(batch_size, total) if total else 1
-    n = 1 if method == "greedy" else num_return_sequences
+    n = 1 if method == "greedy" else settings["num_return_sequences"]
     rng = np.random.default_rng(seed)
     batches = range(0, total, size)
     show = verbose is True or (verbose == "auto" and len(batches) > 1)
     progbar = keras.utils.Progbar(total, unit_name="source") if show else None
     pieces = []
     for start in batches:
-        chunk = ids[start:start + size]
+        chunk = inputs[start:start + size]
         real = len(chunk)
         if real < size:
-            chunk = np.concatenate([chunk, np.zeros((size - real, ids.shape[1]), "int32")])
+            filler = np.zeros((size - real, *inputs.shape[1:]), inputs.dtype)
+            chunk = np.concatenate([chunk, filler])
         noise = rng.random((size * n, max_length), dtype=np.float32)
         out = fn(ops.convert_to_tensor(chunk), ops.convert_to_tensor(noise))
         pieces.append([None if o is None else ops.convert_to_numpy(o)[:real] for o in out])
@@ -337,15 +354,55 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     if tokens is None:
         tokens = np.zeros((0, n, max_length), "int32")
         log_probs = scores = np.zeros((0, n), "float32")
+    return tokens, log_probs, scores, alignments
+
+
+def decode_from(model, start_model, inputs, method="greedy", *, max_length=32, min_length=0,
+                beam_width=4, num_return_sequences=1, length_penalty=0.0, temperature=1.0,
+                top_k=None, top_p=None, seed=None, batch_size=64, jit=True, verbose="auto"):
+    """Decode with `model`'s step graph from states that another graph makes.
+
+    `decode` starts from the model's own encoder graph; `decode_from` starts from
+    `start_model`, any functional model with one input that returns the decoder's initial
+    `state_i` (as `keras_s2s.inference.build_inference_models` names them). This is how
+    `keras_s2s.autoencoders` decodes from latent codes.
+
+    Args:
+        model: The seq2seq model whose decoder steps.
+        start_model: One input → `{"state_0": ..., ...}` for `model`'s decoder.
+        inputs: NumPy array, the input of `start_model` for every row.
+        method, max_length, ...: As `decode` (no alignments: there is no source).
+
+    Returns:
+        A `DecodeResult`.
+
+    Example:
+
+    >>> vae = keras_s2s.zoo.build("seq_vae_lstm", source_vocab_size=20, target_vocab_size=20,
+    ...                           units=16, latent_dim=4)
+    >>> start = keras_s2s.autoencoders.latent_start_model(vae)
+    >>> decode_from(vae, start, np.zeros((2, 4), "float32"), max_length=5).token_ids.shape[0]
+    2
+    """
+    inference.check_seq2seq_model(model)
+    _settings(method, max_length, min_length, beam_width, num_return_sequences, length_penalty,
+              0.0, temperature, top_k, top_p, False, False)
+    check_int("batch_size", batch_size, 1)
+    if method != "beam":
+        length_penalty = 0.0
+        beam_width = 1
+    settings = dict(method=method, max_length=int(max_length), min_length=int(min_length),
+                    beam_width=int(beam_width), num_return_sequences=int(num_return_sequences),
+                    length_penalty=float(length_penalty), coverage_penalty=0.0,
+                    temperature=float(temperature), top_k=top_k, top_p=top_p,
+                    return_alignments=False, jit=bool(jit))
+    entry, (_, decoder_model) = _graphs(model)
+    inputs = np.asarray(inputs)
+    tokens, log_probs, scores, _ = _run_batches(model, entry, start_model, decoder_model, inputs,
+                                                settings, batch_size, seed, verbose)
     lengths = _lengths(tokens)
-    used = max(int(lengths.max()) if lengths.size else 1, 1)
-    tokens = tokens[..., :used]
-    if alignments is not None:
-        alignments = alignments[:, :, :used]
-    texts = None
-    if writer is not None:
-        texts = [[writer.decode(row) for row in rows] for rows in tokens]
-    return DecodeResult(tokens, log_probs, scores, alignments, lengths, texts)
+    tokens = tokens[..., :max(int(lengths.max()) if lengths.size else 1, 1)]
+    return DecodeResult(tokens, log_probs, scores, None, lengths, None)
 
 
 def _check_prompts(ids):

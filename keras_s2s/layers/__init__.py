@@ -14,7 +14,13 @@ from keras_s2s.layers.recurrent import (
     PeepholeLSTM,
     PeepholeLSTMCell,
 )
-from keras_s2s.layers.sequence import PaddingMask, ReverseSequence, ZeroState
+from keras_s2s.layers.sequence import (
+    FixedLength,
+    MatchLength,
+    PaddingMask,
+    ReverseSequence,
+    ZeroState,
+)
 from keras_s2s.layers.stacking import StackedCells
 
 __all__ = [
@@ -23,8 +29,10 @@ __all__ = [
     "BaseAttention",
     "CoupledGateLSTM",
     "CoupledGateLSTMCell",
+    "FixedLength",
     "GaussianPosterior",
     "LuongAttention",
+    "MatchLength",
     "PaddingMask",
     "PeepholeLSTM",
     "PeepholeLSTMCell",

@@ -141,3 +141,75 @@ class ZeroState(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "shapes": [list(s) for s in self.shapes],
                 "dtypes": list(self.dtypes)}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class FixedLength(keras.layers.Layer):
+    """Pad (with `padding_id`) or cut token ids to exactly `length` positions.
+
+    For models over a fixed number of positions (`dense_autoencoder`). Wider inputs are fine
+    when the positions past `length` are padding; real tokens there would be cut, which a
+    compiled model cannot report, so callers check lengths first (`keras_s2s.autoencoders`
+    does, and the positions past `length` get zero logits, so a training loss shows them).
+
+    Args:
+        length: The number of positions.
+        padding_id: The id that pads.
+        **kwargs: Base layer arguments.
+
+    Call arguments:
+        token_ids: Integer tensor `(batch, any_length)`.
+
+    Returns:
+        `(batch, length)`, same dtype.
+
+    Example:
+
+    >>> FixedLength(4)(np.array([[5, 6]])).numpy().tolist()
+    [[5, 6, 0, 0]]
+    """
+
+    def __init__(self, length, padding_id=0, **kwargs):
+        super().__init__(**kwargs)
+        self.length = int(length)
+        self.padding_id = int(padding_id)
+
+    def call(self, token_ids):
+        padded = ops.pad(token_ids, [[0, 0], [0, self.length]], constant_values=self.padding_id)
+        return padded[:, :self.length]
+
+    def compute_output_spec(self, token_ids):
+        return keras.KerasTensor((token_ids.shape[0], self.length), dtype=token_ids.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "length": self.length, "padding_id": self.padding_id}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class MatchLength(keras.layers.Layer):
+    """Give a per-position output the length of a reference sequence: cut, or pad with zeros.
+
+    Args:
+        **kwargs: Base layer arguments.
+
+    Call arguments:
+        inputs: `(batch, length, ...)`.
+        reference: `(batch, reference_length, ...)`.
+
+    Returns:
+        `(batch, reference_length, ...)`.
+
+    Example:
+
+    >>> tuple(MatchLength()(np.zeros((2, 8, 3)), np.zeros((2, 5))).shape)
+    (2, 5, 3)
+    """
+
+    def call(self, inputs, reference):
+        target = ops.shape(reference)[1]
+        pad = [[0, 0], [0, target]] + [[0, 0]] * (len(inputs.shape) - 2)
+        return ops.pad(inputs, pad)[:, :target]
+
+    def compute_output_spec(self, inputs, reference):
+        return keras.KerasTensor((inputs.shape[0], reference.shape[1], *inputs.shape[2:]),
+                                 dtype=inputs.dtype)

@@ -20,7 +20,10 @@ class ModelSpec:
         defaults: The builder's keyword arguments and their default values.
         tiny: Keyword arguments for a tiny instance, used by the tests.
         training: Recommended training settings (optimizer, learning rate, batch size, ...).
-        kind: The contract: `"seq2seq"` takes `encoder_token_ids` and `decoder_token_ids`.
+        kind: The contract (`keras_s2s.kinds`): `"seq2seq"` takes `encoder_token_ids` and
+            `decoder_token_ids`; also `"lm"`, `"mlm"` and `"autoencoder"`.
+        stochastic: Whether training draws noise beyond dropout (posterior samples, input
+            noise), so that a training step's loss differs from an inference-mode loss.
         builder: The registered function.
     """
 
@@ -32,10 +35,12 @@ class ModelSpec:
     tiny: dict
     training: dict
     kind: str
+    stochastic: bool
     builder: object = dataclasses.field(repr=False, compare=False)
 
 
-def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, kind="seq2seq"):
+def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, kind="seq2seq",
+                   stochastic=False):
     """Register a model builder under its function name.
 
     Usable bare (`@register_model`) or with arguments. The function's keyword-only parameters
@@ -48,6 +53,7 @@ def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, 
         tiny: Keyword arguments for a tiny test instance.
         training: Recommended training settings.
         kind: The input/output contract of the built model.
+        stochastic: Whether training draws noise beyond dropout.
 
     Returns:
         The builder, unchanged.
@@ -81,6 +87,7 @@ def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, 
             tiny=dict(tiny or {}),
             training=dict(training or {}),
             kind=kind,
+            stochastic=bool(stochastic),
             builder=builder,
         )
         return builder

@@ -37,6 +37,9 @@ def _batch(seed=0, batch=4, src_len=6, tgt_len=5, kind="seq2seq"):
         return {"token_ids": dec}, tgt
     if kind == "mlm":
         return _mlm_batch(rng, dec, tgt)
+    if kind == "positionwise":  # reconstruct the input itself, position by position
+        ids = np.where(src != 0, src % (TGT_VOCAB - 4) + 4, 0).astype("int32")
+        return {"encoder_token_ids": ids}, ids
     return {"encoder_token_ids": src, "decoder_token_ids": dec}, tgt
 
 
@@ -84,14 +87,17 @@ def test_entry_trains_saves_and_ignores_padding(name, tmp_path):
     reloaded = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(_np(reloaded(x)), _np(logits), atol=1e-6)
 
-    # One jit-compiled step: the XLA loss equals the eager loss, and every weight moves.
+    # One jit-compiled step: the XLA loss equals the eager loss (for entries whose training
+    # draws no noise beyond dropout, here off), and every weight moves.
     loss_fn = losses.MaskedSparseCategoricalCrossentropy()
-    eager_loss = float(_np(loss_fn(y, logits)))
+    eager_loss = float(_np(loss_fn(y, logits))) + sum(float(_np(v)) for v in model.losses)
     model.compile(optimizer=keras.optimizers.Adam(0.02), loss=loss_fn,
                   metrics=[metrics.MaskedAccuracy()], jit_compile=True)
     before = [_np(w).copy() for w in model.trainable_weights]
     first = model.train_on_batch(x, y, return_dict=True)
-    np.testing.assert_allclose(first["loss"], eager_loss, rtol=1e-4, atol=1e-4)
+    assert np.isfinite(first["loss"])
+    if not zoo.get_spec(name).stochastic:
+        np.testing.assert_allclose(first["loss"], eager_loss, rtol=1e-4, atol=1e-4)
     for w, b in zip(model.trainable_weights, before):
         assert np.abs(_np(w) - b).max() > 0, f"{name}: weight {w.path} got no gradient"
 
