@@ -54,7 +54,11 @@ def code_model(model):
     entry = _CACHE.setdefault(model, {})
     if "code" not in entry:
         layer = _code_layer(model)
-        if layer is not None:
+        if layer is not None and layer.name == "posterior":
+            # the posterior mean, from the posterior's features (its other input, the target
+            # ids that scale the KL, is not needed)
+            code = layer.mean(layer.input[0])
+        elif layer is not None:
             code = layer.output
         else:
             states = list(model.get_layer("bridge").input)
@@ -119,6 +123,7 @@ def encode(model, token_ids, batch_size=256):
     >>> encode(vae, [[5, 6, 7], [8]]).shape
     (2, 4)
     """
+    _check(model)
     ids = _ids(token_ids, model)
     _check_length(model, ids)
     return code_model(model).predict({"encoder_token_ids": ids}, batch_size=batch_size,

@@ -149,6 +149,11 @@ def _encoder_model(model):
         outputs["memory_mask"] = mask
         outputs.update({f"cross_cache_{i}": c for i, c in enumerate(caches)})
         states = _zero_states(decoder, encoder_ids)
+    elif _layer(model, "posterior") is not None:
+        # a VAE decodes from its posterior mean, which needs only the encoder's features (the
+        # posterior's second input, the target ids, only scales its KL loss)
+        posterior = model.get_layer("posterior")
+        states = list(model.get_layer("bridge")([posterior.mean(posterior.input[0])]))
     else:
         states = model.get_layer("bridge").output
         states = list(states) if isinstance(states, (list, tuple)) else [states]

@@ -44,6 +44,12 @@ class GaussianPosterior(keras.layers.Layer):
 
     Call arguments:
         h: Float tensor `(batch, features)`, for instance the encoder's final state.
+        target_token_ids: Optional int `(batch, length)` ids of what the model reconstructs
+            (0 = padding). When given, the KL term is divided by their number of real tokens
+            per sequence (`sum_b KL_b / sum_b tokens_b`), so that with a reconstruction loss
+            averaged over tokens the total is the negative ELBO per token. Without it, the
+            KL of a whole sequence would be weighed against the loss of one token, which
+            drives the posterior to collapse.
         training: Python boolean; sample `z` when True, return the mean otherwise.
 
     Returns:
@@ -95,7 +101,7 @@ class GaussianPosterior(keras.layers.Layer):
         """The posterior's parameters `(mu, log sigma^2)`, each `(batch, latent_dim)`."""
         return self.mean(h), self.log_variance(h)
 
-    def call(self, h, training=None):
+    def call(self, h, target_token_ids=None, training=None):
         mean, log_variance = self.mean_and_log_variance(h)  # (batch, latent_dim) each
         mean32, log_variance32 = ops.cast(mean, "float32"), ops.cast(log_variance, "float32")
         kl_per_dimension = ops.mean(
@@ -105,6 +111,11 @@ class GaussianPosterior(keras.layers.Layer):
             loss = ops.sum(ops.maximum(kl_per_dimension, self.free_bits))
         else:
             loss = kl
+        if target_token_ids is not None:
+            # per target token: sum_b KL_b / sum_b tokens_b, the scale of a per-token mean loss
+            tokens = ops.sum(ops.cast(ops.not_equal(target_token_ids, 0), "float32"))
+            batch = ops.cast(ops.shape(mean32)[0], "float32")
+            loss = loss * batch / ops.maximum(tokens, 1.0)
         self.add_loss(ops.cast(self.kl_weight, "float32") * loss)
         if not training:
             return mean
@@ -113,8 +124,8 @@ class GaussianPosterior(keras.layers.Layer):
         epsilon = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=self.seed_generator)
         return mean + ops.exp(0.5 * log_variance) * epsilon
 
-    def compute_output_shape(self, input_shape):
-        return (*tuple(input_shape)[:-1], self.latent_dim)
+    def compute_output_spec(self, h, target_token_ids=None, training=None):
+        return keras.KerasTensor((*tuple(h.shape)[:-1], self.latent_dim), dtype=self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim,

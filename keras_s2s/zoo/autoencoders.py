@@ -63,8 +63,9 @@ def _autoencoder(source_vocab_size, target_vocab_size, *, embedding_dim, units, 
         if code == "latent":
             z = keras.layers.Dense(latent_dim, activation="tanh", name="latent")(h)
         else:
+            # the KL is weighed per target token, like the reconstruction loss
             z = GaussianPosterior(latent_dim, free_bits=free_bits, seed=seed,
-                                  name="posterior")(h)
+                                  name="posterior")(h, decoder_ids)
         initial = StateBridge(sizes, mode="dense", name="bridge")([z])
     initial = C.pack_states(cell, initial)
     if word_dropout:
