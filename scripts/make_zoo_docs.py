@@ -23,16 +23,19 @@ VOCAB_ARGS = {
     "seq2seq": f"source_vocab_size={CARD_VOCAB}, target_vocab_size={CARD_VOCAB}",
     "lm": f"vocab_size={CARD_VOCAB}",
     "mlm": f"vocab_size={CARD_VOCAB}",
+    "positionwise": f"vocab_size={CARD_VOCAB}",
 }
 FIT = {
     "seq2seq": 'model.fit({"encoder_token_ids": src, "decoder_token_ids": dec_in}, dec_out, epochs=10)',
     "lm": 'model.fit({"token_ids": tokens_in}, tokens_out, epochs=10)  # <s> y1..yn -> y1..yn </s>',
     "mlm": 'model.fit({"token_ids": masked, "mask_positions": positions}, mask_ids, epochs=10)',
+    "positionwise": 'model.fit({"encoder_token_ids": ids}, ids, epochs=10)  # reconstruct the input',
 }
 AFTER = {
     "seq2seq": ["result = keras_s2s.decoding.decode(model, src, method=\"beam\", beam_width=5)"],
     "lm": ["result = keras_s2s.decoding.decode(model, prompts, method=\"sample\", top_p=0.9)"],
     "mlm": ["embedder = keras_s2s.inference.build_embedding_model(model)  # contextual embeddings"],
+    "positionwise": ["codes = keras_s2s.autoencoders.encode(model, ids)"],
 }
 
 
@@ -93,7 +96,12 @@ def render_index(rows):
              "`{\"token_ids\"}` = `<s> y1..yn`, output next-token logits `(batch, T, vocab_size)`;",
              "- `mlm` (masked language model): `build(name, vocab_size=...)`; inputs "
              "`{\"token_ids\", \"mask_positions\"}`, output logits at the positions "
-             "`(batch, P, vocab_size)`.", "",
+             "`(batch, P, vocab_size)`;",
+             "- `positionwise` (`dense_autoencoder`): `build(name, vocab_size=...)`; input "
+             "`{\"encoder_token_ids\"}`, logits per input position `(batch, T, vocab_size)`.",
+             "",
+             "The recurrent autoencoders and VAEs are `seq2seq` models whose target is their "
+             "source.", "",
              f"Parameters are counted at the default size with {CARD_VOCAB:,}-token vocabularies.", "",
              "| entry | kind | family | parameters | summary | paper |",
              "| --- | --- | --- | ---: | --- | --- |"]
