@@ -154,3 +154,8 @@ def test_errors_name_the_problem():
 def test_docstring_examples():
     result = doctest.testmod(annealing_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_constant_schedule_only_reports():
+    callback = KLAnnealing("constant", stop=0.7)
+    assert [callback.schedule(s) for s in (0, 10, 10_000)] == [0.7, 0.7, 0.7]

@@ -13,7 +13,7 @@ from keras import ops
 from keras_s2s.layers._checks import check_choice, check_positive_int
 from keras_s2s.layers.latent import GaussianPosterior
 
-SCHEDULES = ("linear", "sigmoid", "cyclical")
+SCHEDULES = ("linear", "sigmoid", "cyclical", "constant")
 
 
 def _check_float(name, value, low, high=math.inf, low_open=False):
@@ -63,6 +63,8 @@ class KLAnnealing(keras.callbacks.Callback):
       `period = total_steps / cycles` steps; with `tau = (step mod period) / period`, the
       weight is `w0 + (w1 - w0) * min(tau / ratio, 1)`, a linear ramp over the first `ratio`
       of each cycle, then constant; from `total_steps` on it stays at `stop`.
+    - `"constant"`: `stop` at every step: no annealing, only the KL in the logs (a VAE
+      trained without annealing still reports its KL this way).
 
     At the end of each epoch it writes two entries into the epoch logs: `kl_weight`, the weight
     of the epoch's last batch, and `kl`, the mean over the epoch's training batches of the raw
@@ -124,6 +126,8 @@ class KLAnnealing(keras.callbacks.Callback):
         """The KL weight at global step `step` (a pure function of the arguments)."""
         step = float(step)
         span = self.stop - self.start
+        if self.schedule_name == "constant":
+            return self.stop
         if self.schedule_name == "linear":
             return self.start + span * min(step / self.warmup_steps, 1.0)
         if self.schedule_name == "sigmoid":
