@@ -152,38 +152,23 @@ def test_stable_layer_names(name):
     assert ("source_mask" in names) == (zoo.get_spec(name).family == "attention_seq2seq")
 
 
-def test_luong_bilstm_learns_reversal_to_95_percent():
+@pytest.mark.parametrize("name, kwargs, learning_rate, epochs, goal", [
+    ("luong_bilstm", {"embedding_dim": 24, "units": 32}, 5e-3, 6, 0.95),
+    ("transformer_tiny", {"hidden_dim": 64, "num_heads": 4, "intermediate_dim": 128,
+                          "normalize_first": True, "max_length": 32}, 2e-3, 8, 0.9),
+])
+def test_entry_learns_reversal(name, kwargs, learning_rate, epochs, goal):
     from keras_s2s.demo import reversal_pairs
 
     keras.utils.set_random_seed(0)
     train = reversal_pairs(2048, vocab_size=12, max_len=8, seed=0)
     test = reversal_pairs(256, vocab_size=12, max_len=8, seed=1)
-    model = zoo.build("luong_bilstm", source_vocab_size=12, target_vocab_size=12,
-                      embedding_dim=24, units=32, dropout=0.0)
-    model.compile(optimizer=keras.optimizers.Adam(5e-3, clipnorm=1.0),
+    model = zoo.build(name, source_vocab_size=12, target_vocab_size=12, dropout=0.0, **kwargs)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
                   loss=losses.MaskedSparseCategoricalCrossentropy(),
                   metrics=[metrics.MaskedAccuracy()], jit_compile=True)
     model.fit({"encoder_token_ids": train[0], "decoder_token_ids": train[1]}, train[2],
-              batch_size=64, epochs=6, verbose=0)
+              batch_size=64, epochs=epochs, verbose=0)
     result = model.evaluate({"encoder_token_ids": test[0], "decoder_token_ids": test[1]},
                             test[2], verbose=0, return_dict=True)
-    assert result["masked_accuracy"] >= 0.95, result
-
-
-def test_transformer_tiny_learns_reversal():
-    from keras_s2s.demo import reversal_pairs
-
-    keras.utils.set_random_seed(0)
-    train = reversal_pairs(2048, vocab_size=12, max_len=8, seed=0)
-    test = reversal_pairs(256, vocab_size=12, max_len=8, seed=1)
-    model = zoo.build("transformer_tiny", source_vocab_size=12, target_vocab_size=12,
-                      hidden_dim=64, num_heads=4, intermediate_dim=128, dropout=0.0,
-                      normalize_first=True, max_length=32)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
-                  loss=losses.MaskedSparseCategoricalCrossentropy(),
-                  metrics=[metrics.MaskedAccuracy()], jit_compile=True)
-    model.fit({"encoder_token_ids": train[0], "decoder_token_ids": train[1]}, train[2],
-              batch_size=64, epochs=8, verbose=0)
-    result = model.evaluate({"encoder_token_ids": test[0], "decoder_token_ids": test[1]},
-                            test[2], verbose=0, return_dict=True)
-    assert result["masked_accuracy"] >= 0.9, result
+    assert result["masked_accuracy"] >= goal, result
