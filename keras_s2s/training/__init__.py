@@ -8,5 +8,7 @@ from keras_s2s.training.callbacks import (
     SampleDecodes,
 )
 
+from keras_s2s.training import recipe  # noqa: E402  (keras_s2s.training.recipe.train, ...)
+
 __all__ = ["AttentionImages", "BestCheckpoint", "DecodeEvaluation", "KLAnnealing",
-           "SampleDecodes"]
+           "SampleDecodes", "recipe"]
