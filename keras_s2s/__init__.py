@@ -13,8 +13,9 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("autoencoders", "callbacks", "data", "decoding", "evaluation", "inference", "kinds", "layers", "losses",
-               "metrics", "plots", "text_metrics", "training", "zoo")
+_SUBMODULES = ("autoencoders", "callbacks", "data", "decoding", "embeddings", "evaluation",
+               "inference", "kinds", "layers", "losses", "metrics", "plots", "text_metrics",
+               "training", "zoo")
 
 __all__ = list(_SUBMODULES) + ["__version__"]
 

@@ -1,15 +1,30 @@
-"""PNG plots of what people would rather look at: attention maps and curves (matplotlib, Agg)."""
+"""PNG plots of what people would rather look at: attention maps and curves (matplotlib figures
+on their own Agg canvas: the global backend is never touched)."""
 
 import io
 
 
+class _Figures:
+    """`plt.subplots` without pyplot: figures drawn on their own Agg canvas, so that plotting
+    never switches the global backend (in Jupyter that would silence every later
+    `plt.show()`) and needs no display."""
+
+    @staticmethod
+    def subplots(figsize, dpi=100):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(fig)
+        return fig, fig.add_subplot()
+
+    @staticmethod
+    def close(fig):
+        pass  # not registered with pyplot: garbage collection frees it
+
+
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+    return _Figures
 
 
 def _png(plt, fig, path=None):
