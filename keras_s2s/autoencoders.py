@@ -12,16 +12,10 @@ import numpy as np
 
 from keras_s2s.decoding import api
 from keras_s2s.decoding._common import PAD_ID
+from keras_s2s.inference import _layer
 from keras_s2s.kinds import model_kind
 
 _CACHE = weakref.WeakKeyDictionary()  # model -> {"code": ..., "start": ..., "positions": ...}
-
-
-def _layer(model, name):
-    try:
-        return model.get_layer(name)
-    except ValueError:
-        return None
 
 
 def _check(model):
