@@ -178,3 +178,153 @@ def bench_cache(model_name="transformer_small", batch_size=32, max_length=64, vo
     log.info("key/value caches: %.1fx faster; identical tokens: %s", results["speedup"],
              results["identical_tokens"])
     return results
+
+
+# ---------------------------------------------------------------------------- the suite
+DECODE_GOAL, CACHE_GOAL = 50.0, 5.0
+SUITE_SETTINGS = {
+    "full": {"decode": {"model_name": "luong_bilstm", "num_sources": 256, "tutorial_sources": 4,
+                        "max_length": 30, "beam_width": 5, "batch_size": 256},
+             "cache": {"model_name": "transformer_small", "batch_size": 32, "max_length": 64,
+                       "repeats": 2}},
+    "quick": {"decode": {"model_name": "luong_lstm", "num_sources": 32, "tutorial_sources": 1,
+                         "max_length": 10, "beam_width": 5, "batch_size": 32,
+                         "model_kwargs": {"units": 32, "embedding_dim": 16}},
+              "cache": {"model_name": "transformer_tiny", "batch_size": 8, "max_length": 16,
+                        "repeats": 1,
+                        "model_kwargs": {"hidden_dim": 32, "intermediate_dim": 64,
+                                         "num_encoder_layers": 1, "num_decoder_layers": 1}}},
+}
+
+
+def environment():
+    """Where the numbers were measured: backend, versions, CPU count, machine, date."""
+    import datetime
+
+    env = {"backend": keras.backend.backend(), "keras": keras.__version__,
+           "cpu_count": os.cpu_count(), "machine": platform.machine(),
+           "processor": platform.processor(), "platform": platform.platform(),
+           "python": platform.python_version(),
+           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    try:
+        with open("/proc/cpuinfo") as f:
+            env["cpu_model"] = next((line.split(":", 1)[1].strip() for line in f
+                                     if line.startswith("model name")), None)
+    except OSError:
+        env["cpu_model"] = None
+    try:
+        import tensorflow as tf
+
+        env["tensorflow"] = tf.__version__
+    except ImportError:
+        env["tensorflow"] = None
+    return env
+
+
+def _suite_model(settings):
+    kwargs = dict(settings.get("model_kwargs", {}))
+    if not kwargs:
+        return None
+    keras.utils.set_random_seed(0)
+    return zoo.build(settings["model_name"], source_vocab_size=64, target_vocab_size=64, **kwargs)
+
+
+def run_suite(what="all", quick=False, models=None, command=None):
+    """Run the benchmark suite: `"train"`, `"decode"`, `"cache"` or `"all"` of them.
+
+    The result always has the same keys (a part that was not run is None), whether `quick`
+    (2 entries and both baselines at a tiny size, tiny decoding settings: about a minute) or
+    not (every seq2seq entry but those in `bench_train.SKIPPED`, under ten minutes on a
+    2-core CPU).
+
+    Returns:
+        A dict: `command`, `environment`, `settings`, `train`, `decode`, `cache`, `goals` (each
+        goal with its value and a pass boolean) and `wall_seconds`.
+
+    Example:
+
+    >>> results = run_suite("all", quick=True)
+    >>> sorted(results)[:3]
+    ['cache', 'command', 'decode']
+    """
+    from keras_s2s import bench_train
+
+    if what not in ("train", "decode", "cache", "all"):
+        raise ValueError(f"Unknown benchmark {what!r}; expected train, decode, cache or all.")
+    start = time.perf_counter()
+    mode = "quick" if quick else "full"
+    train_settings = bench_train.QUICK if quick else bench_train.FULL
+    settings = {"mode": mode, "train": dict(train_settings), **SUITE_SETTINGS[mode]}
+    results = {"command": command, "environment": environment(), "settings": settings,
+               "train": None, "decode": None, "cache": None, "goals": []}
+    if what in ("train", "all"):
+        names = models or (bench_train.QUICK_ENTRIES if quick else None)
+        train = bench_train.bench_train(names, train_settings)
+        results["train"] = train
+        results["goals"] += [{"section": "train", **r} for r in train["ratios"]]
+    if what in ("decode", "all"):
+        s = {k: v for k, v in settings["decode"].items() if k != "model_kwargs"}
+        decode = bench_decode(model=_suite_model(settings["decode"]), **s)
+        results["decode"] = decode
+        results["goals"].append(_goal("decode", "batched greedy / keras.io-style loop",
+                                      decode["speedup_greedy_vs_tutorial"], DECODE_GOAL))
+    if what in ("cache", "all"):
+        s = {k: v for k, v in settings["cache"].items() if k != "model_kwargs"}
+        cache = bench_cache(model=_suite_model(settings["cache"]), **s)
+        results["cache"] = cache
+        results["goals"].append(_goal("cache", "cached / uncached Transformer greedy",
+                                      cache["speedup"], CACHE_GOAL))
+    results["wall_seconds"] = time.perf_counter() - start
+    return results
+
+
+def _goal(section, name, value, goal):
+    return {"section": section, "name": name, "value": value, "goal": goal,
+            "pass": bool(value >= goal)}
+
+
+def format_suite(results):
+    """The suite's results as a readable plain-text table."""
+    lines = []
+    env = results["environment"]
+    lines.append(f"keras_s2s benchmarks ({results['settings']['mode']}): {env['backend']}, "
+                 f"{env['cpu_count']} CPUs, {env['machine']}, {env['date']}")
+    train = results["train"]
+    if train:
+        s = train["settings"]
+        lines.append(f"\ntraining: batch {s['batch_size']}, lengths {s['source_length']}/"
+                     f"{s['target_length']}, vocab {s['vocab']}, jit_compile=True")
+        lines.append(f"{'entry':<28} {'tokens/s':>10} {'ms/step':>8} {'compile s':>9} "
+                     f"{'GFLOP/step':>10} {'RSS MiB':>8}")
+        for r in train["entries"]:
+            flops = f"{r['flops_per_step'] / 1e9:.2f}" if r["flops_per_step"] else "-"
+            lines.append(f"{r['name']:<28} {r['target_tokens_per_second']:>10.0f} "
+                         f"{1000 * r['step_seconds']:>8.1f} {r['compile_seconds']:>9.1f} "
+                         f"{flops:>10} {r['peak_rss_mib']:>8.0f}")
+        for name, reason in train["skipped"].items():
+            lines.append(f"{name:<28} skipped: {reason}")
+        matmul = train["efficiency"]["matmul"]
+        lines.append(f"\nefficiency (vs a {matmul['size']}³ float32 matmul at "
+                     f"{matmul['flops_per_second'] / 1e9:.1f} GFLOP/s)")
+        for e in train["efficiency"]["entries"]:
+            if e["name"] in train["efficiency_entries"]:
+                lines.append(f"{e['name']:<28} {e['achieved_flops_per_second'] / 1e9:>8.2f} "
+                             f"GFLOP/s = {100 * e['fraction_of_matmul']:.1f}%")
+        lines.append(f"process peak RSS: {train['memory']['process_peak_rss_mib']:.0f} MiB")
+    if results["decode"]:
+        d = results["decode"]
+        lines.append(f"\ndecoding ({d['model']}): greedy {d['greedy']['tokens_per_second']:.0f} "
+                     f"tokens/s, beam-{d['beam']['beam_width']} "
+                     f"{d['beam']['tokens_per_second']:.0f} tokens/s, keras.io-style loop "
+                     f"{d['tutorial_loop']['tokens_per_second']:.1f} tokens/s")
+    if results["cache"]:
+        c = results["cache"]
+        lines.append(f"cached Transformer ({c['model']}): {c['cached']['seconds']:.3f}s vs "
+                     f"uncached {c['uncached']['seconds']:.3f}s")
+    if results["goals"]:
+        lines.append(f"\n{'goal':<48} {'value':>7} {'goal':>6}  pass")
+        for g in results["goals"]:
+            lines.append(f"{g['name']:<48} {g['value']:>7.2f} {g['goal']:>6.2f}  "
+                         f"{'yes' if g['pass'] else 'NO'}")
+    lines.append(f"\nwall time: {results['wall_seconds']:.0f}s")
+    return "\n".join(lines)

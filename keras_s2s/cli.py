@@ -286,7 +286,23 @@ def _run_demo(args):
 def _run_bench(args):
     from keras_s2s import bench
 
-    if args.what == "cache":
+    if args.what in ("train", "all"):
+        models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+        command = " ".join(["keras-s2s bench", args.what] + (["--quick"] if args.quick else [])
+                           + (["--models", args.models] if args.models else [])
+                           + (["--json", args.json] if args.json else []))
+        results = bench.run_suite(args.what, quick=args.quick, models=models, command=command)
+        print(bench.format_suite(results))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=2)
+        return 0
+    if args.quick:
+        quick = bench.SUITE_SETTINGS["quick"][args.what]
+        results = (bench.bench_cache if args.what == "cache" else bench.bench_decode)(
+            model=bench._suite_model(quick),
+            **{k: v for k, v in quick.items() if k != "model_kwargs"})
+    elif args.what == "cache":
         results = bench.bench_cache(args.model or "transformer_small",
                                     batch_size=args.batch_size or 32,
                                     max_length=args.max_length or 64)
@@ -417,13 +433,21 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run_demo)
 
-    p = sub.add_parser("bench", help="benchmarks: batched decoding, cached Transformer decoding",
-                       description="Benchmarks, kept out of the tests. `decode` times batched "
+    p = sub.add_parser("bench", help="benchmarks: training throughput, decoding, caches",
+                       description="Benchmarks, kept out of the tests. `train` times training "
+                                   "of the zoo's seq2seq entries against plain-Keras baselines "
+                                   "(tokens/s, FLOP efficiency, memory); `decode` times batched "
                                    "compiled greedy and beam search against the keras.io-style "
                                    "loop (one predict per token); `cache` times a Transformer's "
                                    "cached greedy decoding against a compiled loop that re-runs "
-                                   "the whole model at every step.")
-    p.add_argument("what", choices=["decode", "cache"], nargs="?", default="decode")
+                                   "the whole model at every step; `all` runs the three and "
+                                   "prints a table (see zoo/BENCHMARKS.md).")
+    p.add_argument("what", choices=["train", "decode", "cache", "all"], nargs="?",
+                   default="decode")
+    p.add_argument("--quick", action="store_true",
+                   help="tiny sizes and 2 entries: a smoke run of about a minute")
+    p.add_argument("--models", help="train/all: comma-separated entries to time (default: "
+                                    "every seq2seq entry but transformer_base)")
     p.add_argument("--model", help="zoo entry at its default size (default: luong_bilstm "
                                    "for decode, transformer_small for cache)")
     p.add_argument("--batch-size", type=_positive(int),

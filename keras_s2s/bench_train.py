@@ -1,0 +1,306 @@
+"""Training benchmarks behind `keras-s2s bench train`: throughput, baselines, efficiency, memory.
+
+Every entry is built at one benchmark size (`FULL`, or `QUICK` for a smoke run), compiled with
+`keras_s2s.training.recipe.compile_model` (`jit_compile=True`, the library's masked loss) and
+trained with `train_on_batch` on one fixed synthetic batch: one warm-up call (which compiles),
+then timed steps. The step time is the median of the timed steps, which shrugs off other
+processes' bursts on a shared machine. Two plain-Keras encoder-decoders, built here the way a
+user writes them by hand, are the baselines the zoo's recurrent entries are compared with.
+
+Example:
+
+>>> results = bench_train(["vanilla_lstm"], settings=QUICK)
+>>> results["entries"][0]["target_tokens_per_second"] > 0
+True
+"""
+
+import gc
+import logging
+import resource
+import threading
+import time
+
+import keras
+import numpy as np
+
+from keras_s2s import zoo
+from keras_s2s.bench_flops import training_flops
+from keras_s2s.training.recipe import compile_model
+
+log = logging.getLogger("keras_s2s")
+
+FULL = {"batch_size": 64, "source_length": 24, "target_length": 24, "vocab": 64, "units": 128,
+        "embedding_dim": 64, "hidden_dim": 128, "intermediate_dim": 512, "max_layers": 2,
+        "min_steps": 5, "max_steps": 20, "min_seconds": 1.0, "matmul_size": 1024}
+QUICK = {"batch_size": 16, "source_length": 10, "target_length": 10, "vocab": 32, "units": 32,
+         "embedding_dim": 16, "hidden_dim": 32, "intermediate_dim": 64, "max_layers": 2,
+         "min_steps": 3, "max_steps": 5, "min_seconds": 0.1, "matmul_size": 512}
+BASELINES = ("baseline_lstm", "baseline_attention")
+SKIPPED = {"transformer_base": "left out of the default suite: 6+6 layers take minutes to "
+                               "compile on a 2-core CPU (name it with --models to run it)"}
+QUICK_ENTRIES = ("vanilla_lstm", "luong_lstm")
+EFFICIENCY_ENTRIES = ("vanilla_lstm", "luong_bilstm", "transformer_small")
+# (numerator, denominator, goal)
+RATIO_GOALS = [("vanilla_lstm", "baseline_lstm", 0.95), ("peephole_lstm", "baseline_lstm", 0.8),
+               ("coupled_lstm", "baseline_lstm", 0.8)]
+ATTENTION_GOAL = 0.8
+
+
+def default_entries():
+    """The seq2seq entries the full suite trains (all but those in `SKIPPED`)."""
+    return [n for n in zoo.list_models()
+            if zoo.get_spec(n).kind == "seq2seq" and n not in SKIPPED]
+
+
+def ratio_goals(names):
+    """`(numerator, denominator, goal)` for the entries in `names` that have a goal."""
+    goals = [g for g in RATIO_GOALS if g[0] in names]
+    for name in names:
+        spec = zoo.get_spec(name) if name not in BASELINES else None
+        if spec and spec.defaults.get("input_feeding") and name.split("_")[0] in ("luong",
+                                                                                  "bahdanau"):
+            goals.append((name, "baseline_attention", ATTENTION_GOAL))
+    return goals
+
+
+def synthetic_batch(batch_size, source_length, target_length, vocab, seed=0):
+    """Random token sequences with ragged lengths (3/4 of the width to the full width).
+
+    Returns:
+        `(source_ids, decoder_input_ids, target_ids)`, int32, padded with 0; the decoder input
+        starts with `<s>` (2) and the target ends with `</s>` (3).
+    """
+    if vocab < 5:
+        raise ValueError(f"The benchmark vocabulary must hold the 4 special tokens and one more; "
+                         f"received vocab={vocab}.")
+    rng = np.random.default_rng(seed)
+    src = np.zeros((batch_size, source_length), "int32")
+    dec = np.zeros((batch_size, target_length), "int32")
+    tgt = np.zeros((batch_size, target_length), "int32")
+    for k in range(batch_size):
+        n = rng.integers(max(1, source_length * 3 // 4), source_length + 1)
+        src[k, :n] = rng.integers(4, vocab, n)
+        m = rng.integers(max(2, target_length * 3 // 4), target_length + 1)
+        y = rng.integers(4, vocab, m - 1)
+        dec[k, 0], dec[k, 1:m] = 2, y
+        tgt[k, :m - 1], tgt[k, m - 1] = y, 3
+    return src, dec, tgt
+
+
+def model_kwargs(name, settings):
+    """The hyperparameters of an entry at the benchmark size (dropout off, ≤ max_layers)."""
+    defaults = zoo.get_spec(name).defaults
+    kwargs = {"dropout": 0.0} if "dropout" in defaults else {}
+    if "hidden_dim" in defaults:
+        kwargs.update(hidden_dim=settings["hidden_dim"],
+                      intermediate_dim=settings["intermediate_dim"])
+        for key in ("num_layers", "num_encoder_layers", "num_decoder_layers"):
+            if key in defaults:
+                kwargs[key] = min(defaults[key], settings["max_layers"] + 1)
+    else:
+        kwargs.update(units=settings["units"], embedding_dim=settings["embedding_dim"])
+        if "num_layers" in defaults:
+            kwargs["num_layers"] = min(defaults["num_layers"], settings["max_layers"])
+    return kwargs
+
+
+def build_baseline(name, vocab, units, embedding_dim):
+    """A plain-Keras encoder-decoder, as written by hand: `baseline_lstm` or
+    `baseline_attention` (`keras.layers.Attention` after the decoder LSTM, Luong-style
+    without input feeding: `tanh(W [context; h])`, then the vocabulary projection).
+
+    Example:
+
+    >>> model = build_baseline("baseline_attention", vocab=32, units=16, embedding_dim=8)
+    """
+    if name not in BASELINES:
+        raise ValueError(f"Unknown baseline {name!r}; expected one of {BASELINES}.")
+    layers = keras.layers
+    encoder_ids = keras.Input((None,), dtype="int32", name="encoder_token_ids")
+    decoder_ids = keras.Input((None,), dtype="int32", name="decoder_token_ids")
+    x = layers.Embedding(vocab, embedding_dim, mask_zero=True)(encoder_ids)
+    memory, h, c = layers.LSTM(units, return_sequences=True, return_state=True)(x)
+    y = layers.Embedding(vocab, embedding_dim)(decoder_ids)
+    y = layers.LSTM(units, return_sequences=True)(y, initial_state=[h, c])
+    if name == "baseline_attention":
+        context = layers.Attention()([y, memory])
+        y = layers.Dense(units, activation="tanh", use_bias=False)(
+            layers.Concatenate()([context, y]))
+    logits = layers.Dense(vocab)(y)
+    return keras.Model({"encoder_token_ids": encoder_ids, "decoder_token_ids": decoder_ids},
+                       logits, name=name)
+
+
+def rss_mib():
+    """The resident memory of this process now, in MiB (peak so far where /proc is absent)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mib()
+
+
+def peak_rss_mib():
+    """The peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class RssSampler:
+    """Sample `rss_mib()` in a thread while the `with` block runs; `.peak` is the maximum."""
+
+    def __init__(self, interval=0.02):
+        self.interval, self.peak = interval, rss_mib()
+        self._stop = threading.Event()
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, rss_mib())
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mib())
+
+
+def time_training(model, x, y, settings):
+    """Warm up (compile), then time `train_on_batch` steps; returns a dict of measurements."""
+    start = time.perf_counter()
+    model.train_on_batch(x, y)
+    compile_seconds = time.perf_counter() - start
+    times = []
+    with RssSampler() as sampler:
+        begin = time.perf_counter()
+        while len(times) < settings["max_steps"] and (
+                len(times) < settings["min_steps"]
+                or time.perf_counter() - begin < settings["min_seconds"]):
+            start = time.perf_counter()
+            loss = model.train_on_batch(x, y)
+            times.append(time.perf_counter() - start)
+    loss = loss[0] if isinstance(loss, (list, tuple)) else loss
+    tokens = int((y != 0).sum())
+    step = float(np.median(times))
+    return {"compile_seconds": compile_seconds, "seconds": float(sum(times)), "steps": len(times),
+            "step_seconds": step, "target_tokens_per_step": tokens,
+            "target_tokens_per_second": tokens / step, "loss": float(loss),
+            "peak_rss_mib": sampler.peak}
+
+
+def bench_entry(name, settings, data):
+    """Build, compile and time one entry or baseline at the benchmark size."""
+    keras.backend.clear_session()  # drop the previous entry's graphs before measuring memory
+    gc.collect()
+    rss_before = rss_mib()
+    keras.utils.set_random_seed(0)
+    vocab = settings["vocab"]
+    if name in BASELINES:
+        kwargs = {"units": settings["units"], "embedding_dim": settings["embedding_dim"]}
+        model, kind, family = build_baseline(name, vocab, **kwargs), "seq2seq", "plain keras"
+    else:
+        spec = zoo.get_spec(name)
+        if spec.kind not in ("seq2seq", "lm"):
+            raise ValueError(f"`bench train` times seq2seq and lm entries; '{name}' is a "
+                             f"{spec.kind} model.")
+        kwargs, kind, family = model_kwargs(name, settings), spec.kind, spec.family
+        if kind == "lm":
+            model = zoo.build(name, vocab_size=vocab, **kwargs)
+        else:
+            model = zoo.build(name, source_vocab_size=vocab, target_vocab_size=vocab, **kwargs)
+    compile_model(model)
+    src, dec, tgt = data
+    x = {"token_ids": dec} if kind == "lm" else {"encoder_token_ids": src,
+                                                   "decoder_token_ids": dec}
+    row = {"name": name, "kind": kind, "family": family, "baseline": name in BASELINES,
+           "model_kwargs": kwargs, "parameters": model.count_params()}
+    row.update(time_training(model, x, tgt, settings))
+    row["rss_increase_mib"] = row["peak_rss_mib"] - rss_before
+    flops = None if kind == "lm" else training_flops(name, *src.shape, tgt.shape[1], vocab,
+                                                     **{**_spec_defaults(name), **kwargs})
+    row["flops_per_step"] = flops
+    row["achieved_flops_per_second"] = flops / row["step_seconds"] if flops else None
+    return row
+
+
+def _spec_defaults(name):
+    if name in BASELINES:
+        return {}
+    return {k: v for k, v in zoo.get_spec(name).defaults.items() if k != "name"}
+
+
+def matmul_flops_per_second(size=1024, repeats=5):
+    """The FLOP/s of a compiled float32 `size`³ matmul via keras.ops, best of `repeats`."""
+    from keras import ops
+
+    backend = keras.backend.backend()
+    fn = lambda a, b: ops.sum(ops.matmul(a, b))  # noqa: E731
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        fn = tf.function(fn, jit_compile=True)
+    elif backend == "jax":
+        import jax
+
+        fn = jax.jit(fn)
+    a = keras.random.normal((size, size), seed=1)
+    b = keras.random.normal((size, size), seed=2)
+    ops.convert_to_numpy(fn(a, b))  # compile
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ops.convert_to_numpy(fn(a, b))
+        best = min(best, time.perf_counter() - start)
+    flops = 2 * size ** 3
+    return {"size": size, "seconds": best, "flops": flops, "flops_per_second": flops / best}
+
+
+def bench_train(names=None, settings=None):
+    """Time training of zoo entries and the two baselines; compute ratios and efficiency.
+
+    Args:
+        names: Entries to time (default: `default_entries()`); the baselines always run.
+        settings: `FULL` (default) or `QUICK`, or a dict with the same keys.
+
+    Returns:
+        A dict: `settings`, `entries` (one row each, baselines first), `skipped`, `ratios`,
+        `efficiency` and `memory`.
+    """
+    settings = dict(settings or FULL)
+    names = list(names or default_entries())
+    for name in names:
+        zoo.get_spec(name)  # raises on an unknown name before anything is timed
+    data = synthetic_batch(settings["batch_size"], settings["source_length"],
+                           settings["target_length"], settings["vocab"])
+    rows = {}
+    for name in list(BASELINES) + [n for n in names if n not in BASELINES]:
+        rows[name] = bench_entry(name, settings, data)
+        r = rows[name]
+        log.info("%-28s %9.0f target tokens/s  (%.1f ms/step, compile %.1fs, %.0f MiB)", name,
+                 r["target_tokens_per_second"], 1000 * r["step_seconds"], r["compile_seconds"],
+                 r["peak_rss_mib"])
+    ratios = []
+    for num, den, goal in ratio_goals(names):
+        value = rows[num]["target_tokens_per_second"] / rows[den]["target_tokens_per_second"]
+        ratios.append({"name": f"{num} / {den}", "numerator": num, "denominator": den,
+                       "value": value, "goal": goal, "pass": bool(value >= goal)})
+    matmul = matmul_flops_per_second(settings["matmul_size"])
+    efficiency = [{"name": n, "flops_per_step": rows[n]["flops_per_step"],
+                   "step_seconds": rows[n]["step_seconds"],
+                   "achieved_flops_per_second": rows[n]["achieved_flops_per_second"],
+                   "fraction_of_matmul": rows[n]["achieved_flops_per_second"]
+                   / matmul["flops_per_second"]}
+                  for n in rows if rows[n]["flops_per_step"]]
+    memory = {"entries": {n: {"peak_rss_mib": r["peak_rss_mib"],
+                              "rss_increase_mib": r["rss_increase_mib"]} for n, r in rows.items()},
+              "process_peak_rss_mib": peak_rss_mib()}
+    return {"settings": settings, "entries": list(rows.values()),
+            "skipped": {n: r for n, r in SKIPPED.items() if n not in names},
+            "efficiency_entries": [n for n in EFFICIENCY_ENTRIES if n in rows],
+            "ratios": ratios, "efficiency": {"matmul": matmul, "entries": efficiency},
+            "memory": memory}

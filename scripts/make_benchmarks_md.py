@@ -1,0 +1,153 @@
+"""Write zoo/BENCHMARKS.md from the JSON of `keras-s2s bench all --json FILE`.
+
+Usage: python scripts/make_benchmarks_md.py zoo/benchmarks.json [--out zoo/BENCHMARKS.md]
+
+Every number in the page comes from the JSON; this script measures nothing and imports
+neither Keras nor keras_s2s.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+
+def _num(value, digits=0):
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def _pass(flag):
+    return "yes" if flag else "**no**"
+
+
+def _train(train):
+    s = train["settings"]
+    out = ["## Training throughput", "",
+           f"One synthetic batch of {s['batch_size']} pairs, source and target widths "
+           f"{s['source_length']}/{s['target_length']} (lengths ragged from 3/4 of the width), "
+           f"vocabulary {s['vocab']}; recurrent entries at units {s['units']}, embeddings "
+           f"{s['embedding_dim']}, at most {s['max_layers']} layers; Transformers at width "
+           f"{s['hidden_dim']}, feed-forward {s['intermediate_dim']}; dropout 0. "
+           "`compile_model` (Adam, masked label-smoothed loss, `jit_compile=True`), one "
+           "`train_on_batch` to compile, then the median of "
+           f"{s['min_steps']}–{s['max_steps']} timed steps. Tokens are real target tokens.", ""]
+    ratio_of = {r["numerator"]: r for r in train["ratios"]}
+    out += ["| entry | kind | parameters | target tokens/s | ms/step | compile s | "
+            "vs baseline | goal | pass |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | "
+            "---: | --- |"]
+    for r in train["entries"]:
+        ratio = ratio_of.get(r["name"])
+        extra = (f"{ratio['value']:.2f}× {ratio['denominator']} | ≥ {ratio['goal']:.2f} | "
+                 f"{_pass(ratio['pass'])}") if ratio else "| |"
+        name = f"{r['name']} (plain Keras)" if r["baseline"] else f"`{r['name']}`"
+        out.append(f"| {name} | {r['kind']} | {_num(r['parameters'])} | "
+                   f"{_num(r['target_tokens_per_second'])} | {_num(1000 * r['step_seconds'], 1)} "
+                   f"| {_num(r['compile_seconds'], 1)} | {extra} |")
+    for name, reason in train["skipped"].items():
+        out.append(f"| `{name}` | skipped: {reason} | | | | | | | |")
+    return out
+
+
+def _efficiency(train):
+    m = train["efficiency"]["matmul"]
+    out = ["", "## Hardware efficiency", "",
+           "Model FLOPs per training step (matrix products only, 3× the forward pass; see "
+           "`keras_s2s/bench_flops.py`) over the step time, as a share of what a compiled "
+           f"float32 {m['size']}×{m['size']}×{m['size']} matmul reached in the same process: "
+           f"{_num(m['flops_per_second'] / 1e9, 1)} GFLOP/s.", "",
+           "| entry | GFLOP/step | ms/step | GFLOP/s | share of matmul |",
+           "| --- | ---: | ---: | ---: | ---: |"]
+    shown = set(train["efficiency_entries"])
+    rows = [e for e in train["efficiency"]["entries"] if e["name"] in shown]
+    rows += [e for e in train["efficiency"]["entries"] if e["name"] not in shown]
+    for e in rows:
+        out.append(f"| `{e['name']}` | {_num(e['flops_per_step'] / 1e9, 2)} | "
+                   f"{_num(1000 * e['step_seconds'], 1)} | "
+                   f"{_num(e['achieved_flops_per_second'] / 1e9, 2)} | "
+                   f"{_num(100 * e['fraction_of_matmul'], 1)}% |")
+    return out
+
+
+def _decoding(decode, cache):
+    out = ["", "## Decoding", ""]
+    if decode:
+        out += [f"`{decode['model']}` ({_num(decode['parameters'])} parameters, untrained), "
+                f"{decode['num_sources']} sources, batch {decode['batch_size']}, up to "
+                f"{decode['max_length']} tokens; the keras.io-style loop (one `predict` per "
+                f"token, one source at a time) on {decode['tutorial_loop']['sources']} "
+                "source(s).", "",
+                "| method | tokens/s | seconds |", "| --- | ---: | ---: |",
+                f"| batched greedy | {_num(decode['greedy']['tokens_per_second'])} | "
+                f"{_num(decode['greedy']['seconds'], 3)} |",
+                f"| batched beam, width {decode['beam']['beam_width']} | "
+                f"{_num(decode['beam']['tokens_per_second'])} | "
+                f"{_num(decode['beam']['seconds'], 3)} |",
+                f"| keras.io-style loop | {_num(decode['tutorial_loop']['tokens_per_second'], 1)} "
+                f"| {_num(decode['tutorial_loop']['seconds'], 2)} |", ""]
+    if cache:
+        out += [f"Cached against uncached greedy decoding of `{cache['model']}` "
+                f"({_num(cache['parameters'])} parameters), batch {cache['batch_size']}, "
+                f"exactly {cache['max_length']} tokens: {_num(cache['cached']['seconds'], 3)} s "
+                f"against {_num(cache['uncached']['seconds'], 3)} s; identical tokens: "
+                f"{'yes' if cache['identical_tokens'] else 'no'}.", ""]
+    return out
+
+
+def _memory(train):
+    mem = train["memory"]
+    out = ["## Memory", "",
+           "Resident memory of the benchmark process (`VmRSS`, sampled every 20 ms) during each "
+           "entry's timed steps, and its rise over the resident memory before the entry was "
+           "built (its weights, optimizer state and compiled step; the previous entry's "
+           "session is cleared first).", "",
+           "| entry | peak RSS MiB | rise MiB |", "| --- | ---: | ---: |"]
+    for name, m in mem["entries"].items():
+        out.append(f"| `{name}` | {_num(m['peak_rss_mib'])} | {_num(m['rss_increase_mib'])} |")
+    out += ["", f"Peak resident memory of the whole process: "
+                f"{_num(mem['process_peak_rss_mib'])} MiB.", ""]
+    return out
+
+
+def render(results):
+    """The Markdown page of a suite result dict."""
+    env = results["environment"]
+    out = ["# Benchmarks", "",
+           f"Produced by `{results['command'] or 'keras-s2s bench all'}` then "
+           "`python scripts/make_benchmarks_md.py` on the JSON; regenerate both together.", "",
+           f"Measured on {env['date']}: {env['cpu_count']} CPU core(s) "
+           f"({env.get('cpu_model') or 'model unknown'}), {env['machine']} "
+           f"({env['platform']}), Keras {env['keras']} on the {env['backend']} backend"
+           + (f" (TensorFlow {env['tensorflow']})" if env.get("tensorflow") else "")
+           + f", Python {env['python']}. The suite took {_num(results['wall_seconds'])} s "
+           f"({results['settings']['mode']} settings). The machine is shared with other jobs, "
+           "so single timings carry noise; the medians of several steps damp it.", "",
+           "## Goals", "", "| measurement | value | goal | pass |", "| --- | ---: | ---: | --- |"]
+    for g in results["goals"]:
+        out.append(f"| {g['name']} | {g['value']:,.2f}× | ≥ {g['goal']:g}× | "
+                   f"{_pass(g['pass'])} |")
+    out.append("")
+    if results["train"]:
+        out += _train(results["train"]) + _efficiency(results["train"])
+    out += _decoding(results["decode"], results["cache"])
+    if results["train"]:
+        out += _memory(results["train"])
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", help="the JSON written by `keras-s2s bench all --json`")
+    parser.add_argument("--out", default=os.path.join("zoo", "BENCHMARKS.md"))
+    args = parser.parse_args(argv)
+    with open(args.json) as f:
+        results = json.load(f)
+    with open(args.out, "w") as f:
+        f.write(render(results))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

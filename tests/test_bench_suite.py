@@ -1,0 +1,108 @@
+"""The benchmark suite: `keras-s2s bench all --quick` writes every field; FLOP counts by hand.
+
+The quick suite is run once, in-process, for the module (about a minute on 2 CPU cores);
+timings are only checked to be positive finite numbers.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from keras_s2s import cli
+from keras_s2s.bench_flops import dense_flops, recurrent_flops, training_flops
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENTRY_FIELDS = {"name", "kind", "family", "baseline", "model_kwargs", "parameters",
+                "compile_seconds", "seconds", "steps", "step_seconds", "target_tokens_per_step",
+                "target_tokens_per_second", "loss", "peak_rss_mib", "rss_increase_mib",
+                "flops_per_step", "achieved_flops_per_second"}
+POSITIVE = ("compile_seconds", "seconds", "step_seconds", "target_tokens_per_second",
+            "peak_rss_mib")
+
+
+def positive(value):
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("bench") / "quick.json")
+    assert cli.main(["bench", "all", "--quick", "--json", path]) == 0
+    with open(path) as f:
+        return path, json.load(f)
+
+
+def test_quick_suite_writes_every_field(suite):
+    _, results = suite
+    assert set(results) == {"command", "environment", "settings", "train", "decode", "cache",
+                            "goals", "wall_seconds"}
+    assert results["command"].startswith("keras-s2s bench all --quick")
+    assert {"backend", "keras", "tensorflow", "cpu_count", "machine", "date"} <= set(
+        results["environment"])
+    assert results["settings"]["mode"] == "quick"
+    train = results["train"]
+    assert set(train) == {"settings", "entries", "skipped", "efficiency_entries", "ratios",
+                          "efficiency", "memory"}
+    names = [r["name"] for r in train["entries"]]
+    assert names[:2] == ["baseline_lstm", "baseline_attention"] and len(names) >= 3
+    for row in train["entries"]:
+        assert ENTRY_FIELDS <= set(row), ENTRY_FIELDS - set(row)
+        assert all(positive(row[k]) for k in POSITIVE), row
+        assert row["steps"] >= train["settings"]["min_steps"]
+    assert "transformer_base" in train["skipped"]
+    assert {r["name"] for r in train["ratios"]} >= {"vanilla_lstm / baseline_lstm"}
+    for ratio in train["ratios"] + results["goals"]:
+        assert positive(ratio["value"]) and positive(ratio["goal"])
+        assert ratio["pass"] == (ratio["value"] >= ratio["goal"])
+    assert positive(train["efficiency"]["matmul"]["flops_per_second"])
+    efficiency = {e["name"]: e for e in train["efficiency"]["entries"]}
+    assert "vanilla_lstm" in train["efficiency_entries"]
+    assert 0 < efficiency["vanilla_lstm"]["fraction_of_matmul"] < 10
+    assert set(train["memory"]["entries"]) == set(names)
+    assert positive(train["memory"]["process_peak_rss_mib"])
+    assert {g["section"] for g in results["goals"]} == {"train", "decode", "cache"}
+    decode, cache = results["decode"], results["cache"]
+    for part in ("greedy", "beam", "tutorial_loop"):
+        assert positive(decode[part]["tokens_per_second"])
+    assert positive(decode["speedup_greedy_vs_tutorial"])
+    assert positive(cache["speedup"]) and cache["identical_tokens"] is True
+
+
+def test_benchmarks_md_renders(suite, tmp_path):
+    path, results = suite
+    out = tmp_path / "BENCHMARKS.md"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make_benchmarks_md.py"),
+                           path, "--out", str(out)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert text.startswith("# Benchmarks")
+    assert results["command"] in text
+    for heading in ("## Goals", "## Training throughput", "## Hardware efficiency",
+                    "## Decoding", "## Memory"):
+        assert heading in text
+    assert "`vanilla_lstm`" in text and "baseline_attention (plain Keras)" in text
+
+
+def test_flop_counter_against_hand_counts():
+    # Dense 4 -> 5 at 2 x 3 positions: 2·(2·3)·4·5 multiply-adds.
+    assert dense_flops(2, 3, 4, 5) == 240
+    # LSTM, input 2, units 3, batch 1, 2 steps: per step x@W (2x12) and h@U (3x12).
+    per_step = 2 * 1 * 2 * 12 + 2 * 1 * 3 * 12
+    assert recurrent_flops(1, 2, 2, 3, "lstm") == 2 * per_step
+    assert recurrent_flops(1, 2, 2, 3, "gru") == 2 * per_step * 3 // 4
+    # vanilla_lstm, B=1, S=2, T=3, E=2, u=3, V=5: encoder 240 + decoder 360 + projection 90,
+    # times 3 for forward and backward.
+    assert training_flops("vanilla_lstm", 1, 2, 3, 5, units=3, embedding_dim=2) == 3 * 690
+    # The attention baseline adds dot scores and context (2·T·S·u each) and tanh(W[c; h]).
+    attention = 2 * 3 * 2 * 3 * 2 + 2 * 3 * 6 * 3
+    assert training_flops("baseline_attention", 1, 2, 3, 5, units=3,
+                          embedding_dim=2) == 3 * (690 + attention)
+    assert training_flops("seq_vae_lstm", 1, 2, 3, 5, units=3, embedding_dim=2) is None
+
+
+def test_bench_rejects_unknown_entries():
+    assert cli.main(["bench", "train", "--quick", "--models", "no_such_model"]) == 2
