@@ -131,10 +131,44 @@ def _model_kwargs(args):
     return kwargs
 
 
+def _run_train_recipe(args):
+    from keras_s2s.training.recipes import load_recipe, train_recipe
+
+    allowed = {"recipe", "out", "logdir", "resume", "func", "parser", "command"}
+    given = sorted("--" + dest.replace("_", "-") for dest, value in vars(args).items()
+                   if dest not in allowed and value != args.parser.get_default(dest))
+    if given:
+        raise CliError(f"--recipe sets the model, task and training; drop {', '.join(given)} "
+                       "or edit the recipe file")
+    recipe = load_recipe(args.recipe)
+    config = train_recipe(recipe, out=args.out, log_dir=args.logdir, resume=args.resume,
+                          verbose=1 if sys.stdout.isatty() else 2)
+    return _report_training(recipe["model"], config, args.out or recipe["out"], args.logdir)
+
+
+def _report_training(model_name, config, out, logdir):
+    results = config["results"]
+    metric = config["training"]["metric"]
+    print(f"trained {model_name} for {results['epochs_run']} epoch(s) in "
+          f"{results['seconds']:.0f}s; best validation {metric}: "
+          f"{results[f'best_val_{metric}']}")
+    print(f"run written to {out} (model.keras, tokenizers, config.json)")
+    if logdir:
+        print(f"TensorBoard: tensorboard --logdir {logdir}")
+    return 0
+
+
 def _run_train(args):
     from keras_s2s import zoo
     from keras_s2s.training import recipe
 
+    if args.recipe:
+        return _run_train_recipe(args)
+    if not args.model:
+        raise CliError("name a zoo entry (e.g. `keras-s2s train luong_bilstm --task g2p "
+                       "--out runs/x`) or give --recipe FILE.toml")
+    if not args.out:
+        raise CliError("give --out DIR, the run directory")
     zoo.get_spec(args.model)  # unknown names and options fail before any data is loaded
     recipe.check_options(args.model, args.side, args.metric)
     if not args.task and not args.train:
@@ -150,15 +184,7 @@ def _run_train(args):
         seed=args.seed, log_dir=args.logdir, resume=args.resume, metric=args.metric,
         max_eval_examples=args.max_eval_examples, task_spec=spec,
         verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate)
-    results = config["results"]
-    metric = config["training"]["metric"]
-    print(f"trained {args.model} for {results['epochs_run']} epoch(s) in "
-          f"{results['seconds']:.0f}s; best validation {metric}: "
-          f"{results[f'best_val_{metric}']}")
-    print(f"run written to {args.out} (model.keras, tokenizers, config.json)")
-    if args.logdir:
-        print(f"TensorBoard: tensorboard --logdir {args.logdir}")
-    return 0
+    return _report_training(args.model, config, args.out, args.logdir)
 
 
 def _load(run_dir):
@@ -357,9 +383,13 @@ def build_parser():
     p = sub.add_parser("train", help="train a zoo model on a task or TSV files",
                        description="Train a zoo model; writes DIR/model.keras (best by the "
                                    "validation metric), the tokenizers and config.json.")
-    p.add_argument("model", help="zoo entry, e.g. luong_bilstm")
+    p.add_argument("model", nargs="?", help="zoo entry, e.g. luong_bilstm")
+    p.add_argument("--recipe", metavar="FILE.toml",
+                   help="train what a recipe file describes (e.g. "
+                        "zoo/recipes/g2p/luong_bilstm.toml): it sets the entry, task and "
+                        "training; only --out, --logdir and --resume may be added")
     _task_args(p)
-    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--out", help="run directory (required without --recipe)")
     p.add_argument("--logdir", help="TensorBoard directory (scalars, attention, samples)")
     p.add_argument("--epochs", type=_positive(int), default=10)
     p.add_argument("--batch-size", type=_positive(int), default=64)
@@ -389,7 +419,7 @@ def build_parser():
                    help="use only the first N training examples")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out (loses at most one epoch)")
-    p.set_defaults(func=_run_train)
+    p.set_defaults(func=_run_train, parser=p)
 
     p = sub.add_parser("evaluate", help="decode a split and print its metrics (perplexity "
                                         "for a language model)")

@@ -30,9 +30,65 @@ from keras_s2s.training.callbacks import (
 log = logging.getLogger("keras_s2s")
 
 
+def learning_rate_schedule(learning_rate, schedule="constant", total_steps=None,
+                           warmup_steps=0):
+    """The learning rate (or Keras schedule) of a recipe.
+
+    Args:
+        learning_rate: The peak rate.
+        schedule: `"constant"`; `"cosine"` (linear warm-up for `warmup_steps`, then cosine
+            decay to 0 at `total_steps`); or `"inverse_sqrt"` (Vaswani et al.: linear warm-up,
+            then `learning_rate * sqrt(warmup_steps / step)`).
+        total_steps: Training steps in all (needed by `"cosine"`).
+        warmup_steps: Steps of linear warm-up (needed by `"inverse_sqrt"`).
+
+    Example:
+
+    >>> lr = learning_rate_schedule(3e-3, "cosine", total_steps=10000, warmup_steps=500)
+    """
+    if schedule == "constant":
+        return learning_rate
+    if schedule == "cosine":
+        if not total_steps:
+            raise ValueError("the cosine schedule needs `total_steps` (epochs × steps per "
+                             "epoch)")
+        warmup = int(warmup_steps)
+        return keras.optimizers.schedules.CosineDecay(
+            0.0 if warmup else learning_rate, decay_steps=max(1, total_steps - warmup),
+            warmup_target=learning_rate if warmup else None, warmup_steps=warmup)
+    if schedule == "inverse_sqrt":
+        if not warmup_steps or warmup_steps <= 0:
+            raise ValueError("the inverse_sqrt schedule needs `warmup_steps` > 0")
+        return InverseSquareRoot(learning_rate, int(warmup_steps))
+    raise ValueError(f"unknown schedule {schedule!r}; choose constant, cosine or inverse_sqrt")
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class InverseSquareRoot(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up to `peak` over `warmup_steps`, then decay as `1/sqrt(step)`.
+
+    Example:
+
+    >>> schedule = InverseSquareRoot(1e-3, warmup_steps=4000)
+    """
+
+    def __init__(self, peak, warmup_steps):
+        self.peak = float(peak)
+        self.warmup_steps = int(warmup_steps)
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32") + 1.0
+        warmup = keras.ops.cast(self.warmup_steps, "float32")
+        return self.peak * keras.ops.minimum(step / warmup, keras.ops.sqrt(warmup / step))
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup_steps": self.warmup_steps}
+
+
 def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, jit=True):
     """Compile a zoo model the way the recipes do (Adam, masked loss and accuracy).
 
+    `learning_rate` may be a float or a Keras schedule (see `learning_rate_schedule`).
     Language models (kinds `"lm"`, `"mlm"`) also get `MaskedPerplexity`, so that `fit` logs
     `perplexity` and `val_perplexity`.
     """
@@ -101,7 +157,8 @@ def _datasets(task, kind, side, batch_size, seed, mask_rate):
 def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=1e-3,
           label_smoothing=None, model_kwargs=None, jit=True, mixed_precision=False, seed=0,
           log_dir=None, resume=False, metric=None, max_eval_examples=500, task_spec=None,
-          verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15):
+          verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
+          schedule="constant", warmup_steps=0, clipnorm=1.0, recipe=None):
     """Train a zoo model on a task and write a run directory.
 
     A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
@@ -133,6 +190,10 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
         side: For a language model, `"target"` (default) or `"source"`: which side's texts it
             learns, with that side's tokenizer. Must be left out for seq2seq entries.
         mask_rate: For a masked LM, the share of tokens masked (see `Task.mlm_dataset`).
+        schedule, warmup_steps: The learning-rate schedule (see `learning_rate_schedule`).
+        clipnorm: Gradient clipping norm of Adam.
+        recipe: The recipe file's settings, recorded in `config.json` (see
+            `keras_s2s.training.recipes`).
 
     Returns:
         The run's config dict (also written to `config.json`).
@@ -161,7 +222,10 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
             os.remove(os.path.join(out_dir, "best.json"))
         model_kwargs = dict(model_kwargs or {})
         model = build_for_task(model_name, task, side, **model_kwargs)
-        compile_model(model, learning_rate, label_smoothing, jit=jit)
+        train_ds, val_ds = _datasets(task, spec.kind, side, batch_size, seed, mask_rate)
+        steps = int(train_ds.cardinality()) * epochs
+        compile_model(model, learning_rate_schedule(learning_rate, schedule, steps, warmup_steps),
+                      label_smoothing, clipnorm=clipnorm, jit=jit)
         task.source_tokenizer.save(os.path.join(out_dir, "source_tokenizer.json"))
         task.target_tokenizer.save(os.path.join(out_dir, "target_tokenizer.json"))
         metric = metric or task.metrics[0]
@@ -188,7 +252,9 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
             "parameters": model.count_params(),
             "task": task_spec or {"name": task.name}, "task_summary": task.summary(),
             "training": {"epochs": epochs, "batch_size": batch_size,
-                         "learning_rate": learning_rate, "label_smoothing": label_smoothing,
+                         "learning_rate": learning_rate, "schedule": schedule,
+                         "warmup_steps": warmup_steps, "clipnorm": clipnorm,
+                         "label_smoothing": label_smoothing,
                          "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
                          "metric": metric, "max_eval_examples": max_eval_examples},
         }
@@ -197,8 +263,9 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
             config["training"]["max_eval_examples"] = None  # fit scores the whole split
             if spec.kind == "mlm":
                 config["training"]["mask_rate"] = mask_rate
+        if recipe is not None:
+            config["recipe"] = recipe
         _write_json(os.path.join(out_dir, "config.json"), config)
-        train_ds, val_ds = _datasets(task, spec.kind, side, batch_size, seed, mask_rate)
         start = time.perf_counter()
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
                             callbacks=callbacks, verbose=verbose, shuffle=False)

@@ -1,0 +1,224 @@
+"""Train, evaluate and tabulate the zoo's G2P recipes: writes `zoo/results/g2p.json` and
+`zoo/RESULTS.md`.
+
+    python scripts/g2p_results.py train [STEM ...]     # keras-s2s train --recipe, per recipe
+    python scripts/g2p_results.py evaluate [STEM ...]  # test PER/WER, greedy and beam
+    python scripts/g2p_results.py render               # zoo/RESULTS.md from the JSON
+    python scripts/g2p_results.py all [STEM ...]       # the three in order
+
+STEM is a recipe file name in `zoo/recipes/g2p/` without `.toml` (default: every recipe).
+Training runs in a subprocess per recipe, one at a time; a run whose `config.json` already
+holds results is kept unless `--retrain`. The best epoch of each run is chosen on the
+validation split (the recipe's `metric`); the test split is only decoded here.
+"""
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RECIPES = os.path.join(ROOT, "zoo", "recipes", "g2p")
+RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "g2p.json")
+RESULTS_MD = os.path.join(ROOT, "zoo", "RESULTS.md")
+FIGURES_JSON = os.path.join(ROOT, "zoo", "figures", "figures.json")
+REFERENCES = [
+    ("Phonetisaurus (WFST), Novak et al. 2016", None, 33.9),
+    ("g2p-seq2seq Transformer (CMU Sphinx)", None, 31.0),
+]
+GOAL_WER = 0.30
+GOAL_MINUTES = 45
+
+
+def _stems(names):
+    available = sorted(os.path.splitext(os.path.basename(p))[0]
+                       for p in glob.glob(os.path.join(RECIPES, "*.toml")))
+    unknown = sorted(set(names) - set(available))
+    if unknown:
+        raise SystemExit(f"unknown recipe(s) {unknown}; available: {available}")
+    return list(names) or available
+
+
+def _load():
+    if os.path.exists(RESULTS_JSON):
+        with open(RESULTS_JSON) as f:
+            return json.load(f)
+    return {"task": "g2p", "runs": {}}
+
+
+def _save(results):
+    os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
+    with open(RESULTS_JSON, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+
+
+def _recipe(stem):
+    from keras_s2s.training.recipes import load_recipe
+
+    return load_recipe(os.path.join(RECIPES, stem + ".toml"))
+
+
+def train(stems, retrain=False):
+    for stem in stems:
+        recipe = _recipe(stem)
+        config_path = os.path.join(ROOT, recipe["out"], "config.json")
+        if not retrain and os.path.exists(config_path):
+            with open(config_path) as f:
+                if "results" in json.load(f):
+                    print(f"[{stem}] trained already ({recipe['out']}); --retrain to redo")
+                    continue
+        command = [os.path.join(os.path.dirname(sys.executable), "keras-s2s"), "train",
+                   "--recipe", os.path.relpath(recipe["path"], ROOT)]
+        print(f"[{stem}] {' '.join(command[1:])}", flush=True)
+        start = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, check=True)
+        print(f"[{stem}] {time.perf_counter() - start:.0f}s wall", flush=True)
+
+
+def evaluate(stems):
+    from keras_s2s.data import load_task
+    from keras_s2s.evaluation import evaluate as evaluate_split
+    from keras_s2s.training.recipe import load_run
+
+    results = _load()
+    tasks = {}
+    for stem in stems:
+        recipe = _recipe(stem)
+        run_dir = os.path.join(ROOT, recipe["out"])
+        if not os.path.exists(os.path.join(run_dir, "config.json")):
+            print(f"[{stem}] not trained yet: skipped")
+            continue
+        model, _, _, config = load_run(run_dir)
+        if "results" not in config:
+            print(f"[{stem}] training did not finish: skipped")
+            continue
+        key = json.dumps(recipe["task_options"], sort_keys=True)
+        if key not in tasks:
+            tasks[key] = load_task(recipe["task"], **recipe["task_options"])
+        task = tasks[key]
+        evaluation = recipe["evaluation"]
+        split = evaluation.get("split", "test")
+        row = {"model": recipe["model"], "recipe": os.path.relpath(recipe["path"], ROOT),
+               "description": recipe["description"], "parameters": config["parameters"],
+               "train_seconds": config["results"]["seconds"],
+               "epochs": config["results"]["epochs_run"],
+               "best_epoch": config["results"]["best_epoch"],
+               "training_words": len(set(e.source for e in task.splits["train"][
+                   :recipe["training"].get("max_train_examples")])),
+               "validation_metric": config["training"]["metric"],
+               "validation_value": config["results"][f"best_val_{config['training']['metric']}"],
+               "max_eval_examples": config["training"]["max_eval_examples"], "split": split}
+        beam = {k: v for k, v in evaluation.items() if k != "split"}
+        beam.setdefault("beam_width", 5)
+        for method, kwargs in (("greedy", {}), ("beam", beam)):
+            scores, _ = evaluate_split(model, task, split, method, verbose=False, **kwargs)
+            row[method] = {k: scores[k] for k in ("per", "wer", "sequence_accuracy", "seconds")}
+            row[method]["settings"] = kwargs
+            print(f"[{stem}] {split} {method}: PER {100 * scores['per']:.2f}% "
+                  f"WER {100 * scores['wer']:.2f}% ({scores['examples']} words)", flush=True)
+        row["test_words"] = scores["examples"]
+        results["runs"][stem] = row
+        _save(results)
+    return results
+
+
+def _pct(x):
+    return f"{100 * x:.1f}"
+
+
+def render():
+    results = _load()
+    runs = results["runs"]
+    lines = [
+        "# Measured results",
+        "",
+        "<!-- generated by scripts/g2p_results.py and scripts/make_figures.py; do not edit by "
+        "hand -->",
+        "",
+        "Every number on this page came from these commands, on a 2-core CPU (no GPU):",
+        "",
+        "```",
+        "python scripts/g2p_results.py all      # trains each zoo/recipes/g2p/*.toml, then "
+        "decodes the test split",
+        "python scripts/make_figures.py         # the paper-finding figures below",
+        "```",
+        "",
+        "## Grapheme-to-phoneme (CMUdict, no stress marks)",
+        "",
+        "The built-in `g2p` task: CMUdict's words split 90/5/5 at random by word (seed 0), stress "
+        "marks removed, letters-only words, every listed pronunciation kept as a reference. "
+        "PER is the phoneme edit distance to the closest reference over the reference length; "
+        "WER is the share of words whose output matches no reference. Each run keeps the epoch "
+        "with the best validation WER (greedy, on the first validation words); the test split "
+        "is decoded once, afterwards. Training time is the wall time of `model.fit` "
+        "(validation decoding included) on this machine's 2 cores.",
+        "",
+        "| entry | recipe | budget | parameters | train min | val WER | PER greedy | "
+        "WER greedy | PER beam 5 | WER beam 5 |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    order = sorted(runs, key=lambda s: runs[s]["beam"]["wer"])
+    for stem in order:
+        r = runs[stem]
+        lines.append(
+            f"| [`{r['model']}`]({r['model']}.md) | [`{stem}`](recipes/g2p/{stem}.toml) | "
+            f"{r['description'].split(': ', 1)[-1]} | {r['parameters']:,} | "
+            f"{r['train_seconds'] / 60:.1f} | {_pct(r['validation_value'])} | "
+            f"{_pct(r['greedy']['per'])} | {_pct(r['greedy']['wer'])} | "
+            f"{_pct(r['beam']['per'])} | {_pct(r['beam']['wer'])} |")
+    for name, per, wer in REFERENCES:
+        lines.append(f"| {name} (published; its own split) | | | | | | | | "
+                     f"{'' if per is None else per} | {wer} |")
+    lines.append("")
+    if runs:
+        best = order[0]
+        r = runs[best]
+        reached = r["beam"]["wer"] <= GOAL_WER and r["train_seconds"] <= GOAL_MINUTES * 60
+        lines += [
+            f"Best entry: `{best}` with {_pct(r['beam']['wer'])}% WER (beam 5) and "
+            f"{_pct(r['greedy']['wer'])}% (greedy) on {r['test_words']:,} test words, after "
+            f"{r['train_seconds'] / 60:.1f} minutes of training. The goal is WER ≤ "
+            f"{100 * GOAL_WER:.0f}% within {GOAL_MINUTES} minutes: "
+            f"{'reached' if reached else 'not reached'}.",
+            "",
+            "The published figures use their own CMUdict splits, so they are points of "
+            "reference, not a same-split comparison.",
+            "",
+        ]
+    if os.path.exists(FIGURES_JSON):
+        with open(FIGURES_JSON) as f:
+            figures = json.load(f)
+        lines += ["## Paper findings reproduced", ""]
+        for name, fig in figures.items():
+            png = os.path.relpath(os.path.join(ROOT, fig["png"]), os.path.dirname(RESULTS_MD)) \
+                if not fig["png"].startswith("figures/") else fig["png"]
+            lines += [f"### {fig['title']}", "", f"![{fig['title']}]({png})", "",
+                      fig["caption"], ""]
+    with open(RESULTS_MD, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    print(f"wrote {os.path.relpath(RESULTS_MD, ROOT)}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("step", choices=["train", "evaluate", "render", "all"])
+    parser.add_argument("stems", nargs="*")
+    parser.add_argument("--retrain", action="store_true")
+    args = parser.parse_args(argv)
+    stems = _stems(args.stems)
+    if args.step in ("train", "all"):
+        train(stems, retrain=args.retrain)
+    if args.step in ("evaluate", "all"):
+        evaluate(stems)
+    if args.step in ("render", "all"):
+        render()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Recipe files (`keras_s2s.training.recipes`), learning-rate schedules, `train --recipe`."""
+
+import glob
+import inspect
+import json
+import math
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_s2s import cli, zoo
+from keras_s2s.training.recipe import InverseSquareRoot, learning_rate_schedule
+from keras_s2s.training.recipes import load_recipe
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = """
+task = "reverse"
+out = "{out}"
+
+[task_options]
+num_train = 64
+num_validation = 16
+num_test = 16
+max_length = 5
+
+[model]
+name = "luong_lstm"
+units = 8
+embedding_dim = 8
+
+[training]
+epochs = 1
+batch_size = 32
+learning_rate = 1e-3
+schedule = "cosine"
+warmup_steps = 1
+jit = false
+metric = "sequence_accuracy"
+max_eval_examples = 8
+"""
+
+
+def write(tmp_path, text, name="r.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_every_g2p_recipe_loads_and_names_real_arguments():
+    paths = sorted(glob.glob(os.path.join(ROOT, "zoo", "recipes", "g2p", "*.toml")))
+    assert len(paths) >= 11
+    models = set()
+    for path in paths:
+        recipe = load_recipe(path)
+        models.add(recipe["model"])
+        params = inspect.signature(zoo.get_spec(recipe["model"]).builder).parameters
+        assert set(recipe["model_kwargs"]) <= set(params), path
+        assert recipe["task"] == "g2p" and recipe["training"]["metric"] == "wer", path
+        assert recipe["out"].startswith("runs/g2p/"), path
+    attention = {n for n in zoo.list_models() if zoo.get_spec(n).family == "attention_seq2seq"}
+    assert attention | {"transformer_small", "vanilla_lstm", "bilstm", "sutskever"} <= models
+
+
+@pytest.mark.parametrize("text, message", [
+    ('task = "g2p"\n[model]\nname = "luong_bilstn"\n', "luong_bilstm"),
+    ('task = "g2p"\n[model]\nunits = 3\n', "name the zoo entry"),
+    ('model = "luong_bilstm"\n', "give the built-in task"),
+    ('model = "luong_bilstm"\ntask = "g2p"\nepochs = 3\n', "unknown recipe key(s) ['epochs']"),
+    ('model = "luong_bilstm"\ntask = "g2p"\n[training]\nepoch = 3\n', "['epoch'] in [training]"),
+    ('model = "luong_bilstm"\ntask = "g2p"\n[training]\nschedule = "step"\n', "unknown schedule"),
+    ('model = "luong_bilstm"\ntask = \n', "not a valid recipe file"),
+])
+def test_bad_recipes_name_file_and_problem(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError) as info:
+        load_recipe(path)
+    assert message in str(info.value)
+    assert "luong_bilstn" in text or path in str(info.value)
+
+
+def test_schedules_follow_their_formulas():
+    assert learning_rate_schedule(0.01) == 0.01
+    schedule = InverseSquareRoot(1e-3, warmup_steps=100)
+    for step in (0, 49, 99, 100, 399, 9999):
+        s = step + 1
+        expected = 1e-3 * min(s / 100, math.sqrt(100 / s))
+        assert float(schedule(step)) == pytest.approx(expected, rel=1e-5)
+    cosine = learning_rate_schedule(2e-3, "cosine", total_steps=1000, warmup_steps=100)
+    assert float(cosine(0)) == pytest.approx(0.0, abs=1e-9)
+    assert float(cosine(100)) == pytest.approx(2e-3, rel=1e-5)
+    assert float(cosine(550)) == pytest.approx(1e-3, rel=1e-4)  # half way down the cosine
+    assert float(cosine(1000)) == pytest.approx(0.0, abs=1e-8)
+    with pytest.raises(ValueError, match="total_steps"):
+        learning_rate_schedule(1e-3, "cosine")
+    with pytest.raises(ValueError, match="warmup_steps"):
+        learning_rate_schedule(1e-3, "inverse_sqrt")
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(schedule))
+    np.testing.assert_allclose(float(restored(7)), float(schedule(7)))
+
+
+def test_train_recipe_writes_the_run_and_records_the_recipe(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    path = write(tmp_path, TINY.format(out=out))
+    assert cli.main(["train", "--recipe", path]) == 0
+    assert "trained luong_lstm for 1 epoch(s)" in capsys.readouterr().out
+    with open(os.path.join(out, "config.json")) as f:
+        config = json.load(f)
+    assert config["model"] == "luong_lstm" and config["model_kwargs"]["units"] == 8
+    assert config["training"]["schedule"] == "cosine" and config["training"]["jit"] is False
+    assert config["recipe"]["file"] == path and config["task"]["options"]["num_train"] == 64
+    assert os.path.exists(os.path.join(out, "model.keras"))
+
+
+def test_recipe_refuses_other_settings(tmp_path, capsys):
+    path = write(tmp_path, TINY.format(out=str(tmp_path / "run")))
+    assert cli.main(["train", "--recipe", path, "--epochs", "3"]) == 2
+    assert "drop --epochs" in capsys.readouterr().err
+    assert cli.main(["train", "--recipe", str(tmp_path / "missing.toml")]) == 2
+    assert "no such recipe file" in capsys.readouterr().err
+    assert cli.main(["train", "--task", "reverse"]) == 2
+    assert "name a zoo entry" in capsys.readouterr().err
