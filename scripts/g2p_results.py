@@ -16,6 +16,7 @@ import argparse
 import glob
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -76,9 +77,17 @@ def train(stems, retrain=False):
         command = [os.path.join(os.path.dirname(sys.executable), "keras-s2s"), "train",
                    "--recipe", os.path.relpath(recipe["path"], ROOT)]
         print(f"[{stem}] {' '.join(command[1:])}", flush=True)
-        start = time.perf_counter()
+        start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(command, cwd=ROOT, check=True)
-        print(f"[{stem}] {time.perf_counter() - start:.0f}s wall", flush=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        timing = {"process_wall_seconds": time.perf_counter() - start,
+                  "process_cpu_seconds": (after.ru_utime - before.ru_utime
+                                          + after.ru_stime - before.ru_stime),
+                  "load_average_after": os.getloadavg()}
+        with open(os.path.join(ROOT, recipe["out"], "timing.json"), "w") as f:
+            json.dump(timing, f, indent=2)
+        print(f"[{stem}] {timing['process_wall_seconds']:.0f}s wall, "
+              f"{timing['process_cpu_seconds']:.0f}s CPU", flush=True)
 
 
 def evaluate(stems):
@@ -104,9 +113,12 @@ def evaluate(stems):
         task = tasks[key]
         evaluation = recipe["evaluation"]
         split = evaluation.get("split", "test")
+        timing_path = os.path.join(run_dir, "timing.json")
+        timing = json.load(open(timing_path)) if os.path.exists(timing_path) else {}
         row = {"model": recipe["model"], "recipe": os.path.relpath(recipe["path"], ROOT),
                "description": recipe["description"], "parameters": config["parameters"],
                "train_seconds": config["results"]["seconds"],
+               "process_cpu_seconds": timing.get("process_cpu_seconds"),
                "epochs": config["results"]["epochs_run"],
                "best_epoch": config["results"]["best_epoch"],
                "training_words": len(set(e.source for e in task.splits["train"][
