@@ -7,6 +7,7 @@ keras.io-tutorial way (one `predict` call per token, one source at a time), in o
 import logging
 import os
 import platform
+import resource
 import time
 
 import keras
@@ -239,7 +240,8 @@ def run_suite(what="all", quick=False, models=None, command=None):
 
     Returns:
         A dict: `command`, `environment`, `settings`, `train`, `decode`, `cache`, `goals` (each
-        goal with its value and a pass boolean) and `wall_seconds`.
+        goal with its value and a pass boolean), `wall_seconds` and `cpu_seconds` (user and
+        system time of the whole process, which other jobs on the machine do not inflate).
 
     Example:
 
@@ -275,6 +277,8 @@ def run_suite(what="all", quick=False, models=None, command=None):
         results["goals"].append(_goal("cache", "cached / uncached Transformer greedy",
                                       cache["speedup"], CACHE_GOAL))
     results["wall_seconds"] = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    results["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # the whole process, import included
     return results
 
 
@@ -326,5 +330,6 @@ def format_suite(results):
         for g in results["goals"]:
             lines.append(f"{g['name']:<48} {g['value']:>7.2f} {g['goal']:>6.2f}  "
                          f"{'yes' if g['pass'] else 'NO'}")
-    lines.append(f"\nwall time: {results['wall_seconds']:.0f}s")
+    lines.append(f"\nwall time: {results['wall_seconds']:.0f}s (process CPU time "
+                 f"{results['cpu_seconds']:.0f}s)")
     return "\n".join(lines)

@@ -31,40 +31,44 @@ def _train(train):
            f"{s['embedding_dim']}, at most {s['max_layers']} layers; Transformers at width "
            f"{s['hidden_dim']}, feed-forward {s['intermediate_dim']}; dropout 0. "
            "`compile_model` (Adam, masked label-smoothed loss, `jit_compile=True`), one "
-           "`train_on_batch` to compile, then the median of "
-           f"{s['min_steps']}–{s['max_steps']} timed steps. Tokens are real target tokens.", ""]
+           f"`train_on_batch` to compile, then {s['min_steps']}–{s['max_steps']} timed steps "
+           f"(at least {s['min_seconds']:g} s): tokens/s from the median step, the ratio to a baseline from the "
+           "fastest step of the entry and of the baseline, whose steps alternated with the "
+           "entry's. Tokens are real target tokens.", ""]
     ratio_of = {r["numerator"]: r for r in train["ratios"]}
-    out += ["| entry | kind | parameters | target tokens/s | ms/step | compile s | "
-            "vs baseline | goal | pass |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | "
-            "---: | --- |"]
+    out += ["| entry | kind | parameters | target tokens/s | ms/step (median) | ms/step "
+            "(best) | compile s | vs baseline (best steps) | goal | pass |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in train["entries"]:
         ratio = ratio_of.get(r["name"])
         extra = (f"{ratio['value']:.2f}× {ratio['denominator']} | ≥ {ratio['goal']:.2f} | "
                  f"{_pass(ratio['pass'])}") if ratio else "| |"
         name = f"{r['name']} (plain Keras)" if r["baseline"] else f"`{r['name']}`"
         out.append(f"| {name} | {r['kind']} | {_num(r['parameters'])} | "
-                   f"{_num(r['target_tokens_per_second'])} | {_num(1000 * r['step_seconds'], 1)} "
+                   f"{_num(r['target_tokens_per_second'])} | {_num(1000 * r['step_seconds'], 1)} | "
+                   f"{_num(1000 * r['best_step_seconds'], 1)} "
                    f"| {_num(r['compile_seconds'], 1)} | {extra} |")
     for name, reason in train["skipped"].items():
-        out.append(f"| `{name}` | skipped: {reason} | | | | | | | |")
+        out.append(f"| `{name}` | skipped: {reason} | | | | | | | | |")
     return out
 
 
 def _efficiency(train):
     m = train["efficiency"]["matmul"]
     out = ["", "## Hardware efficiency", "",
-           "Model FLOPs per training step (matrix products only, 3× the forward pass; see "
-           "`keras_s2s/bench_flops.py`) over the step time, as a share of what a compiled "
-           f"float32 {m['size']}×{m['size']}×{m['size']} matmul reached in the same process: "
+           "Model FLOPs per training step (matrix products only, 3× the forward pass, over "
+           "the padded batch; see `keras_s2s/bench_flops.py`) over the fastest step, as a "
+           f"share of the best a compiled float32 {m['size']}×{m['size']}×{m['size']} matmul "
+           f"reached in the same process ({m['samples']} samples spread over the run): "
            f"{_num(m['flops_per_second'] / 1e9, 1)} GFLOP/s.", "",
-           "| entry | GFLOP/step | ms/step | GFLOP/s | share of matmul |",
+           "| entry | GFLOP/step | ms/step (best) | GFLOP/s | share of matmul |",
            "| --- | ---: | ---: | ---: | ---: |"]
     shown = set(train["efficiency_entries"])
     rows = [e for e in train["efficiency"]["entries"] if e["name"] in shown]
     rows += [e for e in train["efficiency"]["entries"] if e["name"] not in shown]
     for e in rows:
         out.append(f"| `{e['name']}` | {_num(e['flops_per_step'] / 1e9, 2)} | "
-                   f"{_num(1000 * e['step_seconds'], 1)} | "
+                   f"{_num(1000 * e['best_step_seconds'], 1)} | "
                    f"{_num(e['achieved_flops_per_second'] / 1e9, 2)} | "
                    f"{_num(100 * e['fraction_of_matmul'], 1)}% |")
     return out
@@ -100,8 +104,10 @@ def _memory(train):
     out = ["## Memory", "",
            "Resident memory of the benchmark process (`VmRSS`, sampled every 20 ms) during each "
            "entry's timed steps, and its rise over the resident memory before the entry was "
-           "built (its weights, optimizer state and compiled step; the previous entry's "
-           "session is cleared first).", "",
+           "built, after a garbage collection (its weights, optimizer state and compiled "
+           "step, roughly). The baselines stay compiled for the whole run, and Keras and "
+           "TensorFlow keep some of each finished entry, so the resident memory grows over "
+           "the run.", "",
            "| entry | peak RSS MiB | rise MiB |", "| --- | ---: | ---: |"]
     for name, m in mem["entries"].items():
         out.append(f"| `{name}` | {_num(m['peak_rss_mib'])} | {_num(m['rss_increase_mib'])} |")
@@ -121,8 +127,12 @@ def render(results):
            f"({env['platform']}), Keras {env['keras']} on the {env['backend']} backend"
            + (f" (TensorFlow {env['tensorflow']})" if env.get("tensorflow") else "")
            + f", Python {env['python']}. The suite took {_num(results['wall_seconds'])} s "
-           f"({results['settings']['mode']} settings). The machine is shared with other jobs, "
-           "so single timings carry noise; the medians of several steps damp it.", "",
+           + (f"of wall time and {_num(results['cpu_seconds'])} s of CPU time "
+              if results.get("cpu_seconds") else "")
+           + f"({results['settings']['mode']} settings). The machine is shared with other "
+           "jobs, so single timings carry noise: each step time is the median of several "
+           "steps, and each ratio to a baseline comes from steps that alternate with the "
+           "baseline's.", "",
            "## Goals", "", "| measurement | value | goal | pass |", "| --- | ---: | ---: | --- |"]
     for g in results["goals"]:
         out.append(f"| {g['name']} | {g['value']:,.2f}× | ≥ {g['goal']:g}× | "

@@ -18,10 +18,11 @@ from keras_s2s.bench_flops import dense_flops, recurrent_flops, training_flops
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENTRY_FIELDS = {"name", "kind", "family", "baseline", "model_kwargs", "parameters",
                 "compile_seconds", "seconds", "steps", "step_seconds", "target_tokens_per_step",
-                "target_tokens_per_second", "loss", "peak_rss_mib", "rss_increase_mib",
+                "target_tokens_per_second", "loss", "best_step_seconds", "peak_rss_mib",
+                "rss_increase_mib", "paired_baseline_best_step_seconds",
                 "flops_per_step", "achieved_flops_per_second"}
-POSITIVE = ("compile_seconds", "seconds", "step_seconds", "target_tokens_per_second",
-            "peak_rss_mib")
+POSITIVE = ("compile_seconds", "seconds", "step_seconds", "best_step_seconds",
+            "target_tokens_per_second", "peak_rss_mib")
 
 
 def positive(value):
@@ -39,7 +40,7 @@ def suite(tmp_path_factory):
 def test_quick_suite_writes_every_field(suite):
     _, results = suite
     assert set(results) == {"command", "environment", "settings", "train", "decode", "cache",
-                            "goals", "wall_seconds"}
+                            "goals", "wall_seconds", "cpu_seconds"}
     assert results["command"].startswith("keras-s2s bench all --quick")
     assert {"backend", "keras", "tensorflow", "cpu_count", "machine", "date"} <= set(
         results["environment"])
