@@ -46,7 +46,8 @@ def test_teacher_forced_counts_positions_and_whole_sequences():
     labels = np.array([[4, 5, 2, 0], [6, 7, 5, 2], [4, 2, 0, 0]])
     predicted = [[4, 5, 2, 3], [6, 1, 5, 2], [4, 3, 1, 1]]  # padding positions never count
     inputs = {"encoder_token_ids": np.ones((3, 2)), "decoder_token_ids": np.ones((3, 4))}
-    sequence, right, total = _script().teacher_forced(OneHot(predicted), (inputs, labels),
-                                                      batch_size=2)
+    sequence, right, real = _script().teacher_forced(OneHot(predicted), (inputs, labels),
+                                                     batch_size=2)
     assert sequence.tolist() == [True, False, False]
-    assert right.tolist() == [3, 3, 1] and total.tolist() == [3, 4, 2]
+    assert right.sum(axis=1).tolist() == [3, 3, 1] and real.sum(axis=1).tolist() == [3, 4, 2]
+    assert right.sum(axis=0).tolist() == [3, 1, 2, 1]  # per output position
