@@ -246,8 +246,8 @@ def run_suite(what="all", quick=False, models=None, command=None):
     Example:
 
     >>> results = run_suite("all", quick=True)
-    >>> sorted(results)[:3]
-    ['cache', 'command', 'decode']
+    >>> sorted(results)[:4]
+    ['cache', 'command', 'cpu_seconds', 'decode']
     """
     from keras_s2s import bench_train
 
