@@ -171,21 +171,24 @@ def render():
         "is decoded once, afterwards. Training time is the wall time of `model.fit` "
         "(validation decoding included) on this machine's 2 cores.",
         "",
-        "| entry | recipe | budget | parameters | train min | val WER | PER greedy | "
-        "WER greedy | PER beam 5 | WER beam 5 |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| entry | recipe | budget | parameters | train min (wall) | CPU min | val WER | "
+        "PER greedy | WER greedy | PER beam 5 | WER beam 5 |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     order = sorted(runs, key=lambda s: runs[s]["beam"]["wer"])
     for stem in order:
         r = runs[stem]
+        cpu = f"{r['process_cpu_seconds'] / 60:.1f}" if r.get("process_cpu_seconds") else ""
         lines.append(
             f"| [`{r['model']}`]({r['model']}.md) | [`{stem}`](recipes/g2p/{stem}.toml) | "
             f"{r['description'].split(': ', 1)[-1]} | {r['parameters']:,} | "
-            f"{r['train_seconds'] / 60:.1f} | {_pct(r['validation_value'])} | "
+            f"{r['train_seconds'] / 60:.1f} | "
+            f"{cpu} | "
+            f"{_pct(r['validation_value'])} | "
             f"{_pct(r['greedy']['per'])} | {_pct(r['greedy']['wer'])} | "
             f"{_pct(r['beam']['per'])} | {_pct(r['beam']['wer'])} |")
     for name, per, wer in REFERENCES:
-        lines.append(f"| {name} (published; its own split) | | | | | | | | "
+        lines.append(f"| {name} (published; its own split) | | | | | | | | | "
                      f"{'' if per is None else per} | {wer} |")
     lines.append("")
     if runs:
@@ -200,7 +203,9 @@ def render():
             f"{'reached' if reached else 'not reached'}.",
             "",
             "The published figures use their own CMUdict splits, so they are points of "
-            "reference, not a same-split comparison.",
+            "reference, not a same-split comparison. Wall times were measured while other jobs "
+            "shared the 2 cores (load average 5-7 during the `luong_bilstm_full` run); the CPU "
+            "column is the training process's CPU time, which load inflates far less.",
             "",
         ]
     if os.path.exists(FIGURES_JSON):
@@ -208,8 +213,7 @@ def render():
             figures = json.load(f)
         lines += ["## Paper findings reproduced", ""]
         for name, fig in figures.items():
-            png = os.path.relpath(os.path.join(ROOT, fig["png"]), os.path.dirname(RESULTS_MD)) \
-                if not fig["png"].startswith("figures/") else fig["png"]
+            png = "figures/" + os.path.basename(fig["png"])  # zoo/figures/, next to RESULTS.md
             lines += [f"### {fig['title']}", "", f"![{fig['title']}]({png})", "",
                       fig["caption"], ""]
     with open(RESULTS_MD, "w") as f:
