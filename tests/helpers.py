@@ -1,7 +1,20 @@
 """Small reusable checks, in the spirit of keras-hub's run_layer_test (ours, not keras' private one)."""
 
+import importlib.util
+import os
+
 import keras
 import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_script(name):
+    """Import `scripts/<name>.py` (the scripts are not a package) and return the module."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "scripts", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def assert_config_roundtrip(layer):

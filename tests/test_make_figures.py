@@ -1,20 +1,17 @@
 """scripts/make_figures.py: the pure scoring helpers, against hand counts (no training here;
 `python scripts/make_figures.py --quick` is the smoke run)."""
 
-import importlib.util
 import os
 
 import numpy as np
+
+from tests.helpers import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        "make_figures", os.path.join(ROOT, "scripts", "make_figures.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("make_figures")
 
 
 def test_by_length_buckets_rates_by_hand_count():

@@ -2,12 +2,13 @@
 outputs, and is listed in tutorials/README.md with a one-line description."""
 
 import glob
-import importlib.util
 import os
 import re
 
 import nbformat
 import pytest
+
+from tests.helpers import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TUTORIALS = os.path.join(ROOT, "tutorials")
@@ -15,11 +16,7 @@ NOTEBOOKS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(TUTORIALS
 
 
 def _runner():
-    spec = importlib.util.spec_from_file_location(
-        "run_notebook", os.path.join(ROOT, "scripts", "run_notebook.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("run_notebook")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -1,17 +1,14 @@
 """The zoo table and model cards are generated from the registry and must not drift."""
 
-import importlib.util
 import os
+
+from tests.helpers import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        "make_zoo_docs", os.path.join(ROOT, "scripts", "make_zoo_docs.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("make_zoo_docs")
 
 
 def test_zoo_docs_are_up_to_date():
