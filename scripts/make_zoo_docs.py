@@ -110,8 +110,8 @@ def _measured(name):
             f"{r['parameters']:,} | {r['train_seconds'] / 60:.1f} | "
             f"{100 * r['greedy']['per']:.1f} | {100 * r['greedy']['wer']:.1f} | "
             f"{100 * r['beam']['per']:.1f} | {100 * r['beam']['wer']:.1f} |")
-    lines += ["", f"Reproduce: `keras-s2s train --recipe zoo/recipes/g2p/{next(iter(runs))}.toml`.",
-              ""]
+    commands = ", ".join(f"`keras-s2s train --recipe zoo/recipes/g2p/{stem}.toml`" for stem in runs)
+    lines += ["", f"Reproduce: {commands}.", ""]
     return lines
 
 

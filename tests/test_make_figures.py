@@ -1,13 +1,9 @@
 """scripts/make_figures.py: the pure scoring helpers, against hand counts (no training here;
 `python scripts/make_figures.py --quick` is the smoke run)."""
 
-import os
-
 import numpy as np
 
 from tests.helpers import load_script
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _script():
