@@ -26,10 +26,10 @@ demo: $(STAMP)
 test: $(STAMP) test-tf test-jax
 
 test-tf: $(STAMP)
-	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q -n 2 tests
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 tests
 
 test-jax: $(STAMP)
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 tests/layers
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 --dist worksteal tests/layers
 
 clean:
 	rm -rf $(VENV) build *.egg-info logs

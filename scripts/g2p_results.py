@@ -192,20 +192,22 @@ def render():
                      f"{'' if per is None else per} | {wer} |")
     lines.append("")
     if runs:
-        best = order[0]
+        best = min(runs, key=lambda s: runs[s]["validation_value"])  # chosen on validation
         r = runs[best]
         reached = r["beam"]["wer"] <= GOAL_WER and r["train_seconds"] <= GOAL_MINUTES * 60
         lines += [
-            f"Best entry: `{best}` with {_pct(r['beam']['wer'])}% WER (beam 5) and "
+            f"Best entry, chosen on validation WER: `{r['model']}` with the recipe `{best}`, "
+            f"{_pct(r['beam']['wer'])}% test WER (beam 5) and "
             f"{_pct(r['greedy']['wer'])}% (greedy) on {r['test_words']:,} test words, after "
             f"{r['train_seconds'] / 60:.1f} minutes of training. The goal is WER ≤ "
             f"{100 * GOAL_WER:.0f}% within {GOAL_MINUTES} minutes: "
             f"{'reached' if reached else 'not reached'}.",
             "",
             "The published figures use their own CMUdict splits, so they are points of "
-            "reference, not a same-split comparison. Wall times were measured while other jobs "
-            "shared the 2 cores (load average 5-7 during the `luong_bilstm_full` run); the CPU "
-            "column is the training process's CPU time, which load inflates far less.",
+            "reference, not a same-split comparison. `luong_bilstm_full` was timed while other "
+            "jobs shared the 2 cores (load average 5-7), which inflates its wall time; the other "
+            "runs had the machine to themselves. The CPU column is the training process's CPU "
+            "time, which load inflates far less.",
             "",
         ]
     if os.path.exists(FIGURES_JSON):

@@ -134,13 +134,14 @@ def render_index(rows):
              "source.", "",
              f"Parameters are counted at the default size with {CARD_VOCAB:,}-token vocabularies.", "",
              "The G2P column is the test WER with beam 5 of the entry's recipe in "
-             "`recipes/g2p/` (the best one where it has several); [`RESULTS.md`](RESULTS.md) "
+             "`recipes/g2p/` (where it has several, the one with the best validation WER); [`RESULTS.md`](RESULTS.md) "
              "has the full table, and [`BENCHMARKS.md`](BENCHMARKS.md) the speed.", "",
              "| entry | kind | family | parameters | G2P WER | summary | paper |",
              "| --- | --- | --- | ---: | ---: | --- | --- |"]
     for spec, params in rows:
         runs = _measured_runs(spec.name)
-        wer = (f"{100 * min(r['beam']['wer'] for r in runs.values()):.1f}%" if runs else "")
+        chosen = min(runs.values(), key=lambda r: r["validation_value"]) if runs else None
+        wer = f"{100 * chosen['beam']['wer']:.1f}%" if chosen else ""
         lines.append(f"| [`{spec.name}`]({spec.name}.md) | {spec.kind} | {spec.family} | {params:,} | "
                      f"{wer} | {spec.summary} | {spec.paper.split('.')[0]} |")
     return "\n".join(lines) + "\n"
