@@ -129,8 +129,8 @@ def render(results):
            + f", Python {env['python']}. The suite took {_num(results['wall_seconds'])} s "
            + (f"of wall time and {_num(results['cpu_seconds'])} s of CPU time "
               if results.get("cpu_seconds") else "")
-           + f"({results['settings']['mode']} settings). The machine is shared with other "
-           "jobs, so single timings carry noise: each step time is the median of several "
+           + f"({results['settings']['mode']} settings). Our development machines are often "
+           "shared with other jobs, so single timings carry noise: each step time is the median of several "
            "steps, and each ratio to a baseline comes from steps that alternate with the "
            "baseline's.", "",
            "## Goals", "", "| measurement | value | goal | pass |", "| --- | ---: | ---: | --- |"]

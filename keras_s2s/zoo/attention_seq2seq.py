@@ -3,6 +3,10 @@
 The encoder outputs are the memory; the decoder is an `AttentionDecoder` that attends at every
 step. Layer names: see `keras_s2s.zoo._components`; the attention layer lives inside the
 `decoder` layer as `model.get_layer("decoder").attention`.
+
+Every entry steps the decoder in Luong's order (the new state h_t is the query), also the
+`bahdanau_*` ones, whose additive score equals Luong's concat score: `bahdanau_bilstm` and
+`luong_concat_bilstm` are the same function. See docs/ARCHITECTURE.md.
 """
 
 import keras
