@@ -224,6 +224,7 @@ def _run_evaluate(args):
         method = "beam" if args.beam else "greedy"
         kwargs = ({"beam_width": args.beam, "length_penalty": args.length_penalty}
                   if args.beam else {})
+        kwargs["jit"] = args.jit
         settings = {"method": method}
     else:  # a language model: perplexity of its side's texts, masks as in training
         if args.beam:
@@ -273,7 +274,7 @@ def _run_decode(args):
     sources = _read_sources(args.input, allow_empty=lm)
     method = "sample" if args.sample else ("beam" if args.beam else "greedy")
     kwargs = {"max_length": args.max_length, "num_return_sequences": args.n_best,
-              "return_alignments": bool(args.attention)}
+              "return_alignments": bool(args.attention), "jit": args.jit}
     if method == "beam":
         kwargs.update(beam_width=args.beam, length_penalty=args.length_penalty,
                       coverage_penalty=args.coverage_penalty)
@@ -433,6 +434,9 @@ def build_parser():
     p.add_argument("--max-examples", type=_positive(int))
     p.add_argument("--on-error", choices=["raise", "skip"], default="raise")
     p.add_argument("--json", help="also write the metrics to this JSON file")
+    p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
+                   help="compile the decoding loop with XLA (default: on; --no-jit for a "
+                        "handful of inputs, where compiling takes longer than decoding)")
     p.set_defaults(func=_run_evaluate)
 
     p = sub.add_parser("decode", help="decode sources from stdin or a file, one per line")
@@ -450,6 +454,9 @@ def build_parser():
     p.add_argument("--seed", type=int)
     p.add_argument("--max-length", type=_positive(int))
     p.add_argument("--attention", metavar="OUT.png", help="plot the alignment of one input")
+    p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
+                   help="compile the decoding loop with XLA (default: on; --no-jit for a "
+                        "handful of inputs, where compiling takes longer than decoding)")
     p.set_defaults(func=_run_decode)
 
     p = sub.add_parser("demo", help="the main job: train luong_bilstm on g2p, show results",
