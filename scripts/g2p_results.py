@@ -207,7 +207,9 @@ def render():
             "reference, not a same-split comparison. `luong_bilstm_full` was timed while other "
             "jobs shared the 2 cores (load average 5-7), which inflates its wall time; the other "
             "runs had the machine to themselves. The CPU column is the training process's CPU "
-            "time, which load inflates far less.",
+            "time, which load inflates far less. Each row is one training run (seed 0): "
+            "differences of a point or so between rows are within what another seed could "
+            "move.",
             "",
         ]
     if os.path.exists(FIGURES_JSON):
