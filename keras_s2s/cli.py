@@ -39,6 +39,11 @@ def _options(pairs, what):
     return out
 
 
+def _add_jit_flag(parser, help):
+    """`--jit/--no-jit`, on by default: train, evaluate and decode share it."""
+    parser.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True, help=help)
+
+
 def _positive(kind):
     def parse(text):
         try:
@@ -408,8 +413,7 @@ def build_parser():
     p.add_argument("--dropout", type=float)
     p.add_argument("--model-option", action="append", metavar="KEY=VALUE",
                    help="more zoo kwargs, e.g. score=dot (repeatable)")
-    p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
-                   help="compile with XLA (default: on)")
+    _add_jit_flag(p, "compile with XLA (default: on)")
     p.add_argument("--mixed-precision", action="store_true", help="train in mixed_bfloat16")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--metric", help="validation metric for the best checkpoint "
@@ -434,9 +438,8 @@ def build_parser():
     p.add_argument("--max-examples", type=_positive(int))
     p.add_argument("--on-error", choices=["raise", "skip"], default="raise")
     p.add_argument("--json", help="also write the metrics to this JSON file")
-    p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
-                   help="compile the decoding loop with XLA (default: on; --no-jit for a "
-                        "handful of inputs, where compiling takes longer than decoding)")
+    _add_jit_flag(p, "compile the decoding loop with XLA (default: on; --no-jit for a handful "
+                     "of inputs, where compiling takes longer than decoding)")
     p.set_defaults(func=_run_evaluate)
 
     p = sub.add_parser("decode", help="decode sources from stdin or a file, one per line")
@@ -454,9 +457,8 @@ def build_parser():
     p.add_argument("--seed", type=int)
     p.add_argument("--max-length", type=_positive(int))
     p.add_argument("--attention", metavar="OUT.png", help="plot the alignment of one input")
-    p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
-                   help="compile the decoding loop with XLA (default: on; --no-jit for a "
-                        "handful of inputs, where compiling takes longer than decoding)")
+    _add_jit_flag(p, "compile the decoding loop with XLA (default: on; --no-jit for a handful "
+                     "of inputs, where compiling takes longer than decoding)")
     p.set_defaults(func=_run_decode)
 
     p = sub.add_parser("demo", help="the main job: train luong_bilstm on g2p, show results",

@@ -130,9 +130,9 @@ def render(results):
            + (f"of wall time and {_num(results['cpu_seconds'])} s of CPU time "
               if results.get("cpu_seconds") else "")
            + f"({results['settings']['mode']} settings). Our development machines are often "
-           "shared with other jobs, so single timings carry noise: each step time is the median of several "
-           "steps, and each ratio to a baseline comes from steps that alternate with the "
-           "baseline's.", "",
+           "shared with other jobs, so single timings carry noise: each step time is the "
+           "median of several steps, and each ratio to a baseline comes from steps that "
+           "alternate with the baseline's.", "",
            "## Goals", "", "| measurement | value | goal | pass |", "| --- | ---: | ---: | --- |"]
     for g in results["goals"]:
         out.append(f"| {g['name']} | {g['value']:,.2f}× | ≥ {g['goal']:g}× | "

@@ -134,8 +134,9 @@ def render_index(rows):
              "source.", "",
              f"Parameters are counted at the default size with {CARD_VOCAB:,}-token vocabularies.", "",
              "The G2P column is the test WER with beam 5 of the entry's recipe in "
-             "`recipes/g2p/` (where it has several, the one with the best validation WER); [`RESULTS.md`](RESULTS.md) "
-             "has the full table, and [`BENCHMARKS.md`](BENCHMARKS.md) the speed.", "",
+             "`recipes/g2p/` (where it has several, the one with the best validation WER); "
+             "[`RESULTS.md`](RESULTS.md) has the full table, and [`BENCHMARKS.md`](BENCHMARKS.md) "
+             "the speed.", "",
              "| entry | kind | family | parameters | G2P WER | summary | paper |",
              "| --- | --- | --- | ---: | ---: | --- | --- |"]
     for spec, params in rows:
