@@ -4,19 +4,29 @@
 - `addition`: "12+345" → "357";
 - `copy`, `reverse`, `sort`: synthetic character sequences;
 - `dates`: localized human-readable dates (Babel) → ISO dates;
-- `numbers`: numbers → words in a chosen language (num2words).
+- `numbers`: numbers → words in a chosen language (num2words);
+- `p2g`: CMUdict phoneme-to-grapheme (the g2p data reversed);
+- `past_tense`: English verb → past tense, from a real inflection table (shipped);
+- `de_lemma`: German word form → lemma, from a real lemma table (shipped).
+
+The shipped word lists lie in `keras_s2s/data/corpora/` (see its README.md for their sources
+and licences) and are made by `scripts/make_word_tasks.py`.
 """
 
 import datetime
 import difflib
+import functools
+import gzip
+import importlib.resources
 import inspect
 import string
 
 import numpy as np
 
 from keras_s2s.data import g2p as cmudict_g2p
+from keras_s2s.data import translation as parallel
 from keras_s2s.data.task import Example, Task
-from keras_s2s.data.tokenizers import CharTokenizer, WordTokenizer
+from keras_s2s.data.tokenizers import CharTokenizer, SubwordTokenizer, WordTokenizer
 
 _TASKS = {}
 
@@ -92,6 +102,158 @@ def _g2p(seed=0, max_train_words=None, max_source_length=None, max_target_length
     return _make_task("g2p", splits, "CMUdict word -> phonemes (39, no stress)",
                       ("wer", "per", "sequence_accuracy"), source, target,
                       max_source_length=max_source_length, max_target_length=max_target_length)
+
+
+@_register
+def _p2g(seed=0, max_train_examples=None):
+    """CMUdict phoneme-to-grapheme: the `g2p` data reversed, grouped by pronunciation.
+
+    The source is a pronunciation (space-separated ARPAbet, no stress marks, as in `g2p`), the
+    references are every letters-only spelling with that pronunciation (homophones such as
+    "N AY T" -> knight, night). The 90/5/5 split is seeded and by pronunciation, so no
+    pronunciation is in two splits; a word with two pronunciations can be a reference in two
+    splits. Source tokens are the 39 phonemes (a word-level tokenizer), targets are letters.
+
+    Args:
+        seed: Seed of the split.
+        max_train_examples: Optional cap on training pronunciations (for quick runs); the
+            validation and test splits are unchanged.
+    """
+    entries = cmudict_g2p.read_cmudict()
+    spellings = {}
+    for word, prons in entries.items():
+        for pron in prons:
+            spellings.setdefault(pron, []).append(word)
+    splits = _split_by_key(spellings, seed, max_train_examples,
+                           lambda pron, words: [Example(pron, words)])
+    source = WordTokenizer(sorted({p for pron in spellings for p in pron.split()}))
+    target = CharTokenizer(sorted(string.ascii_lowercase))
+    return _make_task("p2g", splits, "CMUdict phonemes (39, no stress) -> spelling",
+                      ("sequence_accuracy", "cer"), source, target)
+
+
+_CORPORA = "corpora"
+_GERMAN_LETTERS = string.ascii_letters + "äöüÄÖÜß"
+
+
+@functools.lru_cache(maxsize=4)
+def _read_corpus(name):
+    """`((source, target), ...)` of a shipped `corpora/<name>.tsv.gz`, in file order."""
+    resource = importlib.resources.files("keras_s2s.data") / _CORPORA / f"{name}.tsv.gz"
+    if not resource.is_file():
+        raise ValueError(f"The data file of the '{name}' task is missing from the installed "
+                         f"package: {resource}. Reinstall keras-s2s.")
+    with resource.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
+        pairs = []
+        for line_number, line in enumerate(f, 1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 2 or not all(fields):
+                raise ValueError(f"{name}.tsv.gz:{line_number}: expected 'source<TAB>target'")
+            pairs.append(tuple(fields))
+    return tuple(pairs)
+
+
+def _split_by_key(groups, seed, max_train_examples, make_examples):
+    """Seeded 90/5/5 split of `{key: [...]}` by key; each key's examples stay in one split."""
+    keys = cmudict_g2p.split_words(list(groups), seed=seed)
+    splits = {s: [e for k in ks for e in make_examples(k, groups[k])] for s, ks in keys.items()}
+    if max_train_examples is not None:
+        splits["train"] = splits["train"][:max_train_examples]
+    return splits
+
+
+@_register
+def _past_tense(seed=0, max_train_examples=None):
+    """English verb lemma -> past tense (Penn VBD): "walk" -> "walked", "go" -> "went".
+
+    The classic Rumelhart & McClelland task on a real inflection table: 6,468 lowercase a-z
+    verbs and their past forms, every past form of a verb as a reference ("dream" -> dreamed,
+    dreamt; "be" -> was, were). The pairs come from lemminflect 0.2.3's inflection table
+    (`resources/infl_lu.csv.gz`, MIT licence, (C) 2019 Brad Jascob), itself derived from the
+    NIH SPECIALIST Lexicon (U.S. National Library of Medicine, free to use and redistribute
+    with acknowledgement), extracted by `scripts/make_word_tasks.py` into the shipped
+    `corpora/past_tense.tsv.gz` (see `corpora/README.md`). The 90/5/5 split is seeded and by
+    lemma, so test verbs are unseen; characters on both sides.
+
+    Args:
+        seed: Seed of the split.
+        max_train_examples: Optional cap on training verbs (for quick runs); the validation
+            and test splits are unchanged.
+    """
+    pasts = {}
+    for lemma, past in _read_corpus("past_tense"):
+        pasts.setdefault(lemma, []).append(past)
+    splits = _split_by_key(pasts, seed, max_train_examples,
+                           lambda lemma, forms: [Example(lemma, forms)])
+    tok = CharTokenizer(sorted(string.ascii_lowercase))
+    return _make_task("past_tense", splits, "English verb -> past tense (SPECIALIST Lexicon)",
+                      ("sequence_accuracy", "cer"), tok, tok)
+
+
+@_register
+def _de_lemma(seed=0, max_train_examples=None):
+    """German word form -> lemma: "Kinder" -> "Kind", "ging" -> "gehen", "Bin" -> "sein".
+
+    The pairs come from the German lemma lookup table of spacy-lookups-data 1.0.5
+    (`data/de_lemma_lookup.json.gz`; package MIT, (c) 2019 ExplosionAI GmbH), which is Michal
+    Boleslav Měchura's German "Lemmatization Lists" list (Open Database License 1.0; German
+    source: Daniel Naber's Deutsches Morphologie-Lexikon). `scripts/make_word_tasks.py` keeps
+    the pairs whose form and lemma are letters only (a-z, A-Z, äöüÄÖÜß; case as in the table,
+    so nouns are capitalized), keeps the identity pairs (form == lemma: 0.2% of the table, far
+    from the half that would have them dropped), and ships a seeded sample of whole lemmas, all
+    forms of each: 80,006 pairs of 20,203 lemmas out of the table's 355,353 letters-only pairs
+    (`corpora/de_lemma.tsv.gz`, ODbL 1.0; see `corpora/README.md`). Each form has one lemma.
+    The 90/5/5 split is seeded and by lemma (all forms of a lemma in one split), so the test
+    split holds unseen lemmas; characters on both sides.
+
+    Args:
+        seed: Seed of the split.
+        max_train_examples: Optional cap on training forms (for quick runs); the validation
+            and test splits are unchanged.
+    """
+    forms = {}
+    for form, lemma in _read_corpus("de_lemma"):
+        forms.setdefault(lemma, []).append(form)
+    splits = _split_by_key(forms, seed, max_train_examples,
+                           lambda lemma, fs: [Example(f, (lemma,)) for f in fs])
+    tok = CharTokenizer(sorted(_GERMAN_LETTERS))
+    return _make_task("de_lemma", splits, "German word form -> lemma (Lemmatization Lists)",
+                      ("sequence_accuracy", "cer"), tok, tok)
+
+
+@_register
+def _translation(direction="en-es", seed=0, max_words=None, max_train_examples=None,
+                 vocabulary_size=8000):
+    """Sentence translation between English and Spanish on real, public-domain text.
+
+    31,084 verse pairs of the King James Version (1769 text) and the Reina-Valera 1909, both in
+    the public domain (SWORD modules `engKJV2006eb` and `spaRV1909eb`, from Debian's
+    `sword-text-kjv` and `sword-text-sparv`; `corpora/bible_kjv_rv1909.tsv.gz`, made by
+    `scripts/make_bible_corpus.py`). Verses are 10-40 words for the most part: the length of
+    news or subtitle sentences. Split 90/5/5 by chapter, seeded (no chapter straddles two
+    splits). WordPiece tokenizers (`SubwordTokenizer`, cased, as BLEU is) are trained on the
+    training split of each side. Scored with BLEU and chrF (sacrebleu's definitions).
+
+    Args:
+        direction: `"en-es"` (default) or `"es-en"`.
+        seed: Seed of the chapter split.
+        max_words: Leave out verses whose source has more words (all splits; the count is in
+            the task's description).
+        max_train_examples: Optional cap on training pairs (the first ones in canonical
+            order); validation and test are unchanged.
+        vocabulary_size: WordPiece vocabulary size of each side.
+    """
+    splits, left_out = parallel.bible_splits(direction, seed, max_words)
+    if max_train_examples is not None:
+        splits["train"] = splits["train"][:max_train_examples]
+    train = splits["train"]
+    source = SubwordTokenizer.build([e.source for e in train],
+                                    max_vocabulary_size=vocabulary_size, lowercase=False)
+    target = SubwordTokenizer.build([t for e in train for t in e.targets],
+                                    max_vocabulary_size=vocabulary_size, lowercase=False)
+    note = f", {left_out} verses over {max_words} words left out" if left_out else ""
+    return Task("translation", splits, source, target, metrics=("bleu", "chrf"),
+                description=f"Bible {direction} (KJV / Reina-Valera 1909, by chapter{note})")
 
 
 def _sizes(num_train, num_validation, num_test):

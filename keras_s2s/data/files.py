@@ -16,6 +16,11 @@ log = logging.getLogger("keras_s2s")
 _TOKENIZERS = {"char": CharTokenizer, "word": WordTokenizer, "subword": SubwordTokenizer}
 
 
+#: what `keras_s2s.evaluation.evaluate` reports for user data; the validation metric that
+#: picks the best epoch is chosen from the targets (`keras_s2s.training.defaults`)
+USER_METRICS = ("bleu", "chrf", "sequence_accuracy", "cer")
+
+
 def _lines(path):
     """Yield `(line_number, text)`; bad UTF-8 raises a ValueError naming file and line."""
     with open(path, "rb") as f:
@@ -119,7 +124,7 @@ def _task(name, splits, skipped, source_tokenizer, target_tokenizer, seed, min_f
                         "target_tokenizer", **build)
     return Task(name, splits, source, target, max_source_length=max_source_length,
                 max_target_length=max_target_length,
-                metrics=("bleu", "chrf", "sequence_accuracy", "cer"),
+                metrics=USER_METRICS,
                 description="user data", skipped=skipped)
 
 

@@ -194,15 +194,16 @@ class Task:
 
     # ------------------------------------------------------------------ tf.data
     def dataset(self, split="train", batch_size=64, bucket=True, shuffle=None, seed=0,
-                bucket_width=8, repeat=False, fixed_batch_size=True):
+                bucket_width=8, repeat=False, fixed_batch_size=True, max_buckets=8):
         """A tf.data pipeline of `({"encoder_token_ids", "decoder_token_ids"}, targets)`.
 
         The decoder input is `<s> y1 ... yn` and the target `y1 ... yn </s>`; everything is
-        int32 padded with 0. With `bucket=True`, pairs are grouped by length into buckets
-        `bucket_width` tokens wide and padded to the bucket boundary, so a jit-compiled model
-        sees only a few shapes; without it, every batch is padded to the split's longest
-        pair (one shape). No pair is dropped, except those over the length limits, which are
-        counted in `task.overlong[split]` and logged. With `fixed_batch_size=True`, a last,
+        int32 padded with 0. With `bucket=True`, pairs are grouped by their longer side into at
+        most `max_buckets` length buckets (`bucket_widths`: `bucket_width` tokens wide, growing
+        geometrically for long data) and both sides are padded to the bucket's width, so a
+        jit-compiled model compiles one step per bucket; without it, every batch is padded to
+        the split's longest pair (one shape). No pair is dropped, except those over the length
+        limits, which are counted in `task.overlong[split]` and logged. With `fixed_batch_size=True`, a last,
         partial batch of a bucket is filled up with all-padding rows, which the masked loss
         and metrics ignore, so that XLA never compiles a second batch size.
 
@@ -212,9 +213,10 @@ class Task:
             bucket: Whether to bucket by length.
             shuffle: Shuffle pairs (each epoch, under `seed`); defaults to True for "train".
             seed: Shuffle seed.
-            bucket_width: Width of a length bucket, in tokens.
+            bucket_width: Width of a length bucket, in tokens (widths are multiples of it).
             repeat: Repeat forever.
             fixed_batch_size: Fill partial batches with empty (all-padding) rows.
+            max_buckets: The most length buckets (batch shapes) of the pipeline.
 
         Returns:
             A `tf.data.Dataset`.
@@ -226,10 +228,11 @@ class Task:
         return _pipeline(
             split, columns, lambda s, di, do: ({"encoder_token_ids": s, "decoder_token_ids": di}, do),
             batch_size=batch_size, bucket=bucket, shuffle=shuffle, seed=seed,
-            bucket_width=bucket_width, repeat=repeat, fixed_batch_size=fixed_batch_size)
+            bucket_width=bucket_width, repeat=repeat, fixed_batch_size=fixed_batch_size,
+            max_buckets=max_buckets)
 
     def lm_dataset(self, split="train", batch_size=64, side="target", bucket=True, shuffle=None,
-                   seed=0, bucket_width=8, repeat=False, fixed_batch_size=True):
+                   seed=0, bucket_width=8, repeat=False, fixed_batch_size=True, max_buckets=8):
         """A tf.data pipeline of `({"token_ids"}, labels)` for a language model (kind "lm").
 
         The texts are one side of the task (`encode_texts`); `token_ids` is `<s> y1 ... yn` and
@@ -241,7 +244,8 @@ class Task:
             split: `"train"`, `"validation"` or `"test"`.
             batch_size: Texts per batch.
             side: `"target"` or `"source"`: which side's texts, with that side's tokenizer.
-            bucket, shuffle, seed, bucket_width, repeat, fixed_batch_size: As in `dataset`.
+            bucket, shuffle, seed, bucket_width, repeat, fixed_batch_size, max_buckets: As in
+                `dataset`.
 
         Returns:
             A `tf.data.Dataset`.
@@ -257,11 +261,11 @@ class Task:
         return _pipeline(split, columns, lambda x, y: ({"token_ids": x}, y),
                          batch_size=batch_size, bucket=bucket, shuffle=shuffle, seed=seed,
                          bucket_width=bucket_width, repeat=repeat,
-                         fixed_batch_size=fixed_batch_size)
+                         fixed_batch_size=fixed_batch_size, max_buckets=max_buckets)
 
     def mlm_dataset(self, split="train", batch_size=64, side="target", mask_rate=0.15,
                     max_selections=None, bucket=True, shuffle=None, seed=0, bucket_width=8,
-                    repeat=False, fixed_batch_size=True):
+                    repeat=False, fixed_batch_size=True, max_buckets=8):
         """A tf.data pipeline of `({"token_ids", "mask_positions"}, mask_ids)` (kind "mlm").
 
         Each text of one side becomes `<s> y1 ... yn </s>`, batched like `dataset`; then
@@ -288,7 +292,8 @@ class Task:
             max_selections: Slots per row (`P`); defaults to `ceil(mask_rate * n)` of the
                 split's longest text, so that no selection is ever cut.
             seed: Seed of the shuffle and of the masks (None: unseeded).
-            bucket, shuffle, bucket_width, repeat, fixed_batch_size: As in `dataset`.
+            bucket, shuffle, bucket_width, repeat, fixed_batch_size, max_buckets: As in
+                `dataset`.
 
         Returns:
             A `tf.data.Dataset`.
@@ -331,15 +336,65 @@ class Task:
         columns = [[[BOS_ID] + t + [EOS_ID] for t in ids]]
         return _pipeline(split, columns, mask, batch_size=batch_size, bucket=bucket,
                          shuffle=shuffle, seed=seed, bucket_width=bucket_width, repeat=repeat,
-                         fixed_batch_size=fixed_batch_size)
+                         fixed_batch_size=fixed_batch_size, max_buckets=max_buckets)
+
+
+def bucket_widths(max_length, bucket_width=8, max_buckets=8):
+    """The padded widths of the length buckets of a pipeline: at most `max_buckets` shapes.
+
+    Every width is a multiple of `bucket_width` and the last one holds `max_length`. When
+    `bucket_width`-wide steps would need more than `max_buckets` buckets, the widths grow
+    geometrically instead (short sequences, the most common, keep tight buckets; long ones
+    share wider ones), so a jit-compiled model compiles at most `max_buckets` train steps
+    however long and varied the data is.
+
+    Example:
+
+    >>> bucket_widths(40)
+    [8, 16, 24, 32, 40]
+    >>> bucket_widths(200)
+    [8, 16, 24, 32, 56, 80, 128, 200]
+    """
+    if not isinstance(max_buckets, int) or max_buckets < 1:
+        raise ValueError(f"Argument `max_buckets` must be a positive integer. "
+                         f"Received: max_buckets={max_buckets!r}")
+    last = -(-int(max_length) // bucket_width) * bucket_width
+    steps = last // bucket_width
+    if steps <= max_buckets:
+        return [bucket_width * (i + 1) for i in range(steps)]
+    # geometric steps: ratio r with bucket_width * r^(max_buckets - 1) = last
+    ratio = (last / bucket_width) ** (1.0 / (max_buckets - 1)) if max_buckets > 1 else 1.0
+    widths = []
+    for i in range(max_buckets - 1):
+        width = -(-int(round(bucket_width * ratio ** i)) // bucket_width) * bucket_width
+        if not widths or width > widths[-1]:
+            widths.append(width)
+    if widths[-1] < last:
+        widths.append(last)
+    return widths
+
+
+def batch_shapes(lengths, batch_size, bucket_width=8, max_buckets=8, bucket=True):
+    """The distinct `(batch, width)` shapes a pipeline of rows of `lengths` yields.
+
+    A jit-compiled model compiles one step per shape, so this is its compile count.
+    """
+    lengths = np.asarray(lengths)
+    if not bucket:
+        return [(batch_size, int(lengths.max()))]
+    widths = bucket_widths(int(lengths.max()), bucket_width, max_buckets)
+    used = np.unique(np.searchsorted(widths, lengths, side="left"))
+    return [(batch_size, widths[i]) for i in used]
 
 
 def _pipeline(split, columns, to_model, *, batch_size, bucket, shuffle, seed, bucket_width,
-              repeat, fixed_batch_size):
+              repeat, fixed_batch_size, max_buckets=8):
     """Batch parallel columns of int lists (one row each per example) into padded int32 batches.
 
-    Rows are bucketed by their longest column; `to_model` maps a batch's columns to the
-    `(inputs, labels)` the model takes. See `Task.dataset` for the rest.
+    Rows are bucketed by their longest column and every column of a batch is padded to its
+    bucket's width (`bucket_widths`), so the pipeline has one shape per bucket; `to_model`
+    maps a batch's columns to the `(inputs, labels)` the model takes. See `Task.dataset` for
+    the rest.
     """
     import tensorflow as tf
 
@@ -358,13 +413,14 @@ def _pipeline(split, columns, to_model, *, batch_size, bucket, shuffle, seed, bu
     lengths = np.max([[len(r) for r in column] for column in columns], axis=0)
     padding = ([None],) * len(columns), (PAD_ID,) * len(columns)
     if bucket:
-        boundaries = list(range(bucket_width + 1, int(lengths.max()) + 1, bucket_width))
+        widths = bucket_widths(int(lengths.max()), bucket_width, max_buckets)
         ds = ds.bucket_by_sequence_length(
             element_length_func=lambda *rows: tf.reduce_max([tf.shape(r)[0] for r in rows]),
-            bucket_boundaries=boundaries, bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            bucket_boundaries=[w + 1 for w in widths[:-1]],
+            bucket_batch_sizes=[batch_size] * len(widths),
             padded_shapes=padding[0], padding_values=padding[1], pad_to_bucket_boundary=False)
-        # pad each batch to its bucket's width so that XLA sees few shapes
-        ds = ds.map(lambda *batch: _pad_to_multiple(batch, bucket_width))
+        # pad every column of a batch to its bucket's width: one shape (one XLA compile) a bucket
+        ds = ds.map(lambda *batch: _pad_to_bucket(batch, widths))
     else:
         widths = tuple([max(len(r) for r in column)] for column in columns)
         ds = ds.padded_batch(batch_size, padded_shapes=widths, padding_values=padding[1])
@@ -372,18 +428,18 @@ def _pipeline(split, columns, to_model, *, batch_size, bucket, shuffle, seed, bu
         ds = ds.map(lambda *batch: _pad_batch(batch, batch_size))
     ds = ds.map(to_model)  # sequential: seeded masks must be drawn in the batches' order
     ds = ds.apply(tf.data.experimental.assert_cardinality(
-        _num_batches(lengths, batch_size, bucket_width if bucket else None)))
+        _num_batches(lengths, batch_size, bucket_width if bucket else None, max_buckets)))
     if repeat:
         ds = ds.repeat()
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _num_batches(lengths, batch_size, bucket_width):
+def _num_batches(lengths, batch_size, bucket_width, max_buckets=8):
     """Batches per epoch: per length bucket, ceil(rows / batch_size)."""
     if bucket_width is None:
         return -(-len(lengths) // batch_size)
-    boundaries = np.asarray(list(range(bucket_width + 1, int(lengths.max()) + 1, bucket_width)))
-    counts = np.bincount(np.searchsorted(boundaries, lengths, side="right"))
+    widths = bucket_widths(int(np.max(lengths)), bucket_width, max_buckets)
+    counts = np.bincount(np.searchsorted(widths, lengths, side="left"))
     return int(sum(-(-c // batch_size) for c in counts if c))
 
 
@@ -394,15 +450,14 @@ def _pad_batch(tensors, batch_size):
     return tuple(tf.pad(t, [[0, missing], [0, 0]]) for t in tensors)
 
 
-def _pad_to_multiple(tensors, multiple):
+def _pad_to_bucket(tensors, widths):
     import tensorflow as tf
 
-    out = []
-    for t in tensors:
-        length = tf.shape(t)[1]
-        target = ((length + multiple - 1) // multiple) * multiple
-        out.append(tf.pad(t, [[0, 0], [0, target - length]]))
-    return tuple(out)
+    longest = tf.reduce_max([tf.shape(t)[1] for t in tensors])
+    index = tf.searchsorted(tf.constant(widths, tf.int32), tf.reshape(longest, [1]),
+                            side="left")[0]
+    width = tf.gather(tf.constant(widths, tf.int32), index)
+    return tuple(tf.pad(t, [[0, 0], [0, width - tf.shape(t)[1]]]) for t in tensors)
 
 
 def _pad(ids, max_length, side):

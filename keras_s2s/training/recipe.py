@@ -20,12 +20,15 @@ import keras
 from keras_s2s import losses, metrics, zoo
 from keras_s2s.data.tokenizers import load_tokenizer
 from keras_s2s.kinds import LANGUAGE_MODEL_KINDS, model_kind
+from keras_s2s.data.task import batch_shapes
+from keras_s2s.training import defaults
 from keras_s2s.training.callbacks import (
     AttentionImages,
     BestCheckpoint,
     DecodeEvaluation,
     SampleDecodes,
 )
+from keras_s2s.training.plateau import PatienceStop, TimeLimit, WarmupPlateau
 
 log = logging.getLogger("keras_s2s")
 
@@ -36,7 +39,8 @@ def learning_rate_schedule(learning_rate, schedule="constant", total_steps=None,
 
     Args:
         learning_rate: The peak rate.
-        schedule: `"constant"`; `"cosine"` (linear warm-up for `warmup_steps`, then cosine
+        schedule: `"constant"` (also `"plateau"`, whose warm-up and reductions are done by
+            the `WarmupPlateau` callback on a constant rate); `"cosine"` (linear warm-up for `warmup_steps`, then cosine
             decay to 0 at `total_steps`); or `"inverse_sqrt"` (Vaswani et al.: linear warm-up,
             then `learning_rate * sqrt(warmup_steps / step)`).
         total_steps: Training steps in all (needed by `"cosine"`).
@@ -46,7 +50,7 @@ def learning_rate_schedule(learning_rate, schedule="constant", total_steps=None,
 
     >>> lr = learning_rate_schedule(3e-3, "cosine", total_steps=10000, warmup_steps=500)
     """
-    if schedule == "constant":
+    if schedule in ("constant", "plateau"):
         return learning_rate
     if schedule == "cosine":
         if not total_steps:
@@ -60,7 +64,8 @@ def learning_rate_schedule(learning_rate, schedule="constant", total_steps=None,
         if not warmup_steps or warmup_steps <= 0:
             raise ValueError("the inverse_sqrt schedule needs `warmup_steps` > 0")
         return InverseSquareRoot(learning_rate, int(warmup_steps))
-    raise ValueError(f"unknown schedule {schedule!r}; choose constant, cosine or inverse_sqrt")
+    raise ValueError(f"unknown schedule {schedule!r}; choose plateau, constant, cosine or "
+                     "inverse_sqrt")
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -154,11 +159,58 @@ def _datasets(task, kind, side, batch_size, seed, mask_rate):
     return make("train", seed=seed), make("validation", shuffle=False, seed=seed)
 
 
-def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=1e-3,
+def _shape_counts(task, kind, side, batch_size):
+    """Distinct batch shapes (one XLA compile each) of the training and validation pipelines."""
+    counts = {}
+    for split in ("train", "validation"):
+        if kind in LANGUAGE_MODEL_KINDS:
+            ids, _ = task.encode_texts(split, side)
+            lengths = [len(t) + (1 if kind == "lm" else 2) for t in ids]
+        else:
+            sources, targets, _ = task.encode_pairs(split)
+            lengths = [max(len(a), len(b) + 1) for a, b in zip(sources, targets)]
+        counts[split] = len(batch_shapes(lengths, batch_size)) if lengths else 0
+    return counts
+
+
+def choose_settings(model_name, task, *, metric=None, side=None, model_kwargs=None,
+                    learning_rate=None, auto_size=True):
+    """What `train` fills in when the user leaves a setting out, and why.
+
+    Returns:
+        `(metric, model_kwargs, learning_rate, chosen)`: the settings to train with, and
+        `chosen`, a dict of the filled-in settings with a reason each (stored in
+        `config.json` and printed).
+
+    Example:
+
+    >>> metric, kwargs, lr, chosen = choose_settings("luong_bilstm", from_tsv("my.tsv"))
+    """
+    spec = zoo.get_spec(model_name)
+    side, metric = check_options(model_name, side, metric)
+    chosen = {}
+    if metric is None:
+        metric, why = defaults.choose_metric(task)
+        chosen["metric"] = {"value": metric, "why": why}
+    model_kwargs = dict(model_kwargs or {})
+    if auto_size:
+        sizes, why = defaults.choose_size(model_name, task, model_kwargs)
+        if sizes:
+            chosen["model_kwargs"] = {"value": sizes, "why": why}
+            model_kwargs = {**sizes, **model_kwargs}
+    if learning_rate is None:
+        learning_rate = spec.training.get("learning_rate", 1e-3)
+        chosen["learning_rate"] = {"value": learning_rate,
+                                   "why": f"the recommended rate of {model_name}"}
+    return metric, model_kwargs, learning_rate, chosen
+
+
+def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=None,
           label_smoothing=None, model_kwargs=None, jit=True, mixed_precision=False, seed=0,
           log_dir=None, resume=False, metric=None, max_eval_examples=500, task_spec=None,
           verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
-          schedule="constant", warmup_steps=0, clipnorm=1.0, recipe=None):
+          schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience=3,
+          max_minutes=None, auto_size=True):
     """Train a zoo model on a task and write a run directory.
 
     A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
@@ -166,11 +218,21 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
     texts of one `side` of the task (`Task.lm_dataset` / `Task.mlm_dataset`) and keeps the
     epoch with the lowest validation perplexity; nothing is decoded during its training.
 
+    With the defaults it trains like a practitioner would: the entry's recommended learning
+    rate, warmed up linearly over the first epoch (at most 1000 steps) and halved whenever an
+    epoch brings no better validation value (`"plateau"`); training stops 3 epochs after the
+    best one (`epochs` is an upper bound); the validation metric follows the targets (exact
+    match for words, chrF for sentences) and a recurrent model's width follows the data
+    (`keras_s2s.training.defaults`). What was chosen is logged and stored in `config.json`
+    under `"chosen"`.
+
     Args:
         model_name: Zoo entry name.
         task: A `keras_s2s.data.Task`.
         out_dir: The run directory.
-        epochs, batch_size, learning_rate: Training settings.
+        epochs: The most epochs to train (training stops earlier by `patience`).
+        batch_size: Training settings.
+        learning_rate: The peak rate; the entry's recommended rate by default.
         label_smoothing: Of the loss; the entry's recommended value by default (0.1 for the
             seq2seq entries, 0 for the language models).
         model_kwargs: Hyperparameters for `zoo.build`.
@@ -180,8 +242,9 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
         log_dir: TensorBoard directory (scalars; for seq2seq also attention images and
             sample decodes).
         resume: Continue an interrupted run from `<out_dir>/backup`.
-        metric: Validation metric for the best checkpoint; the task's first metric by default
-            (`"perplexity"`, the only choice, for a language model).
+        metric: Validation metric for the best checkpoint; chosen from the task by default
+            (`keras_s2s.training.defaults.choose_metric`; `"perplexity"`, the only choice,
+            for a language model).
         max_eval_examples: Validation examples decoded per epoch (seq2seq).
         task_spec: How to rebuild the task (recorded in `config.json`).
         verbose: Keras progress bar setting.
@@ -190,10 +253,17 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
         side: For a language model, `"target"` (default) or `"source"`: which side's texts it
             learns, with that side's tokenizer. Must be left out for seq2seq entries.
         mask_rate: For a masked LM, the share of tokens masked (see `Task.mlm_dataset`).
-        schedule, warmup_steps: The learning-rate schedule (see `learning_rate_schedule`).
+        schedule: `"plateau"` (default: warm-up, then halve on a validation plateau, see
+            `keras_s2s.training.plateau.WarmupPlateau`), `"constant"`, `"cosine"` or
+            `"inverse_sqrt"` (see `learning_rate_schedule`).
+        warmup_steps: Warm-up steps; for `"plateau"`, one epoch (at most 1000) by default.
         clipnorm: Gradient clipping norm of Adam.
         recipe: The recipe file's settings, recorded in `config.json` (see
             `keras_s2s.training.recipes`).
+        patience: Stop this many epochs after the best validation epoch (None: never).
+        max_minutes: Stop after the first epoch that ends past this many minutes of training.
+        auto_size: Choose a recurrent entry's `units`/`embedding_dim` from the data when
+            `model_kwargs` leaves them out (`keras_s2s.training.defaults.choose_size`).
 
     Returns:
         The run's config dict (also written to `config.json`).
@@ -208,6 +278,12 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
     side, metric = check_options(model_name, side, metric)
     if language_model:
         task.tokenizer(side)  # raises on an unknown side
+    if patience is not None and (not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"Argument `patience` must be a positive integer or None. "
+                         f"Received: patience={patience!r}")
+    metric, model_kwargs, learning_rate, chosen = choose_settings(
+        model_name, task, metric=metric, side=side, model_kwargs=model_kwargs,
+        learning_rate=learning_rate, auto_size=auto_size)
     if label_smoothing is None:
         label_smoothing = spec.training.get("label_smoothing", 0.1)
     os.makedirs(out_dir, exist_ok=True)
@@ -220,15 +296,19 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
                              "continue it, or choose another --out.")
         if not resume and os.path.exists(os.path.join(out_dir, "best.json")):
             os.remove(os.path.join(out_dir, "best.json"))
-        model_kwargs = dict(model_kwargs or {})
         model = build_for_task(model_name, task, side, **model_kwargs)
         train_ds, val_ds = _datasets(task, spec.kind, side, batch_size, seed, mask_rate)
-        steps = int(train_ds.cardinality()) * epochs
-        compile_model(model, learning_rate_schedule(learning_rate, schedule, steps, warmup_steps),
+        steps_per_epoch = int(train_ds.cardinality())
+        if schedule == "plateau" and warmup_steps is None:
+            warmup_steps = defaults.warmup_steps_for(steps_per_epoch)
+            chosen["warmup_steps"] = {"value": warmup_steps,
+                                      "why": "one epoch of warm-up, at most 1000 steps"}
+        warmup_steps = warmup_steps or 0
+        compile_model(model, learning_rate_schedule(learning_rate, schedule,
+                                                    steps_per_epoch * epochs, warmup_steps),
                       label_smoothing, clipnorm=clipnorm, jit=jit)
         task.source_tokenizer.save(os.path.join(out_dir, "source_tokenizer.json"))
         task.target_tokenizer.save(os.path.join(out_dir, "target_tokenizer.json"))
-        metric = metric or task.metrics[0]
         best_path = os.path.join(out_dir, "model.keras")
         state_path = os.path.join(out_dir, "best.json")
         # the backup comes first: an epoch is saved before anything else can fail at its end
@@ -241,12 +321,18 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
                                           max_examples=max_eval_examples, save_best=best_path,
                                           log_dir=log_dir, state_path=state_path)
         callbacks = [backup, evaluation]
+        if schedule == "plateau":
+            callbacks.append(WarmupPlateau(evaluation, learning_rate, warmup_steps))
+        stopper = PatienceStop(evaluation, patience) if patience else None
+        timer = TimeLimit(max_minutes) if max_minutes else None
+        callbacks += [c for c in (stopper, timer) if c is not None]
         if log_dir:
             callbacks.append(keras.callbacks.TensorBoard(log_dir))
         if log_dir and not language_model:  # an LM has no source to decode or attend over
             callbacks += [SampleDecodes(task, log_dir, num_examples=num_sample_examples),
                           AttentionImages(task, log_dir, num_examples=min(num_sample_examples, 4))]
         callbacks += list(extra_callbacks)
+        shapes = _shape_counts(task, spec.kind, side, batch_size) if jit else None
         config = {
             "model": model_name, "kind": spec.kind, "model_kwargs": model_kwargs,
             "parameters": model.count_params(),
@@ -254,10 +340,14 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
             "training": {"epochs": epochs, "batch_size": batch_size,
                          "learning_rate": learning_rate, "schedule": schedule,
                          "warmup_steps": warmup_steps, "clipnorm": clipnorm,
-                         "label_smoothing": label_smoothing,
+                         "label_smoothing": label_smoothing, "patience": patience,
+                         "max_minutes": max_minutes,
                          "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
                          "metric": metric, "max_eval_examples": max_eval_examples},
+            "chosen": chosen,
+            "xla_batch_shapes": shapes,
         }
+        _log_choices(model_name, config)
         if language_model:
             config["side"] = side
             config["training"]["max_eval_examples"] = None  # fit scores the whole split
@@ -275,6 +365,8 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             f"best_val_{metric}": evaluation.best,
             "best_epoch": evaluation.best_epoch,
+            "stopped_early": bool(stopper and stopper.stopped_epoch),
+            "stopped_by_time": bool(timer and timer.stopped_epoch),
         }
         if evaluation.best is None:  # no evaluation ran (e.g. resumed after the last epoch)
             model.save(best_path)
@@ -283,6 +375,21 @@ def train(model_name, task, out_dir, *, epochs=10, batch_size=64, learning_rate=
     finally:
         if mixed_precision:
             keras.mixed_precision.set_global_policy("float32")
+
+
+def _log_choices(model_name, config):
+    """Say what was filled in from the data, and the compile count."""
+    for key, item in config["chosen"].items():
+        log.info("chose %s = %s (%s)", key, item["value"], item["why"])
+    training = config["training"]
+    stop = (f"stop {training['patience']} epochs after the best" if training["patience"]
+            else "no early stopping")
+    log.info("training %s: up to %d epochs, %s, schedule %s, validation metric %s",
+             model_name, training["epochs"], stop, training["schedule"], training["metric"])
+    if config["xla_batch_shapes"]:
+        shapes = config["xla_batch_shapes"]
+        log.info("XLA compiles one step per batch shape: %d training, %d validation",
+                 shapes["train"], shapes["validation"])
 
 
 def _write_json(path, data):

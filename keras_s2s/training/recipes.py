@@ -38,11 +38,12 @@ import json
 import os
 import tomllib
 
-SCHEDULES = ("constant", "cosine", "inverse_sqrt")
+SCHEDULES = ("constant", "cosine", "inverse_sqrt", "plateau")
 TOP_KEYS = {"model", "task", "out", "description", "task_options", "training", "evaluation"}
 TRAINING_KEYS = {"epochs", "batch_size", "learning_rate", "schedule", "warmup_steps",
                  "label_smoothing", "clipnorm", "seed", "metric", "max_eval_examples",
-                 "max_train_examples", "jit", "mixed_precision", "side", "mask_rate"}
+                 "max_train_examples", "jit", "mixed_precision", "side", "mask_rate",
+                 "patience", "max_minutes"}
 EVALUATION_KEYS = {"beam_width", "length_penalty", "coverage_penalty", "split"}
 
 
@@ -139,7 +140,12 @@ def train_recipe(recipe, out=None, log_dir=None, resume=False, verbose="auto"):
 
     if isinstance(recipe, (str, os.PathLike)):
         recipe = load_recipe(str(recipe))
-    training = dict(recipe["training"])
+    # A recipe says everything: what it leaves out takes the values recipes had before
+    # `train` chose settings from the data (constant rate, 10 epochs, no early stopping,
+    # the entry's own widths), so that every recipe file reproduces its recorded result.
+    training = {"schedule": "constant", "warmup_steps": 0, "epochs": 10,
+                "learning_rate": 1e-3, "patience": None, "auto_size": False,
+                **recipe["training"]}
     max_train = training.pop("max_train_examples", None)
     task = load_task(recipe["task"], **recipe["task_options"])
     if max_train:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from keras_s2s.data import Example, from_parallel_text, from_tsv, list_tasks, load_task
-from keras_s2s.data.tokenizers import BOS_ID, EOS_ID
+from keras_s2s.data.task import Task, batch_shapes, bucket_widths
+from keras_s2s.data.tokenizers import BOS_ID, EOS_ID, CharTokenizer
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +173,27 @@ def test_parallel_text_checks_alignment_and_empty_lines(tmp_path):
     holes = _write(tmp_path / "d.txt", "hallo\n\n")
     with pytest.raises(ValueError, match=r"d.txt:2: empty target line"):
         from_parallel_text(src, holes)
+
+
+def test_long_varied_lengths_share_few_batch_shapes():
+    # lengths 3..120: 8-wide buckets would give 15 shapes (and, padding each side to its own
+    # multiple of 8, up to 15 x 15 source/target combinations); the cap is 6 shapes
+    rng = np.random.default_rng(0)
+    words = ["".join(rng.choice(list("abcdef"), n)) for n in rng.integers(3, 121, 400)]
+    task = Task("long", {"train": [Example(w, w[: max(1, len(w) // 3)]) for w in words]},
+                CharTokenizer.build(words), CharTokenizer.build(words))
+    dataset = task.dataset("train", batch_size=16, max_buckets=6)
+    shapes, rows = set(), 0
+    for inputs, targets in dataset:
+        enc, dec = inputs["encoder_token_ids"].numpy(), inputs["decoder_token_ids"].numpy()
+        assert enc.shape == dec.shape == targets.shape  # both sides padded to the bucket
+        longest = max((enc != 0).sum(1).max(), (targets.numpy() != 0).sum(1).max())
+        assert longest <= enc.shape[1]
+        shapes.add(enc.shape)
+        rows += int((targets.numpy() != 0).any(1).sum())
+    assert rows == 400
+    assert len(shapes) <= 6
+    lengths = [max(len(w), len(w) // 3 + 1) for w in words]
+    assert sorted(shapes) == batch_shapes(lengths, 16, max_buckets=6)
+    assert bucket_widths(120, 8, 6) == [8, 16, 24, 48, 72, 120]
+    assert all(w % 8 == 0 for w in bucket_widths(1000))

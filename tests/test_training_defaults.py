@@ -1,0 +1,142 @@
+"""What `train` chooses when the user gives nothing: metric, size, schedule, early stopping."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from keras_s2s.data import Example, Task, from_tsv, load_task
+from keras_s2s.data.tokenizers import CharTokenizer, SubwordTokenizer, WordTokenizer
+from keras_s2s.training import defaults, recipe
+from keras_s2s.training.plateau import PatienceStop, WarmupPlateau
+
+
+def _tsv(tmp_path, rows, name="train.tsv"):
+    path = tmp_path / name
+    path.write_text("".join(f"{s}\t{t}\n" for s, t in rows), encoding="utf-8")
+    return str(path)
+
+
+def test_metric_follows_the_tokenizers_and_targets(tmp_path):
+    words = [("Katze", "Katzen"), ("Hund", "Hunde"), ("Lampe", "Lampen")] * 10
+    rng = np.random.default_rng(0)
+    vocabulary = [f"w{i}" for i in range(300)]
+    sentences = [(" ".join(rng.choice(vocabulary, 8)), " ".join(rng.choice(vocabulary, 9)))
+                 for _ in range(60)]
+    word_task = from_tsv(_tsv(tmp_path, words, "w.tsv"))
+    assert recipe.choose_settings("luong_bilstm", word_task)[0] == "sequence_accuracy"
+    for tokenizer in ("char", "word", "subword"):
+        task = from_tsv(_tsv(tmp_path, sentences, "s.tsv"), source_tokenizer=tokenizer,
+                        target_tokenizer=tokenizer)
+        assert recipe.choose_settings("luong_bilstm", task)[0] == "chrf", tokenizer
+    # a built-in task keeps its own metric (G2P: word error rate); LMs use perplexity
+    g2p = load_task("g2p", max_train_words=200)
+    assert recipe.choose_settings("luong_bilstm", g2p)[0] == "wer"
+    assert recipe.choose_settings("lstm_lm", g2p)[0] == "perplexity"
+    # phoneme strings are word-tokenized but are not sentences
+    assert defaults.target_shape(g2p) == "words"
+    # the user's choice wins
+    assert recipe.choose_settings("luong_bilstm", word_task, metric="cer")[0] == "cer"
+
+
+def test_size_follows_the_data_and_never_overrides_the_user():
+    def task(n, alphabet):
+        examples = [Example(f"w{i}", f"v{i}") for i in range(n)]
+        tok = CharTokenizer(sorted(alphabet))
+        return Task("t", {"train": examples}, tok, tok)
+
+    small, large = task(500, "wv0123456789"), task(30000, "wv0123456789")
+    _, kwargs, _, chosen = recipe.choose_settings("luong_bilstm", small)
+    assert kwargs == {"units": 64, "embedding_dim": 64}
+    assert "500 training pairs" in chosen["model_kwargs"]["why"]
+    _, kwargs, _, _ = recipe.choose_settings("luong_bilstm", large, model_kwargs={"units": 32})
+    assert kwargs == {"units": 32, "embedding_dim": 64}
+    # a Transformer has no `units`: its defaults stay
+    _, kwargs, lr, chosen = recipe.choose_settings("transformer_small", small)
+    assert kwargs == {} and "model_kwargs" not in chosen
+    assert lr == 1e-3 and chosen["learning_rate"]["value"] == 1e-3
+    _, kwargs, _, _ = recipe.choose_settings("luong_bilstm", small, auto_size=False)
+    assert kwargs == {}
+
+
+class _Scripted(keras.callbacks.Callback):
+    """Stands in for DecodeEvaluation: a scripted validation value per epoch."""
+
+    def __init__(self, values, higher_is_better=True):
+        super().__init__()
+        self.values, self.metric = values, "sequence_accuracy"
+        self.best = self.best_epoch = None
+        self.higher = higher_is_better
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self.values[epoch]
+        if self.best is None or (value > self.best if self.higher else value < self.best):
+            self.best, self.best_epoch = value, epoch + 1
+
+
+def _fit(callbacks, epochs, steps=4, learning_rate=1.0):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(learning_rate), "mse")
+    x = np.zeros((steps * 2, 2), "float32")
+    return model, model.fit(x, x[:, :1], batch_size=2, epochs=epochs, verbose=0,
+                            callbacks=callbacks)
+
+
+def test_patience_stops_three_epochs_after_the_best():
+    scripted = _Scripted([0.2, 0.6, 0.5, 0.55, 0.4, 0.9, 0.9])
+    stop = PatienceStop(scripted, patience=3)
+    _, history = _fit([scripted, stop], epochs=7)
+    # best at epoch 2; epochs 3, 4, 5 bring nothing better: stop after epoch 5
+    assert len(history.epoch) == 5 and stop.stopped_epoch == 5 and scripted.best_epoch == 2
+
+
+def test_warmup_is_linear_and_plateaus_halve_the_rate():
+    scripted = _Scripted([0.1, 0.2, 0.2, 0.2, 0.3, 0.3])
+    rates = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            rates.append(float(self.model.optimizer.learning_rate.numpy()))
+
+    plateau = WarmupPlateau(scripted, 0.8, warmup_steps=6, patience=1)
+    _fit([scripted, plateau, Record()], epochs=6, steps=4)
+    # steps 1..6 ramp linearly to 0.8, then the peak
+    np.testing.assert_allclose(rates[:8], [0.8 * k / 6 for k in range(1, 7)] + [0.8, 0.8],
+                               rtol=1e-6)
+    # epoch 3 (no gain over epoch 2) halves the rate; epoch 4 too (one epoch since the cut)
+    assert [e for e, _ in plateau.reductions] == [3, 4, 6]
+    np.testing.assert_allclose([r for _, r in plateau.reductions], [0.4, 0.2, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(rates[12:16], [0.4] * 4, rtol=1e-6)
+    np.testing.assert_allclose(rates[16:24], [0.2] * 8, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_train_stops_early_and_keeps_the_best_epoch(tmp_path, monkeypatch):
+    from keras_s2s.training import callbacks as callbacks_lib
+
+    # the validation metric is scripted, so that the best epoch is known in advance
+    values = iter([0.1, 0.5, 0.3, 0.2, 0.4, 0.9])
+    monkeypatch.setattr(callbacks_lib, "evaluate",
+                        lambda *a, **k: ({"sequence_accuracy": next(values)}, None))
+    weights = {}
+
+    class Snapshot(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            weights[epoch + 1] = [w.copy() for w in self.model.get_weights()]
+
+    task = load_task("reverse", num_train=64, num_validation=8, num_test=8, max_length=6)
+    config = recipe.train("vanilla_gru", task, str(tmp_path / "run"), epochs=6, patience=2,
+                          model_kwargs={"units": 8, "embedding_dim": 8}, jit=False,
+                          metric="sequence_accuracy", batch_size=32, verbose=0,
+                          extra_callbacks=[Snapshot()])
+    results = config["results"]
+    assert results["epochs_run"] == 4 and results["stopped_early"]
+    assert results["best_epoch"] == 2 and results["best_val_sequence_accuracy"] == 0.5
+    saved = keras.saving.load_model(str(tmp_path / "run" / "model.keras"), safe_mode=True)
+    for got, want in zip(saved.get_weights(), weights[2]):
+        np.testing.assert_array_equal(got, want)
+    assert not np.allclose(weights[2][-1], weights[4][-1])  # later epochs did change it
+    stored = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert stored["chosen"]["learning_rate"]["value"] == 1e-3
+    assert stored["training"]["schedule"] == "plateau" and stored["training"]["patience"] == 2
