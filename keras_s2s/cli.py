@@ -1,4 +1,4 @@
-"""The `keras-s2s` command line: list, info, train, evaluate, decode, demo, bench.
+"""The `keras-s2s` command line: list, info, train, evaluate, baseline, decode, demo, bench.
 
 Errors print one line (`keras-s2s: error: ...`) and exit with status 2, without a traceback.
 """
@@ -154,9 +154,11 @@ def _run_train_recipe(args):
 def _report_training(model_name, config, out, logdir):
     results = config["results"]
     metric = config["training"]["metric"]
-    print(f"trained {model_name} for {results['epochs_run']} epoch(s) in "
+    stopped = (" (stopped early)" if results.get("stopped_early") else
+               " (time limit)" if results.get("stopped_by_time") else "")
+    print(f"trained {model_name} for {results['epochs_run']} epoch(s){stopped} in "
           f"{results['seconds']:.0f}s; best validation {metric}: "
-          f"{results[f'best_val_{metric}']}")
+          f"{results[f'best_val_{metric}']} at epoch {results.get('best_epoch')}")
     print(f"run written to {out} (model.keras, tokenizers, config.json)")
     if logdir:
         print(f"TensorBoard: tensorboard --logdir {logdir}")
@@ -188,7 +190,9 @@ def _run_train(args):
         model_kwargs=_model_kwargs(args), jit=args.jit, mixed_precision=args.mixed_precision,
         seed=args.seed, log_dir=args.logdir, resume=args.resume, metric=args.metric,
         max_eval_examples=args.max_eval_examples, task_spec=spec,
-        verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate)
+        verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate,
+        patience=args.patience, max_minutes=args.max_minutes, schedule=args.schedule,
+        warmup_steps=args.warmup_steps)
     return _report_training(args.model, config, args.out, args.logdir)
 
 
@@ -248,6 +252,94 @@ def _run_evaluate(args):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"run": args.run, "split": split, **settings, **scores}, f, indent=2)
+    return 0
+
+
+def _baseline_task(args, tokenizers, config):
+    """The task `baseline` scores: TSV files, a built-in task, or the data a run trained on."""
+    from keras_s2s import data
+
+    if args.train or args.task:
+        task, _ = _task_from_args(args, *tokenizers)
+    elif config is None:
+        raise CliError("give --train FILE.tsv --test FILE.tsv, --task NAME, or --run DIR")
+    elif config["task"].get("name") == "tsv":  # the run's own files, split as in training
+        spec = config["task"]
+        for path in (spec.get("train"), spec.get("validation"), spec.get("test")):
+            if path and not os.path.exists(path):
+                raise CliError(f"the run trained on {path}, which is gone: pass --train and "
+                               "--test")
+        task = data.from_tsv(spec["train"], spec.get("validation"), spec.get("test"),
+                             source_tokenizer=tokenizers[0], target_tokenizer=tokenizers[1],
+                             on_error=args.on_error)
+    else:
+        options = config["task"].get("options", {})
+        task = data.load_task(config["task"]["name"], **options)
+    if tokenizers:  # score with the run's tokenizers, as `evaluate` does
+        task.source_tokenizer, task.target_tokenizer = tokenizers
+    if not task.splits.get(args.split):
+        hint = " (give --test FILE.tsv)" if args.split == "test" else ""
+        raise CliError(f"task {task.name} has no {args.split} examples{hint}")
+    return task
+
+
+def _run_baseline(args):
+    from keras_s2s.baselines import BASELINES, default_baselines, run_baselines
+
+    names = None
+    if args.baselines:
+        names = [n.strip() for n in args.baselines.split(",") if n.strip()]
+        unknown = [n for n in names if n not in BASELINES]
+        if unknown or not names:
+            raise CliError(f"unknown baseline(s) {', '.join(unknown) or repr(args.baselines)}; "
+                           f"choose from {', '.join(BASELINES)}")
+    model, tokenizers, config = None, (), None
+    if args.run:
+        if args.source_tokenizer != "char" or args.target_tokenizer != "char":
+            raise CliError("--run brings the tokenizers the model was trained with; drop "
+                           "--source-tokenizer/--target-tokenizer")
+        model, run_task, config = _load(args.run)
+        if config["kind"] != "seq2seq":
+            raise CliError(f"{args.run} holds a language model (kind {config['kind']}); "
+                           "baselines compare seq2seq runs")
+        tokenizers = (run_task.source_tokenizer, run_task.target_tokenizer)
+    task = _baseline_task(args, tokenizers, config)
+    names = names or default_baselines(task)
+    rows = run_baselines(task, args.split, names=names, max_examples=args.max_examples)
+    model_scores = None
+    if model is not None:
+        from keras_s2s.evaluation import evaluate
+
+        model_scores, _ = evaluate(model, task, args.split, "greedy",
+                                   max_examples=args.max_examples,
+                                   verbose=True if sys.stdout.isatty() else False, jit=args.jit)
+        rows["model (greedy)"] = model_scores
+    metrics = list(task.metrics)
+    examples = next(iter(rows.values()))["examples"]
+    train_pairs = len(task.pairs("train"))
+    print(f"task {task.name}: baselines fit on {train_pairs:,} training pairs, scored on "
+          f"{examples:,} {args.split} examples" + (f"; model: {args.run}" if args.run else ""))
+    width = max(len(name) for name in rows)
+    widths = [max(len(m), 8) for m in metrics]
+    print(f"{'name':<{width}}  " + "  ".join(f"{m:>{w}}" for m, w in zip(metrics, widths))
+          + "  seconds")
+    for name, scores in rows.items():
+        print(f"{name:<{width}}  " + "  ".join(f"{scores[m]:>{w}.4f}"
+                                               for m, w in zip(metrics, widths))
+              + f"  {scores['seconds']:>7.1f}")
+    higher = [m for m in metrics if m in ("bleu", "chrf", "sequence_accuracy")]
+    lower = [m for m in metrics if m not in higher]
+    print("(" + "; ".join(part for part in (
+        f"higher is better: {', '.join(higher)}" if higher else "",
+        f"lower is better: {', '.join(lower)}" if lower else "") if part)
+        + "; seconds: fit and predict, or decode)")
+    if args.json:
+        out = {"task": task.name, "split": args.split, "examples": examples,
+               "train_pairs": train_pairs, "baselines": {n: rows[n] for n in names}}
+        if model_scores is not None:
+            out["model"] = {"run": args.run, "method": "greedy", **model_scores}
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2)
     return 0
 
 
@@ -397,9 +489,23 @@ def build_parser():
     _task_args(p)
     p.add_argument("--out", help="run directory (required without --recipe)")
     p.add_argument("--logdir", help="TensorBoard directory (scalars, attention, samples)")
-    p.add_argument("--epochs", type=_positive(int), default=10)
+    p.add_argument("--epochs", type=_positive(int), default=30,
+                   help="the most epochs (default 30); training stops --patience epochs "
+                        "after the best one")
+    p.add_argument("--patience", type=_positive(int), default=3,
+                   help="stop this many epochs after the best validation epoch (default 3)")
+    p.add_argument("--no-early-stopping", dest="patience", action="store_const", const=None,
+                   help="train all --epochs")
+    p.add_argument("--max-minutes", type=_positive(float),
+                   help="stop after the first epoch that ends past this many minutes")
     p.add_argument("--batch-size", type=_positive(int), default=64)
-    p.add_argument("--learning-rate", type=_positive(float), default=2e-3)
+    p.add_argument("--learning-rate", type=_positive(float),
+                   help="peak learning rate (default: the entry's recommended rate)")
+    p.add_argument("--schedule", choices=["plateau", "constant", "cosine", "inverse_sqrt"],
+                   default="plateau", help="plateau (default): warm-up over one epoch, then "
+                   "halve the rate when validation stops improving")
+    p.add_argument("--warmup-steps", type=int,
+                   help="warm-up steps (default for plateau: one epoch, at most 1000)")
     p.add_argument("--label-smoothing", type=float,
                    help="of the loss (default: the entry's, 0.1 for seq2seq, 0 for LMs)")
     p.add_argument("--side", choices=["source", "target"],
@@ -416,8 +522,10 @@ def build_parser():
     _add_jit_flag(p, "compile with XLA (default: on)")
     p.add_argument("--mixed-precision", action="store_true", help="train in mixed_bfloat16")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--metric", help="validation metric for the best checkpoint "
-                                    "(default: the task's first; perplexity for LMs)")
+    p.add_argument("--metric", help="validation metric for the best checkpoint (default: "
+                                    "a built-in task's own; for your data sequence_accuracy "
+                                    "when targets are words, chrf when they are sentences; "
+                                    "perplexity for LMs)")
     p.add_argument("--max-eval-examples", type=_positive(int), default=500,
                    help="validation examples decoded per epoch")
     p.add_argument("--max-train-examples", type=_positive(int),
@@ -441,6 +549,29 @@ def build_parser():
     _add_jit_flag(p, "compile the decoding loop with XLA (default: on; --no-jit for a handful "
                      "of inputs, where compiling takes longer than decoding)")
     p.set_defaults(func=_run_evaluate)
+
+    p = sub.add_parser("baseline", help="score naive baselines on a task; with --run, beside "
+                                        "the model",
+                       description="Fit naive baselines on the training data and score them on "
+                                   "the test split with the task's metrics: copy (output = "
+                                   "source), suffix_rule (the most frequent suffix rewrite), "
+                                   "char_ngram (each source character's most frequent output in "
+                                   "its context) for words, and copy and word_lexicon "
+                                   "(word-by-word replacement) for sentences. With --run, the "
+                                   "run's model decodes the same split (greedy) as a last row.")
+    _task_args(p)
+    p.add_argument("--run", help="run directory written by train: its tokenizers score the "
+                                 "baselines and its model is the last row (default data: what "
+                                 "it trained on)")
+    p.add_argument("--split", default="test", choices=["validation", "test"])
+    p.add_argument("--baselines", metavar="NAMES",
+                   help="comma-separated, from copy, suffix_rule, char_ngram, word_lexicon "
+                        "(default: by the tokenizers: copy, suffix_rule, char_ngram for "
+                        "characters; copy, word_lexicon for words and subwords)")
+    p.add_argument("--max-examples", type=_positive(int), help="score the first N examples")
+    p.add_argument("--json", help="also write the scores to this JSON file")
+    _add_jit_flag(p, "with --run: compile the decoding loop with XLA (default: on)")
+    p.set_defaults(func=_run_baseline)
 
     p = sub.add_parser("decode", help="decode sources from stdin or a file, one per line")
     p.add_argument("run", help="run directory written by train")

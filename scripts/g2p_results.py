@@ -159,6 +159,7 @@ def render():
         "python scripts/g2p_results.py all      # trains each zoo/recipes/g2p/*.toml, then "
         "decodes the test split",
         "python scripts/make_figures.py         # the paper-finding figures below",
+        "python scripts/own_data_results.py run # the your-own-data table",
         "```",
         "",
         "## Grapheme-to-phoneme (CMUdict, no stress marks)",
@@ -209,9 +210,15 @@ def render():
             "runs had the machine to themselves. The CPU column is the training process's CPU "
             "time, which load inflates far less. Each row is one training run (seed 0): "
             "differences of a point or so between rows are within what another seed could "
-            "move.",
+            "move. These rows were measured before the recurrent entries' embeddings were "
+            "initialised N(0, 1) (see docs/ARCHITECTURE.md, \"Initialisation\"); retraining a "
+            "recipe now trains a differently initialised model.",
             "",
         ]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import own_data_results
+
+    lines += own_data_results.section()
     if os.path.exists(FIGURES_JSON):
         with open(FIGURES_JSON) as f:
             figures = json.load(f)

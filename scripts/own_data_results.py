@@ -1,0 +1,177 @@
+"""The "your own data" table: a default-settings model against naive baselines, per task.
+
+    python scripts/own_data_results.py run [TASK ...] [--max-minutes 20]
+    python scripts/own_data_results.py render      # the section of zoo/RESULTS.md
+
+Each task (default: past_tense, de_lemma, p2g, the shipped real word-level tasks) is
+written to TSV files and used the way a user would use their own data, through the CLI:
+
+    keras-s2s train luong_bilstm --train train.tsv --validation dev.tsv --out RUN
+    keras-s2s evaluate RUN --test test.tsv --json metrics.json
+
+with every training setting left at its default (the width, the metric, the schedule and
+the stopping point are chosen by `train`), except a time cap per run (`--max-minutes`), so
+that three tasks fit in an hour of this 2-core CPU. The baselines (`keras_s2s.baselines`)
+see the same training pairs and are scored on the same test file. The test split is decoded
+once, by the model chosen on validation. Results go to `zoo/results/own_data.json`;
+`scripts/g2p_results.py render` puts the table in `zoo/RESULTS.md`.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "own_data.json")
+RUNS = os.path.join(ROOT, "runs", "own_data")
+TASKS = ("past_tense", "de_lemma", "p2g")
+MODEL = "luong_bilstm"
+# How the data is read is a property of the data, not a training setting: the p2g sources
+# are space-separated phonemes, so they are read as words.
+TOKENIZERS = {"p2g": ("word", "char")}
+
+
+def _tsv(path, examples):
+    with open(path, "w", encoding="utf-8") as f:
+        for e in examples:
+            f.write("\t".join([e.source, *e.targets]) + "\n")
+
+
+def export(name):
+    """Write the task's splits as TSV files; returns their paths."""
+    from keras_s2s.data import load_task
+
+    task = load_task(name)
+    folder = os.path.join(RUNS, name)
+    os.makedirs(folder, exist_ok=True)
+    paths = {}
+    for split in ("train", "validation", "test"):
+        paths[split] = os.path.join(folder, f"{split}.tsv")
+        _tsv(paths[split], task.splits[split])
+    return paths
+
+
+def _cli(*args):
+    return [os.path.join(os.path.dirname(sys.executable), "keras-s2s"), *args]
+
+
+def run(name, max_minutes):
+    from keras_s2s.baselines import run_baselines
+    from keras_s2s.data import from_tsv
+
+    paths = export(name)
+    source_tok, target_tok = TOKENIZERS.get(name, ("char", "char"))
+    task = from_tsv(paths["train"], paths["validation"], paths["test"],
+                    source_tokenizer=source_tok, target_tokenizer=target_tok)
+    start = time.perf_counter()
+    baselines = run_baselines(task, "test")
+    baseline_seconds = time.perf_counter() - start
+    out = os.path.join(RUNS, name, "run")
+    train = _cli("train", MODEL, "--train", paths["train"], "--validation",
+                 paths["validation"], "--source-tokenizer", source_tok, "--target-tokenizer",
+                 target_tok, "--out", out, "--max-minutes", str(max_minutes))
+    print(" ".join(train[1:]), flush=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(train, check=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    metrics_path = os.path.join(RUNS, name, "test_metrics.json")
+    evaluate = _cli("evaluate", out, "--test", paths["test"], "--json", metrics_path)
+    print(" ".join(evaluate[1:]), flush=True)
+    subprocess.run(evaluate, check=True, cwd=ROOT)
+    with open(metrics_path) as f:
+        metrics = json.load(f)
+    with open(os.path.join(out, "config.json")) as f:
+        config = json.load(f)
+    return {
+        "task": name, "model": MODEL, "train_pairs": len(task.pairs("train")),
+        "test_examples": len(task.splits["test"]),
+        "command": " ".join(["keras-s2s"] + train[1:]).replace(ROOT + "/", ""),
+        "baselines": baselines, "baseline_seconds": baseline_seconds,
+        "model_metrics": metrics.get("metrics", metrics),
+        "train_seconds": config["results"]["seconds"], "process_wall_seconds": wall,
+        "process_cpu_seconds": (after.ru_utime - before.ru_utime
+                                + after.ru_stime - before.ru_stime),
+        "epochs_run": config["results"]["epochs_run"],
+        "best_epoch": config["results"]["best_epoch"],
+        "stopped_early": config["results"].get("stopped_early"),
+        "stopped_by_time": config["results"].get("stopped_by_time"),
+        "chosen": config.get("chosen"), "model_kwargs": config["model_kwargs"],
+        "metric": config["training"]["metric"], "max_minutes": max_minutes,
+        "load_average": os.getloadavg(),
+    }
+
+
+def _load():
+    if os.path.exists(RESULTS_JSON):
+        with open(RESULTS_JSON) as f:
+            return json.load(f)
+    return {"runs": {}}
+
+
+def section():
+    """The markdown lines of the "your own data" section (empty without results)."""
+    results = _load()["runs"]
+    if not results:
+        return []
+    lines = [
+        "## Your own data: default settings against naive baselines",
+        "",
+        "Each shipped real word-level task, written to TSV files and trained through the CLI "
+        "as a user would (`python scripts/own_data_results.py run`): `keras-s2s train "
+        f"{MODEL} --train train.tsv --validation dev.tsv --out RUN --max-minutes M`, every "
+        "other setting at its default (width, validation metric, warm-up and plateau "
+        "schedule, early stopping: chosen by `train` from the data). The baselines "
+        "(`keras-s2s baseline`) fit the same training pairs. Scores are on the test split, "
+        "decoded once (greedy) by the epoch chosen on validation; accuracy is exact match "
+        "against any reference, CER the character error rate. One run each (seed 0), on the "
+        "2-core CPU.",
+        "",
+        "| task | train pairs | best baseline | baseline acc. | model acc. | model CER | "
+        "train min (wall) | epochs (best) | stopped by | beats baseline |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for name, r in results.items():
+        accuracy = {k: v["sequence_accuracy"] for k, v in r["baselines"].items()}
+        best = max(accuracy, key=accuracy.get)
+        model = r["model_metrics"]["sequence_accuracy"]
+        stopped = ("patience" if r["stopped_early"] else
+                   f"time cap ({r['max_minutes']:g} min)" if r["stopped_by_time"] else "epochs")
+        lines.append(
+            f"| `{name}` | {r['train_pairs']:,} | `{best}` | {100 * accuracy[best]:.1f} | "
+            f"{100 * model:.1f} | {100 * r['model_metrics']['cer']:.1f} | "
+            f"{r['train_seconds'] / 60:.1f} | {r['epochs_run']} ({r['best_epoch']}) | "
+            f"{stopped} | {'yes' if model > accuracy[best] else '**no**'} |")
+    lines += ["", "Every baseline's scores are in `zoo/results/own_data.json`.", ""]
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("step", choices=["run", "render"])
+    parser.add_argument("tasks", nargs="*")
+    parser.add_argument("--max-minutes", type=float, default=20.0)
+    args = parser.parse_args(argv)
+    if args.step == "run":
+        results = _load()
+        for name in args.tasks or TASKS:
+            results["runs"][name] = run(name, args.max_minutes)
+            os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
+            with open(RESULTS_JSON, "w") as f:
+                json.dump(results, f, indent=2, sort_keys=True)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import g2p_results
+
+    g2p_results.render()
+
+
+if __name__ == "__main__":
+    main()
