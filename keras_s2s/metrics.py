@@ -23,8 +23,13 @@ from keras_s2s.text_metrics import (  # noqa: F401  (re-exported)
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class MaskedAccuracy(keras.metrics.Mean):
-    """Token accuracy over real (non-padding) target positions.
+class MaskedAccuracy(keras.metrics.Metric):
+    """Token accuracy over real (non-padding) target positions: correct tokens / real tokens.
+
+    Every real token counts once, whatever the padded width of its batch. (A
+    `keras.metrics.Mean` with a per-position weight would not do: Keras reduces values and
+    weights to one mean per row first, so tokens of narrow batches weighed more than those of
+    wide ones, and accuracy over length buckets was off.)
 
     Args:
         padding_id: The id that marks padding in `y_true`.
@@ -41,6 +46,9 @@ class MaskedAccuracy(keras.metrics.Mean):
     def __init__(self, padding_id=0, name="masked_accuracy", dtype=None):
         super().__init__(name=name, dtype=dtype)
         self.padding_id = int(padding_id)
+        self.correct = self.add_variable((), initializer="zeros", dtype="float32",
+                                         name="correct")
+        self.count = self.add_variable((), initializer="zeros", dtype="float32", name="count")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true = ops.cast(y_true, "int32")
@@ -49,7 +57,15 @@ class MaskedAccuracy(keras.metrics.Mean):
         weight = ops.cast(ops.not_equal(y_true, self.padding_id), "float32")
         if sample_weight is not None:
             weight = weight * ops.cast(sample_weight, "float32")
-        return super().update_state(correct, sample_weight=weight)
+        self.correct.assign_add(ops.sum(correct * weight))
+        self.count.assign_add(ops.sum(weight))
+
+    def result(self):
+        return ops.divide_no_nan(self.correct, self.count)
+
+    def reset_state(self):
+        self.correct.assign(0.0)
+        self.count.assign(0.0)
 
     def get_config(self):
         return {**super().get_config(), "padding_id": self.padding_id}

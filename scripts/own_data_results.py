@@ -31,11 +31,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "own_data.json")
 RUNS = os.path.join(ROOT, "runs", "own_data")
-TASKS = ("past_tense", "de_lemma", "p2g")
+TASKS = ("past_tense", "de_lemma", "p2g", "translation")
+SENTENCE_TASKS = ("translation",)
 MODEL = "luong_bilstm"
 # How the data is read is a property of the data, not a training setting: the p2g sources
 # are space-separated phonemes, so they are read as words.
-TOKENIZERS = {"p2g": ("word", "char")}
+TOKENIZERS = {"p2g": ("word", "char"), "translation": ("subword", "subword")}
 
 
 def _tsv(path, examples):
@@ -47,14 +48,18 @@ def _tsv(path, examples):
 def export(name):
     """Write the task's splits as TSV files; returns their paths."""
     from keras_s2s.data import load_task
+    from keras_s2s.data.translation import bible_splits
 
-    task = load_task(name)
+    if name == "translation":  # the same splits, without training two WordPiece vocabularies
+        splits = bible_splits("en-es", seed=0)[0]
+    else:
+        splits = load_task(name).splits
     folder = os.path.join(RUNS, name)
     os.makedirs(folder, exist_ok=True)
     paths = {}
     for split in ("train", "validation", "test"):
         paths[split] = os.path.join(folder, f"{split}.tsv")
-        _tsv(paths[split], task.splits[split])
+        _tsv(paths[split], splits[split])
     return paths
 
 
@@ -68,10 +73,15 @@ def run(name, max_minutes):
 
     paths = export(name)
     source_tok, target_tok = TOKENIZERS.get(name, ("char", "char"))
+    sentences = name in SENTENCE_TASKS
+    # the baselines only normalise text with the tokenizers: word tokenizers, fast to build,
+    # stand in for the subword ones of a sentence task
     task = from_tsv(paths["train"], paths["validation"], paths["test"],
-                    source_tokenizer=source_tok, target_tokenizer=target_tok)
+                    source_tokenizer="word" if sentences else source_tok,
+                    target_tokenizer="word" if sentences else target_tok)
     start = time.perf_counter()
-    baselines = run_baselines(task, "test")
+    baselines = run_baselines(task, "test", names=["copy", "word_lexicon"] if sentences
+                              else None)
     baseline_seconds = time.perf_counter() - start
     out = os.path.join(RUNS, name, "run")
     train = _cli("train", MODEL, "--train", paths["train"], "--validation",
@@ -89,6 +99,16 @@ def run(name, max_minutes):
     subprocess.run(evaluate, check=True, cwd=ROOT)
     with open(metrics_path) as f:
         metrics = json.load(f)
+    # what a user reads: the greedy outputs of the test sources, and how many are empty
+    sources_path = os.path.join(RUNS, name, "test_sources.txt")
+    with open(sources_path, "w", encoding="utf-8") as f:
+        f.write("".join(e.source + "\n" for e in task.splits["test"]))
+    with open(sources_path, encoding="utf-8") as f:
+        decoded = subprocess.run(_cli("decode", out), stdin=f, check=True, cwd=ROOT,
+                                 capture_output=True, text=True).stdout.split("\n")[:-1]
+    with open(os.path.join(RUNS, name, "test_outputs.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in decoded))
+    empty = sum(not line.strip() for line in decoded)
     with open(os.path.join(out, "config.json")) as f:
         config = json.load(f)
     return {
@@ -106,7 +126,10 @@ def run(name, max_minutes):
         "stopped_by_time": config["results"].get("stopped_by_time"),
         "chosen": config.get("chosen"), "model_kwargs": config["model_kwargs"],
         "metric": config["training"]["metric"], "max_minutes": max_minutes,
-        "load_average": os.getloadavg(),
+        "load_average": os.getloadavg(), "empty_outputs": empty,
+        "decoded_outputs": len(decoded),
+        "samples": [{"source": e.source, "reference": e.targets[0], "output": o}
+                    for e, o in list(zip(task.splits["test"], decoded))[:5]],
     }
 
 
@@ -140,6 +163,8 @@ def section():
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for name, r in results.items():
+        if name in SENTENCE_TASKS:
+            continue
         accuracy = {k: v["sequence_accuracy"] for k, v in r["baselines"].items()}
         best = max(accuracy, key=accuracy.get)
         model = r["model_metrics"]["sequence_accuracy"]
@@ -151,6 +176,21 @@ def section():
             f"{r['train_seconds'] / 60:.1f} | {r['epochs_run']} ({r['best_epoch']}) | "
             f"{stopped} | {'yes' if model > accuracy[best] else '**no**'} |")
     lines += ["", "Every baseline's scores are in `zoo/results/own_data.json`.", ""]
+    for name in SENTENCE_TASKS:
+        if name not in results:
+            continue
+        r = results[name]
+        m = r["model_metrics"]
+        lines += [
+            f"Sentences (`{name}`, English to Spanish verses, {r['train_pairs']:,} training "
+            "pairs, subword tokenizers, the same command): after "
+            f"{r['train_seconds'] / 60:.1f} minutes of training ({r['epochs_run']} epoch(s), "
+            f"best {r['best_epoch']}), greedy test BLEU {m['bleu']:.1f} and chrF "
+            f"{m['chrf']:.1f}; {r['empty_outputs']} of {r['decoded_outputs']} outputs empty. "
+            "Baselines: " + ", ".join(
+                f"`{k}` BLEU {v['bleu']:.1f} / chrF {v['chrf']:.1f}"
+                for k, v in r["baselines"].items()) + ".",
+            ""]
     return lines
 
 

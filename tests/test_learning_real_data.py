@@ -5,7 +5,7 @@ verses of at most 30 words, about 36 target pieces each, 1,000-piece WordPiece
 vocabularies). The unigram entropy of the
 targets is what a decoder that ignores its inputs and its history can reach; before the
 embedding initialisation was fixed, `luong_bilstm` stayed there (docs/ARCHITECTURE.md,
-"Initialisation").
+"Initialisation"). The verses are a seeded sample of the whole Bible.
 """
 
 import collections
@@ -16,6 +16,7 @@ import pytest
 
 from keras_s2s.data import load_task
 from keras_s2s.data.tokenizers import EOS_ID
+from keras_s2s.data.translation import read_bible
 from keras_s2s.training.recipe import build_for_task, compile_model
 
 # name -> (model kwargs, learning rate, epochs)
@@ -24,9 +25,13 @@ MODELS = {
     "transformer_small": ({"hidden_dim": 64, "num_heads": 2, "intermediate_dim": 128,
                            "num_encoder_layers": 2, "num_decoder_layers": 2}, 2e-3, 3),
 }
-# Nats below the unigram entropy. Measured (seed 0): luong_bilstm ends 0.65 below with N(0, 1)
-# embeddings and 0.03 below with Keras' default (uniform ±0.05), which this test rejects.
-MARGIN = 0.5
+# Nats below the unigram entropy after the last epoch, and the least fall in that epoch.
+# Measured on these data (seed 0, `python scripts/init_collapse.py`): luong_bilstm's loss is
+# 5.90, 5.67, 5.56, 5.40 with N(0, 1) embeddings (0.29 below the entropy of 5.69, still
+# falling by 0.16 an epoch) and 5.92, 5.71, 5.70, 5.69 with Keras' default uniform(±0.05)
+# (stuck at the entropy), which this test rejects.
+MARGIN = 0.2
+LAST_FALL = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +51,13 @@ def unigram_entropy(task):
 def test_the_data_are_real_sentences(task):
     sources, references = task.references("train")
     assert len(sources) == 2000
-    assert sources[0] == "In the beginning God created the heaven and the earth."
-    assert references[0] == ["EN el principio crió Dios los cielos y la tierra."]
+    books = {}
+    for book, _, _, english, spanish in read_bible():
+        books.setdefault((english, spanish), book)
+    # real verse pairs, sampled from many books, at most 30 source words
+    assert all((s, r[0]) in books for s, r in zip(sources, references))
+    assert len({books[(s, r[0])] for s, r in zip(sources, references)}) > 40
+    assert max(len(s.split()) for s in sources) <= 30
     assert 4.5 < unigram_entropy(task) < 6.5
 
 
@@ -65,6 +75,7 @@ def test_short_fit_goes_well_below_the_unigram_entropy(task, name):
     losses = history.history["loss"]
     assert all(math.isfinite(v) for v in losses)
     assert losses[-1] < entropy - MARGIN, (name, losses, entropy)
+    assert losses[-2] - losses[-1] > LAST_FALL, (name, losses)  # still learning, no plateau
 
 
 def test_attention_weights_get_a_usable_gradient_at_the_start(task):

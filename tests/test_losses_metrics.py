@@ -61,3 +61,17 @@ def test_masked_accuracy_ignores_padding():
     metric.update_state(y, np.eye(9)[pred])
     np.testing.assert_allclose(float(metric.result()), 4 / 5)
     assert MaskedAccuracy.from_config(metric.get_config()).name == "masked_accuracy"
+
+
+def test_masked_accuracy_counts_every_token_once_across_batch_widths():
+    # batch 1: width 2, one real token, correct; batch 2: width 6, four real tokens, one
+    # correct. Token accuracy is 2/5; Keras' Mean with per-position weights averages each row
+    # over its width first and gives (1/2 + 1/6) / (1/2 + 4/6) = 4/7.
+    metric = MaskedAccuracy()
+    labels1 = np.array([[5, 0]])
+    metric.update_state(labels1, np.eye(8)[[[5, 0]]])
+    labels2 = np.array([[4, 4, 4, 4, 0, 0]])
+    metric.update_state(labels2, np.eye(8)[[[4, 1, 1, 1, 0, 0]]])
+    np.testing.assert_allclose(float(metric.result()), 2 / 5, rtol=1e-6)
+    metric.reset_state()
+    assert float(metric.result()) == 0.0

@@ -239,13 +239,17 @@ def _translation(direction="en-es", seed=0, max_words=None, max_train_examples=N
         seed: Seed of the chapter split.
         max_words: Leave out verses whose source has more words (all splits; the count is in
             the task's description).
-        max_train_examples: Optional cap on training pairs (the first ones in canonical
-            order); validation and test are unchanged.
+        max_train_examples: Optional cap on training pairs: a seeded random sample (in
+            canonical order); validation and test are unchanged.
         vocabulary_size: WordPiece vocabulary size of each side.
     """
     splits, left_out = parallel.bible_splits(direction, seed, max_words)
-    if max_train_examples is not None:
-        splits["train"] = splits["train"][:max_train_examples]
+    if max_train_examples is not None and max_train_examples < len(splits["train"]):
+        # a seeded sample spread over the whole Bible, in canonical order (the first verses
+        # alone would be Genesis: a narrower, more repetitive text than the rest)
+        keep = np.random.default_rng(seed).choice(len(splits["train"]), max_train_examples,
+                                                  replace=False)
+        splits["train"] = [splits["train"][i] for i in sorted(keep)]
     train = splits["train"]
     source = SubwordTokenizer.build([e.source for e in train],
                                     max_vocabulary_size=vocabulary_size, lowercase=False)
