@@ -103,13 +103,16 @@ def run(name, max_minutes):
             json.dump(timing, f)
     with open(os.path.join(out, "config.json")) as f:
         config = json.load(f)
+    train[-1] = f"{config['training'].get('max_minutes') or max_minutes:g}"  # as it was run
     metric = config["training"]["metric"]
-    # greedy or beam 5: whichever scores better on the validation split (ties: greedy)
+    # greedy or beam 5: whichever scores better on (the first 500 examples of) the validation
+    # split (ties: greedy)
     validation = {}
     for label, flags in (("greedy", []), ("beam5", ["--beam", "5"])):
         path = os.path.join(RUNS, name, f"validation_{label}.json")
         subprocess.run(_cli("evaluate", out, "--test", paths["validation"], "--json", path,
-                            *flags), check=True, cwd=ROOT, capture_output=True)
+                            "--max-examples", "500", *flags),
+                       check=True, cwd=ROOT, capture_output=True)
         with open(path) as f:
             validation[label] = json.load(f)[metric]
     method = "beam5" if validation["beam5"] > validation["greedy"] else "greedy"
@@ -149,11 +152,31 @@ def run(name, max_minutes):
         "stopped_early": config["results"].get("stopped_early"),
         "stopped_by_time": config["results"].get("stopped_by_time"),
         "chosen": config.get("chosen"), "model_kwargs": config["model_kwargs"],
-        "metric": metric, "max_minutes": max_minutes, "empty_outputs": empty,
+        "metric": metric, "max_minutes": config["training"].get("max_minutes", max_minutes),
+        "empty_outputs": empty,
         "decoded_outputs": len(decoded),
+        "accuracy_by_length": None if sentences else by_length(
+            task.splits["test"], decoded, tokens=source_tok == "word"),
         "samples": [{"source": e.source, "reference": e.targets[0], "output": o}
                     for e, o in list(zip(task.splits["test"], decoded))[:5]],
     }
+
+
+def by_length(examples, outputs, edges=(5, 10, 15, 20, 25), tokens=False):
+    """Exact-match accuracy of the outputs by source length in characters (or tokens).
+
+    Returns `[{"lengths": "10-14", "examples": n, "accuracy": a}, ...]` for non-empty buckets.
+    """
+    buckets = {}
+    for example, output in zip(examples, outputs):
+        n = len(example.source.split()) if tokens else len(example.source)
+        index = sum(n >= e for e in edges)
+        low = ([0] + list(edges))[index]
+        label = f"{low}+" if index == len(edges) else f"{low}-{edges[index] - 1}"
+        right, total = buckets.get((index, label), (0, 0))
+        buckets[(index, label)] = (right + (output in example.targets), total + 1)
+    return [{"lengths": label, "examples": total, "accuracy": right / total}
+            for (_, label), (right, total) in sorted(buckets.items())]
 
 
 def _timing(name, out):
@@ -197,7 +220,7 @@ def section():
         "schedule, early stopping: chosen by `train` from the data). The baselines "
         "(`keras-s2s baseline`) fit the same training pairs. Scores are on the test split, "
         "decoded by the epoch chosen on validation, with greedy search or beam 5, whichever "
-        "scored better on the validation split; accuracy is exact match against any "
+        "scored better on the first 500 validation examples; accuracy is exact match against any "
         "reference, CER the character error rate. One run each (seed 0), on the 2-core CPU "
         "(other jobs running: the load average is in the JSON). The first version of this "
         "script decoded the test split greedily and no decoder selection; its numbers are "
@@ -225,7 +248,14 @@ def section():
             f"{100 * r['model_metrics']['cer']:.1f} | "
             f"{r['train_seconds'] / 60:.1f} | {r['epochs_run']} ({r['best_epoch']}) | "
             f"{stopped} | {'yes' if model > accuracy[best] else '**no**'} |")
-    lines += ["", "Every baseline's scores are in `zoo/results/own_data.json`.", ""]
+    lines += ["", "Every baseline's scores are in `zoo/results/own_data.json`. Model accuracy "
+              "by source length (characters or phonemes; examples in brackets):", ""]
+    for name, r in results.items():
+        if r.get("accuracy_by_length"):
+            lines.append(f"- `{name}`: " + ", ".join(
+                f"{b['lengths']}: {100 * b['accuracy']:.0f}% ({b['examples']})"
+                for b in r["accuracy_by_length"]))
+    lines.append("")
     for name in SENTENCE_TASKS:
         if name not in results:
             continue
