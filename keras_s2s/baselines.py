@@ -767,7 +767,9 @@ def default_baselines(task):
 
     A task with a character source tokenizer (words: inflection, transliteration, G2P) gets
     `copy` and `char_ngram`, and `suffix_rule` too when the targets are characters as well;
-    a task with word or subword sources (sentences) gets `copy` and `word_lexicon`.
+    symbol strings read as words into characters (P2G: phonemes to letters) get `copy` and
+    `char_ngram` over the tokens; word or subword sources into words (sentences) get `copy`
+    and `word_lexicon`.
 
     Args:
         task: A `keras_s2s.data.Task`.
@@ -783,6 +785,8 @@ def default_baselines(task):
     if _units_of(task.source_tokenizer) == "char":
         if _units_of(task.target_tokenizer) == "char":
             return ["copy", "suffix_rule", "char_ngram"]
+        return ["copy", "char_ngram"]
+    if _units_of(task.target_tokenizer) == "char":  # symbol strings to words (P2G)
         return ["copy", "char_ngram"]
     return ["copy", "word_lexicon"]
 

@@ -293,3 +293,12 @@ def test_cli_baseline_errors_are_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("keras-s2s baseline: error: "), err
         assert message in err, err
+
+
+def test_phoneme_tokens_to_letters_get_the_transducer_not_the_word_lexicon():
+    from keras_s2s.data import Example, Task
+    from keras_s2s.data.tokenizers import CharTokenizer, WordTokenizer
+
+    task = Task("p2g", {"train": [Example("K AE T", "cat")]}, WordTokenizer(["K", "AE", "T"]),
+                CharTokenizer(list("act")))
+    assert baselines.default_baselines(task) == ["copy", "char_ngram"]
