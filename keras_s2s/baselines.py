@@ -735,27 +735,6 @@ class WordLexicon(_Baseline):
 # ------------------------------------------------------------------------------ entry point
 BASELINES = {cls.name: cls for cls in (Copy, SuffixRule, CharNGram, WordLexicon)}
 
-# metric name -> function(hypotheses, references), as in `keras_s2s.evaluation.METRICS`
-# (not imported from there: that module loads Keras)
-_METRICS = {
-    "bleu": text_metrics.corpus_bleu,
-    "chrf": text_metrics.chrf,
-    "wer": text_metrics.wer,
-    "per": text_metrics.per,
-    "cer": text_metrics.cer,
-    "sequence_accuracy": text_metrics.sequence_accuracy,
-}
-
-
-def _metric_function(name, task):
-    """`keras_s2s.evaluation.metric_function`, without importing Keras."""
-    if name == "wer" and task is not None and task.name == "g2p":
-        return text_metrics.sequence_error_rate
-    if name not in _METRICS:
-        raise ValueError(f"Unknown metric '{name}'. Known metrics: {sorted(_METRICS)}.")
-    return _METRICS[name]
-
-
 def _units_of(tokenizer):
     from keras_s2s.data.tokenizers import CharTokenizer
 
@@ -854,7 +833,7 @@ def run_baselines(task, split="test", names=None, metrics=None, max_examples=Non
     for name in names:
         if name not in BASELINES:
             raise ValueError(f"Unknown baseline '{name}'. Baselines: {', '.join(BASELINES)}.")
-    functions = {m: _metric_function(m, task) for m in (metrics or task.metrics)}
+    functions = {m: text_metrics.metric_function(m, task) for m in (metrics or task.metrics)}
     train = task.pairs("train")
     if not train:
         raise ValueError(f"The train split of task '{task.name}' is empty; baselines learn "

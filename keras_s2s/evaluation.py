@@ -12,33 +12,9 @@ import time
 import keras
 import numpy as np
 
-from keras_s2s import text_metrics
 from keras_s2s.decoding import decode
 from keras_s2s.kinds import model_kind
-
-# metric name -> function(hypotheses, references); references are lists per example
-METRICS = {
-    "bleu": text_metrics.corpus_bleu,
-    "chrf": text_metrics.chrf,
-    "wer": text_metrics.wer,
-    "per": text_metrics.per,
-    "cer": text_metrics.cer,
-    "sequence_accuracy": text_metrics.sequence_accuracy,
-}
-
-
-def metric_function(name, task=None):
-    """The scoring function for a metric name.
-
-    For tasks whose targets are pronunciations (`g2p`), `"wer"` is the G2P word error rate:
-    the share of words whose hypothesis matches none of the references
-    (`text_metrics.sequence_error_rate`); elsewhere it is the usual word-level edit rate.
-    """
-    if name == "wer" and task is not None and task.name == "g2p":
-        return text_metrics.sequence_error_rate
-    if name not in METRICS:
-        raise ValueError(f"Unknown metric '{name}'. Known metrics: {sorted(METRICS)}.")
-    return METRICS[name]
+from keras_s2s.text_metrics import METRICS, metric_function  # noqa: F401 (public here too)
 
 
 def normalize_reference(task, text):

@@ -693,3 +693,34 @@ def chrf(hypotheses, references, char_order=6, word_order=0, beta=2):
                 best_stats, best_f = stats, f
         corpus_stats = [a + b for a, b in zip(corpus_stats, best_stats)]
     return float(_chrf_f_score(corpus_stats, beta))
+
+
+# metric name -> function(hypotheses, references); references are lists per example
+METRICS = {
+    "bleu": corpus_bleu,
+    "chrf": chrf,
+    "wer": wer,
+    "per": per,
+    "cer": cer,
+    "sequence_accuracy": sequence_accuracy,
+}
+
+
+def metric_function(name, task=None):
+    """The scoring function for a metric name.
+
+    For tasks whose targets are pronunciations (`g2p`), `"wer"` is the G2P word error rate:
+    the share of words whose hypothesis matches none of the references
+    (`sequence_error_rate`); elsewhere it is the usual word-level edit rate. Pure Python, so
+    `keras_s2s.baselines` scores without loading Keras; `keras_s2s.evaluation` re-exports it.
+
+    Example:
+
+    >>> metric_function("chrf") is chrf
+    True
+    """
+    if name == "wer" and task is not None and task.name == "g2p":
+        return sequence_error_rate
+    if name not in METRICS:
+        raise ValueError(f"Unknown metric '{name}'. Known metrics: {sorted(METRICS)}.")
+    return METRICS[name]

@@ -213,7 +213,7 @@ def test_scores_match_evaluation_metrics_and_normalization():
     for task_name in ("g2p", "tsv"):
         task = data.Task(task_name, {}, data.CharTokenizer([]), data.CharTokenizer([]))
         for metric in evaluation.METRICS:
-            assert (baselines._metric_function(metric, task)
+            assert (text_metrics.metric_function(metric, task)
                     is evaluation.metric_function(metric, task)), (task_name, metric)
     # hypotheses and references go through the target tokenizer, as a decode does: the
     # copied "Hi,you!" and the reference "Hi , you!" are both "Hi , you !"
