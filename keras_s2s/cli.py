@@ -191,7 +191,8 @@ def _run_train(args):
         seed=args.seed, log_dir=args.logdir, resume=args.resume, metric=args.metric,
         max_eval_examples=args.max_eval_examples, task_spec=spec,
         verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate,
-        patience=args.patience, max_minutes=args.max_minutes, schedule=args.schedule,
+        patience="auto" if args.patience is None else args.patience or None,
+        max_minutes=args.max_minutes, schedule=args.schedule,
         warmup_steps=args.warmup_steps)
     return _report_training(args.model, config, args.out, args.logdir)
 
@@ -492,9 +493,10 @@ def build_parser():
     p.add_argument("--epochs", type=_positive(int), default=30,
                    help="the most epochs (default 30); training stops --patience epochs "
                         "after the best one")
-    p.add_argument("--patience", type=_positive(int), default=3,
-                   help="stop this many epochs after the best validation epoch (default 3)")
-    p.add_argument("--no-early-stopping", dest="patience", action="store_const", const=None,
+    p.add_argument("--patience", type=_positive(int), default=None,
+                   help="stop this many epochs after the best validation epoch (default: 3, "
+                        "or more when 3 epochs are under 1500 optimizer steps)")
+    p.add_argument("--no-early-stopping", dest="patience", action="store_const", const=0,
                    help="train all --epochs")
     p.add_argument("--max-minutes", type=_positive(float),
                    help="stop after the first epoch that ends past this many minutes")

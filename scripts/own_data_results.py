@@ -155,8 +155,16 @@ def run(name, max_minutes):
     # was chosen on validation: that first test decode is kept and shown, not hidden
     earlier = previous.get("earlier_greedy_test") or (
         previous.get("model_metrics") if "decoder" not in previous else None)
+    # a rerun (new defaults, a longer time cap) decodes the test split again: every earlier
+    # test decode stays on record with the settings that produced it
+    earlier_runs = list(previous.get("earlier_runs") or [])
+    if previous.get("model_metrics") and "decoder" in previous:
+        earlier_runs.append({key: previous.get(key) for key in (
+            "command", "model_metrics", "decoder", "epochs_run", "best_epoch", "max_minutes",
+            "train_seconds", "chosen", "load_average")})
     return {
         "earlier_greedy_test": earlier,
+        "earlier_runs": earlier_runs,
         "task": name, "model": MODEL, "train_pairs": len(task.pairs("train")),
         "test_examples": len(task.splits["test"]),
         "command": " ".join(["keras-s2s"] + train[1:]).replace(ROOT + "/", ""),

@@ -91,6 +91,16 @@ def test_patience_stops_three_epochs_after_the_best():
     assert len(history.epoch) == 5 and stop.stopped_epoch == 5 and scripted.best_epoch == 2
 
 
+def test_patiences_count_steps_on_small_tasks():
+    # a 6k-pair task at batch 64 (94 steps per epoch) waits 1500 steps before stopping and
+    # 500 before halving the rate; a 113k-pair task (1768 steps) keeps 3 epochs and 1 epoch
+    assert defaults.patience_for(94, 3, defaults.STOP_STEPS) == 16  # ceil(1500 / 94)
+    assert defaults.patience_for(94, 1, defaults.PLATEAU_STEPS) == 6  # ceil(500 / 94)
+    assert defaults.patience_for(1768, 3, defaults.STOP_STEPS) == 3
+    assert defaults.patience_for(500, 3, 1500) == 3 and defaults.patience_for(499, 3, 1500) == 4
+    assert defaults.patience_for(0, 3, 1500) == 1500  # an empty epoch counts as one step
+
+
 def test_warmup_is_linear_and_plateaus_halve_the_rate():
     scripted = _Scripted([0.1, 0.2, 0.2, 0.2, 0.3, 0.3])
     rates = []
@@ -140,3 +150,16 @@ def test_train_stops_early_and_keeps_the_best_epoch(tmp_path, monkeypatch):
     stored = json.loads((tmp_path / "run" / "config.json").read_text())
     assert stored["chosen"]["learning_rate"]["value"] == 1e-3
     assert stored["training"]["schedule"] == "plateau" and stored["training"]["patience"] == 2
+    # 2 steps per epoch: the plateau waits 500 steps, not 1 epoch, before halving the rate
+    assert stored["chosen"]["plateau_patience"]["value"] == 250
+    assert "patience" not in stored["chosen"]  # given, not chosen
+
+
+def test_cli_patience_flags_map_to_train():
+    from keras_s2s.cli import build_parser
+
+    parser = build_parser()
+    base = ["train", "luong_bilstm", "--task", "g2p", "--out", "x"]
+    assert parser.parse_args(base).patience is None  # -> "auto" in train
+    assert parser.parse_args(base + ["--patience", "5"]).patience == 5
+    assert parser.parse_args(base + ["--no-early-stopping"]).patience == 0  # -> None

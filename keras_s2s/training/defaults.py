@@ -5,7 +5,8 @@ is chosen, and why, is printed and stored in the run's `config.json` under `"cho
 
 - the validation metric, by what the targets are (`choose_metric`);
 - the model's width, by the number of training pairs and the vocabulary (`choose_size`);
-- the learning-rate policy and the stopping rule (`keras_s2s.training.plateau`).
+- the learning-rate policy and the stopping rule (`keras_s2s.training.plateau`), with
+  patiences counted in optimizer steps as well as epochs (`patience_for`).
 """
 
 from keras_s2s import zoo
@@ -103,3 +104,25 @@ def warmup_steps_for(steps_per_epoch):
     """Warm-up length of the default schedule: one epoch, at most 1000 steps, at least 1."""
     return max(1, min(1000, int(steps_per_epoch)))
 
+
+
+# Patience of the default policy, in optimizer steps: an epoch of a 6k-pair task is under 100
+# steps, so "3 epochs without a better validation value" would stop it after a few hundred
+# updates, on a validation metric that moves by one example. Both patiences are the larger
+# of an epoch count and these step counts (large tasks: the epoch counts).
+PLATEAU_STEPS = 500
+STOP_STEPS = 1500
+
+
+def patience_for(steps_per_epoch, epochs, steps):
+    """Epochs to wait: `epochs`, or more when that is fewer than `steps` optimizer steps.
+
+    Example:
+
+    >>> patience_for(94, 3, STOP_STEPS)     # a 6k-pair task, batch 64
+    16
+    >>> patience_for(1768, 3, STOP_STEPS)   # a 113k-pair task
+    3
+    """
+    steps_per_epoch = max(1, int(steps_per_epoch))
+    return max(int(epochs), -(-int(steps) // steps_per_epoch))

@@ -209,7 +209,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
           label_smoothing=None, model_kwargs=None, jit=True, mixed_precision=False, seed=0,
           log_dir=None, resume=False, metric=None, max_eval_examples=500, task_spec=None,
           verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
-          schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience=3,
+          schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience="auto",
           max_minutes=None, auto_size=True):
     """Train a zoo model on a task and write a run directory.
 
@@ -220,8 +220,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
 
     With the defaults it trains like a practitioner would: the entry's recommended learning
     rate, warmed up linearly over the first epoch (at most 1000 steps) and halved whenever an
-    epoch brings no better validation value (`"plateau"`); training stops 3 epochs after the
-    best one (`epochs` is an upper bound); the validation metric follows the targets (exact
+    epoch (and at least 500 steps) brings no better validation value (`"plateau"`); training
+    stops 3 epochs (and at least 1500 steps) after the best one (`epochs` is an upper bound); the validation metric follows the targets (exact
     match for words, chrF for sentences) and a recurrent model's width follows the data
     (`keras_s2s.training.defaults`). What was chosen is logged and stored in `config.json`
     under `"chosen"`.
@@ -261,6 +261,9 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         recipe: The recipe file's settings, recorded in `config.json` (see
             `keras_s2s.training.recipes`).
         patience: Stop this many epochs after the best validation epoch (None: never).
+            `"auto"` (default): 3 epochs, or as many as make 1500 optimizer steps when
+            epochs are short (`keras_s2s.training.defaults.patience_for`). The plateau
+            schedule likewise halves the rate after 1 epoch, or 500 steps when longer.
         max_minutes: Stop after the first epoch that ends past this many minutes of training.
         auto_size: Choose a recurrent entry's `units`/`embedding_dim` from the data when
             `model_kwargs` leaves them out (`keras_s2s.training.defaults.choose_size`).
@@ -278,8 +281,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     side, metric = check_options(model_name, side, metric)
     if language_model:
         task.tokenizer(side)  # raises on an unknown side
-    if patience is not None and (not isinstance(patience, int) or patience < 1):
-        raise ValueError(f"Argument `patience` must be a positive integer or None. "
+    if patience not in (None, "auto") and (not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"Argument `patience` must be a positive integer, \"auto\" or None. "
                          f"Received: patience={patience!r}")
     metric, model_kwargs, learning_rate, chosen = choose_settings(
         model_name, task, metric=metric, side=side, model_kwargs=model_kwargs,
@@ -304,6 +307,18 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
             chosen["warmup_steps"] = {"value": warmup_steps,
                                       "why": "one epoch of warm-up, at most 1000 steps"}
         warmup_steps = warmup_steps or 0
+        plateau_patience = 1
+        if patience == "auto" or schedule == "plateau":
+            plateau_patience = defaults.patience_for(steps_per_epoch, 1, defaults.PLATEAU_STEPS)
+            stop_patience = defaults.patience_for(steps_per_epoch, 3, defaults.STOP_STEPS)
+            steps = f"{steps_per_epoch} steps per epoch"
+        if patience == "auto":
+            patience = stop_patience
+            chosen["patience"] = {"value": patience, "why": (
+                f"3 epochs, at least {defaults.STOP_STEPS} steps ({steps})")}
+        if schedule == "plateau":
+            chosen["plateau_patience"] = {"value": plateau_patience, "why": (
+                f"1 epoch, at least {defaults.PLATEAU_STEPS} steps ({steps})")}
         compile_model(model, learning_rate_schedule(learning_rate, schedule,
                                                     steps_per_epoch * epochs, warmup_steps),
                       label_smoothing, clipnorm=clipnorm, jit=jit)
@@ -322,7 +337,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                                           log_dir=log_dir, state_path=state_path)
         callbacks = [backup, evaluation]
         if schedule == "plateau":
-            callbacks.append(WarmupPlateau(evaluation, learning_rate, warmup_steps))
+            callbacks.append(WarmupPlateau(evaluation, learning_rate, warmup_steps,
+                                           patience=plateau_patience))
         stopper = PatienceStop(evaluation, patience) if patience else None
         timer = TimeLimit(max_minutes) if max_minutes else None
         callbacks += [c for c in (stopper, timer) if c is not None]
