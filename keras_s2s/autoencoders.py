@@ -10,10 +10,10 @@ import weakref
 import keras
 import numpy as np
 
+from keras_s2s import kinds
+from keras_s2s.constants import PAD_ID
 from keras_s2s.decoding import api
-from keras_s2s.decoding._common import PAD_ID
-from keras_s2s.inference import _layer
-from keras_s2s.kinds import model_kind
+from keras_s2s.inference import find_layer as _layer
 
 _CACHE = weakref.WeakKeyDictionary()  # model -> {"code": ..., "start": ..., "positions": ...}
 
@@ -22,10 +22,14 @@ def _check(model):
     if not isinstance(model, keras.Model):
         raise TypeError(f"Expected a keras_s2s autoencoder (a keras.Model), got "
                         f"{type(model).__name__}.")
-    kind = model_kind(model)
-    if kind not in ("seq2seq", "positionwise") or _layer(model, "encoder_token_ids") is None:
+    try:
+        kind = kinds.of(model)
+    except ValueError:
+        kind = None
+    if kind is None or kind.reads_one_side or _layer(model, "encoder_token_ids") is None:
         raise ValueError(f"Model '{model.name}' is not an autoencoder: build one of "
                          "keras_s2s.zoo.list_models('*autoencoder*') or ('seq_vae_*').")
+    # a step decoder reconstructs through `decode`; otherwise every position at once
     return kind
 
 
@@ -79,7 +83,7 @@ def latent_start_model(model):
     entry = _CACHE.setdefault(model, {})
     if "start" not in entry:
         layer = _code_layer(model)
-        if layer is None or model_kind(model) != "seq2seq":
+        if layer is None or not kinds.of(model).has_decoder:
             raise ValueError(
                 f"Model '{model.name}' has no latent code to decode from: its code is the "
                 "encoder's states. Build it with `latent_dim=` (or use a seq_vae_* entry).")
@@ -96,7 +100,7 @@ def _ids(token_ids, model):
     if isinstance(rows, np.ndarray) and rows.ndim == 1 or (
             isinstance(rows, (list, tuple)) and rows and np.isscalar(rows[0])):
         rows = [list(np.asarray(rows).tolist())]
-    return api._to_ids(rows, model.get_layer("encoder_embedding").input_dim)
+    return api.to_ids(rows, model.get_layer("encoder_embedding").input_dim)
 
 
 def encode(model, token_ids, batch_size=256):
@@ -178,7 +182,7 @@ def decode_latent(model, codes, method="greedy", max_length=32, **kwargs):
     codes = np.asarray(codes, "float32")
     if codes.ndim != 2:
         raise ValueError(f"`codes` must be (batch, latent_dim); received shape {codes.shape}.")
-    if kind == "positionwise":
+    if not kind.has_decoder:
         return _positionwise_result(_positionwise_decoder(model).predict(codes, verbose=0))
     start = latent_start_model(model)
     if codes.shape[1] != start.input["latent"].shape[-1]:
@@ -208,7 +212,7 @@ def reconstruct(model, token_ids, method="greedy", **kwargs):
     """
     kind = _check(model)
     ids = _ids(token_ids, model)
-    if kind == "positionwise":
+    if not kind.has_decoder:
         _check_length(model, ids)
         logits = model.predict({"encoder_token_ids": ids}, verbose=0)
         return _positionwise_result(logits)

@@ -15,7 +15,7 @@ import numpy as np
 
 from keras_s2s import zoo
 from keras_s2s.decoding import decode
-from keras_s2s.decoding._common import BOS_ID, EOS_ID
+from keras_s2s.constants import BOS_ID, EOS_ID, NUM_SPECIAL_TOKENS
 from keras_s2s.inference import build_inference_models
 
 log = logging.getLogger("keras_s2s")
@@ -26,7 +26,7 @@ def _sources(n, vocab, min_len=6, max_len=12, seed=0):
     ids = np.zeros((n, max_len), "int32")
     for i in range(n):
         length = rng.integers(min_len, max_len + 1)
-        ids[i, :length] = rng.integers(4, vocab, length)
+        ids[i, :length] = rng.integers(NUM_SPECIAL_TOKENS, vocab, length)
     return ids
 
 

@@ -25,7 +25,8 @@ import time
 import keras
 import numpy as np
 
-from keras_s2s import zoo
+from keras_s2s import kinds, zoo
+from keras_s2s.constants import BOS_ID, EOS_ID, NUM_SPECIAL_TOKENS
 from keras_s2s.bench_flops import training_flops
 from keras_s2s.training.recipe import compile_model
 
@@ -52,7 +53,7 @@ ATTENTION_GOAL = 0.8
 def default_entries():
     """The seq2seq entries the full suite trains (all but those in `SKIPPED`)."""
     return [n for n in zoo.list_models()
-            if zoo.get_spec(n).kind == "seq2seq" and n not in SKIPPED]
+            if kinds.get(zoo.get_spec(n).kind).decodes_sources and n not in SKIPPED]
 
 
 def ratio_goals(names):
@@ -82,11 +83,11 @@ def synthetic_batch(batch_size, source_length, target_length, vocab, seed=0):
     tgt = np.zeros((batch_size, target_length), "int32")
     for k in range(batch_size):
         n = rng.integers(max(1, source_length * 3 // 4), source_length + 1)
-        src[k, :n] = rng.integers(4, vocab, n)
+        src[k, :n] = rng.integers(NUM_SPECIAL_TOKENS, vocab, n)
         m = rng.integers(max(2, target_length * 3 // 4), target_length + 1)
-        y = rng.integers(4, vocab, m - 1)
-        dec[k, 0], dec[k, 1:m] = 2, y
-        tgt[k, :m - 1], tgt[k, m - 1] = y, 3
+        y = rng.integers(NUM_SPECIAL_TOKENS, vocab, m - 1)
+        dec[k, 0], dec[k, 1:m] = BOS_ID, y
+        tgt[k, :m - 1], tgt[k, m - 1] = y, EOS_ID
     return src, dec, tgt
 
 
@@ -221,28 +222,26 @@ def bench_entry(name, settings, data, partner=None):
     rss_before = rss_mib()
     keras.utils.set_random_seed(0)
     vocab = settings["vocab"]
+    src, dec, tgt = data
     if name in BASELINES:
         kwargs = {"units": settings["units"], "embedding_dim": settings["embedding_dim"]}
-        model, kind, family = build_baseline(name, vocab, **kwargs), "seq2seq", "plain keras"
+        kind, family = kinds.get("seq2seq"), "plain keras"
+        model = build_baseline(name, vocab, **kwargs)
     else:
         spec = zoo.get_spec(name)
-        if spec.kind not in ("seq2seq", "lm"):
-            raise ValueError(f"`bench train` times seq2seq and lm entries; '{name}' is a "
-                             f"{spec.kind} model.")
-        kwargs, kind, family = model_kwargs(name, settings), spec.kind, spec.family
-        if kind == "lm":
-            model = zoo.build(name, vocab_size=vocab, **kwargs)
-        else:
-            model = zoo.build(name, source_vocab_size=vocab, target_vocab_size=vocab, **kwargs)
+        kind = kinds.get(spec.kind)
+        if kind.synthetic_inputs(src, dec) is None:
+            raise ValueError(f"`bench train` times entries that read token ids and decode; "
+                             f"'{name}' is a {spec.kind} model.")
+        kwargs, family = model_kwargs(name, settings), spec.family
+        model = zoo.build(name, **kind.size_arguments(vocab), **kwargs)
     compile_model(model)
-    src, dec, tgt = data
-    x = {"token_ids": dec} if kind == "lm" else {"encoder_token_ids": src,
-                                                   "decoder_token_ids": dec}
-    row = {"name": name, "kind": kind, "family": family, "baseline": name in BASELINES,
+    x = kind.synthetic_inputs(src, dec)
+    row = {"name": name, "kind": kind.name, "family": family, "baseline": name in BASELINES,
            "model_kwargs": kwargs, "parameters": model.count_params()}
     row.update(time_training(model, x, tgt, settings, partner))
     row["rss_increase_mib"] = row["peak_rss_mib"] - rss_before
-    flops = None if kind == "lm" else training_flops(name, *src.shape, tgt.shape[1], vocab,
+    flops = None if not kind.decodes_sources else training_flops(name, *src.shape, tgt.shape[1], vocab,
                                                      **{**_spec_defaults(name), **kwargs})
     row["flops_per_step"] = flops
     row["achieved_flops_per_second"] = flops / row["best_step_seconds"] if flops else None

@@ -58,8 +58,7 @@ def _positive(kind):
 
 # ---------------------------------------------------------------------------- list / info
 def _run_list(args):
-    from keras_s2s import zoo
-    from keras_s2s.kinds import LANGUAGE_MODEL_KINDS
+    from keras_s2s import kinds, zoo
 
     names = zoo.list_models(args.pattern)
     if not names:
@@ -68,9 +67,7 @@ def _run_list(args):
     rows = []
     for name in names:
         spec = zoo.get_spec(name)
-        sizes = ({"vocab_size": 1000} if spec.kind in LANGUAGE_MODEL_KINDS
-                 else {"source_vocab_size": 1000, "target_vocab_size": 1000})
-        params = zoo.build(name, **sizes).count_params()
+        params = zoo.build(name, **kinds.get(spec.kind).size_arguments(1000)).count_params()
         rows.append((name, spec.kind, spec.family, f"{params:,}", spec.summary))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
 
@@ -81,19 +78,20 @@ def _run_list(args):
     print(line(header, "summary"))
     for row in rows:
         print(line(row[:-1], row[-1]))
+    shown = sorted({zoo.get_spec(n).kind for n in names})
     print(f"({len(rows)} entries; parameters at the default size with 1,000-token vocabularies; "
-          "kinds: seq2seq, lm = next-token language model, mlm = masked language model)")
+          f"kinds: {', '.join(f'{k} = {kinds.get(k).summary}' for k in shown)})")
     return 0
 
 
 def _run_info(args):
-    from keras_s2s import zoo
-
-    from keras_s2s.kinds import KIND_INPUTS
+    from keras_s2s import kinds, zoo
 
     spec = zoo.get_spec(args.name)
+    kind = kinds.get(spec.kind)
     print(f"{spec.name}: {spec.summary}")
-    print(f"kind:     {spec.kind} (inputs: {', '.join(KIND_INPUTS.get(spec.kind, ()))})")
+    print(f"kind:     {spec.kind} (inputs: {', '.join(i.name for i in kind.inputs)}): "
+          f"{kind.summary}")
     print(f"family:   {spec.family}")
     print(f"paper:    {spec.paper}")
     print("defaults:")
@@ -209,7 +207,7 @@ def _load(run_dir):
 
 
 def _run_evaluate(args):
-    from keras_s2s import data
+    from keras_s2s import data, kinds
     from keras_s2s.evaluation import evaluate
 
     model, run_task, config = _load(args.run)
@@ -230,21 +228,9 @@ def _run_evaluate(args):
         task.source_tokenizer, task.target_tokenizer = (run_task.source_tokenizer,
                                                         run_task.target_tokenizer)
         split = args.split
-    if config["kind"] == "seq2seq":
-        method = "beam" if args.beam else "greedy"
-        kwargs = ({"beam_width": args.beam, "length_penalty": args.length_penalty}
-                  if args.beam else {})
-        kwargs["jit"] = args.jit
-        settings = {"method": method}
-    else:  # a language model: perplexity of its side's texts, masks as in training
-        if args.beam:
-            raise CliError(f"--beam decodes seq2seq runs; {args.run} holds a language model "
-                           f"(kind {config['kind']}), which is scored by perplexity")
-        method, kwargs = "greedy", {"side": config.get("side", "target")}
-        if config["kind"] == "mlm":
-            kwargs.update(mask_rate=config["training"].get("mask_rate", 0.15),
-                          seed=config["training"].get("seed", 0))
-        settings = {"kind": config["kind"], "side": kwargs["side"]}
+    # what evaluate runs is the kind's to say: decode (greedy or beam), or perplexity
+    method, kwargs, settings = kinds.get(config["kind"]).evaluate_options(
+        config, beam=args.beam, length_penalty=args.length_penalty, jit=args.jit)
     scores, _ = evaluate(model, task, split, method, max_examples=args.max_examples,
                          verbose=True if sys.stdout.isatty() else False, **kwargs)
     print(f"{'metric':<20} value")
@@ -285,6 +271,7 @@ def _baseline_task(args, tokenizers, config):
 
 
 def _run_baseline(args):
+    from keras_s2s import kinds
     from keras_s2s.baselines import BASELINES, default_baselines, run_baselines
 
     names = None
@@ -300,9 +287,10 @@ def _run_baseline(args):
             raise CliError("--run brings the tokenizers the model was trained with; drop "
                            "--source-tokenizer/--target-tokenizer")
         model, run_task, config = _load(args.run)
-        if config["kind"] != "seq2seq":
-            raise CliError(f"{args.run} holds a language model (kind {config['kind']}); "
-                           "baselines compare seq2seq runs")
+        kind = kinds.get(config["kind"])
+        if not kind.decodes_sources:
+            raise CliError(f"{args.run} holds a {kind.name} model ({kind.summary}); "
+                           "baselines compare runs that decode sources into targets")
         tokenizers = (run_task.source_tokenizer, run_task.target_tokenizer)
     task = _baseline_task(args, tokenizers, config)
     names = names or default_baselines(task)
@@ -362,12 +350,14 @@ def _run_decode(args):
     from keras_s2s.decoding import decode
     from keras_s2s.plots import plot_attention
 
+    from keras_s2s import kinds
+
     model, task, config = _load(args.run)
-    kind = config.get("kind", "seq2seq")
-    if kind == "mlm":
-        raise CliError("a masked language model does not generate; decode needs a seq2seq "
-                       "model or a decoder-only LM run")
-    lm = kind == "lm"
+    kind = kinds.get(config.get("kind", "seq2seq"))
+    if not kind.has_decoder:
+        raise CliError(f"a {kind.name} model ({kind.summary}) has no decoder; decode needs a "
+                       "run of a model that generates (seq2seq, or a decoder-only LM)")
+    lm = kind.continues_prompt
     # an LM continues prompts, and an empty line is the empty prompt
     sources = _read_sources(args.input, allow_empty=lm)
     method = "sample" if args.sample else ("beam" if args.beam else "greedy")
@@ -469,6 +459,8 @@ def build_parser():
     parser = _Parser(prog="keras-s2s",
                      description="keras_s2s: sequence-to-sequence models for Keras 3.")
     parser.add_argument("--version", action="version", version=f"keras-s2s {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of a failure (also KERAS_S2S_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("list", help="print the zoo table")
@@ -662,7 +654,24 @@ def _quiet_import_tensorflow():
         os.close(devnull)
 
 
+_USER_ERRORS = (CliError, ValueError, TypeError, FileNotFoundError)
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def main(argv=None):
+    """Run the CLI; returns the exit status.
+
+    Every failure prints one line (`keras-s2s COMMAND: error: ...`). `--traceback` anywhere on
+    the command line, or `KERAS_S2S_DEBUG=1` in the environment, shows the full traceback
+    instead.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--traceback" in argv or os.environ.get("KERAS_S2S_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--traceback"]
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     _quiet_import_tensorflow()
     parser = build_parser()
@@ -672,13 +681,19 @@ def main(argv=None):
         return 0
     try:
         return args.func(args)
-    except (CliError, ValueError, TypeError, FileNotFoundError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        sys.stderr.write(f"keras-s2s {args.command}: error: {message}\n")
-        return 2
     except KeyboardInterrupt:
         sys.stderr.write("keras-s2s: interrupted\n")
         return 130
+    except Exception as error:  # one line, unless the user asks for the traceback
+        if debug:
+            raise
+        if isinstance(error, _USER_ERRORS):
+            sys.stderr.write(f"keras-s2s {args.command}: error: {_first_line(error)}\n")
+        else:
+            sys.stderr.write(f"keras-s2s {args.command}: internal error: "
+                             f"{type(error).__name__}: {_first_line(error)} (rerun with "
+                             "--traceback for the full trace, and please report it)\n")
+        return 2
 
 
 if __name__ == "__main__":

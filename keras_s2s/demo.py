@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from keras_s2s.constants import BOS_ID, EOS_ID, NUM_SPECIAL_TOKENS
 from keras_s2s.data import load_task
 from keras_s2s.data.g2p import read_cmudict
 from keras_s2s.decoding import decode
@@ -37,10 +38,10 @@ def reversal_pairs(n, vocab_size=14, min_len=3, max_len=10, seed=0):
     tgt = np.zeros((n, max_len + 1), "int32")
     for k in range(n):
         length = rng.integers(min_len, max_len + 1)
-        seq = rng.integers(4, vocab_size, size=length)
+        seq = rng.integers(NUM_SPECIAL_TOKENS, vocab_size, size=length)
         src[k, :length] = seq
-        dec[k, 0], dec[k, 1:length + 1] = 2, seq[::-1]
-        tgt[k, :length], tgt[k, length] = seq[::-1], 3
+        dec[k, 0], dec[k, 1:length + 1] = BOS_ID, seq[::-1]
+        tgt[k, :length], tgt[k, length] = seq[::-1], EOS_ID
     return src, dec, tgt
 
 

@@ -1,8 +1,10 @@
-"""`evaluate(model, task)`: score a model on a split of a task.
+"""`evaluate(model, task)`: score a model on a split of a task, the way its kind says.
 
-A seq2seq model decodes the split and is scored with the task's metrics against all references;
-a language model (kind `"lm"` or `"mlm"`) is scored by its perplexity and token accuracy on one
-side's texts, with teacher forcing.
+`evaluate` asks the model's kind (`keras_s2s.kinds.of(model).evaluate`). The built-in kinds
+use the two scorers of this module: a seq2seq model decodes the split and is scored with the
+task's metrics against all references (`evaluate_decoded`); a language model (kind `"lm"` or
+`"mlm"`) is scored by its perplexity and token accuracy on one side's texts, with teacher
+forcing (`evaluate_language_model`).
 """
 
 import dataclasses
@@ -12,8 +14,8 @@ import time
 import keras
 import numpy as np
 
+from keras_s2s import kinds
 from keras_s2s.decoding import decode
-from keras_s2s.kinds import model_kind
 from keras_s2s.text_metrics import METRICS, metric_function  # noqa: F401 (public here too)
 
 
@@ -24,11 +26,12 @@ def normalize_reference(task, text):
 
 def evaluate(model, task, split="test", method="greedy", metrics=None, max_examples=None,
              batch_size=64, verbose="auto", side="target", **decode_kwargs):
-    """Score a model on a split of a task: decode and compare, or perplexity for an LM.
+    """Score a model on a split of a task, as its kind does: decode and compare, perplexity...
 
-    A seq2seq model decodes the split and the hypotheses are scored against all references.
-    A language model (`keras_s2s.kinds.model_kind` is `"lm"` or `"mlm"`) is scored by
-    `evaluate_language_model` on the texts of `side`; `method` and `metrics` do not apply to it.
+    The model's kind (`keras_s2s.kinds.of(model)`) does the scoring. A seq2seq model decodes
+    the split and the hypotheses are scored against all references (`evaluate_decoded`). A
+    language model (kind `"lm"` or `"mlm"`) is scored by `evaluate_language_model` on the
+    texts of `side`; `method` and `metrics` do not apply to it.
 
     Args:
         model: A keras_s2s model trained on the task's tokenizers.
@@ -54,13 +57,21 @@ def evaluate(model, task, split="test", method="greedy", metrics=None, max_examp
     >>> sorted(scores)
     ['examples', 'per', 'seconds', 'sequence_accuracy', 'wer']
     """
-    kind = model_kind(model)
-    if kind != "seq2seq":
-        if method != "greedy" or metrics:
-            raise ValueError(f"Model '{model.name}' is a language model (kind {kind}): it is "
-                             "scored by perplexity, so `method` and `metrics` do not apply.")
-        return evaluate_language_model(model, task, split, side=side, max_examples=max_examples,
-                                       batch_size=batch_size, **decode_kwargs)
+    return kinds.of(model).evaluate(model, task, split, method=method, metrics=metrics,
+                                    max_examples=max_examples, batch_size=batch_size,
+                                    verbose=verbose, side=side, **decode_kwargs)
+
+
+def evaluate_decoded(model, task, split="test", method="greedy", metrics=None,
+                     max_examples=None, batch_size=64, verbose="auto", **decode_kwargs):
+    """Decode a split with a model that has a decoder and score the outputs.
+
+    Args and returns as `evaluate` (for a seq2seq model).
+
+    Example:
+
+    >>> scores, details = evaluate_decoded(model, task, "validation", method="beam")
+    """
     sources, references = task.references(split)
     if max_examples is not None:
         sources, references = sources[:max_examples], references[:max_examples]
@@ -113,24 +124,22 @@ def evaluate_language_model(model, task, split="test", side="target", max_exampl
     """
     from keras_s2s.metrics import MaskedAccuracy, MaskedPerplexity, perplexity
 
-    kind = model_kind(model)
-    if kind not in ("lm", "mlm"):
-        raise ValueError(f"Model '{model.name}' is a {kind} model, not a language model.")
+    kind = kinds.of(model)
+    if not kind.reads_one_side:
+        raise ValueError(f"Model '{model.name}' is a {kind.name} model, not a language model.")
     size = task.tokenizer(side).vocabulary_size
-    expected = size + 1 if kind == "mlm" else size
+    expected = size + kind.extra_ids
     if model.output.shape[-1] != expected:
-        plus = " + 1 for the mask token" if kind == "mlm" else ""
+        plus = " + 1 for the mask token" if kind.extra_ids else ""
         raise ValueError(f"Model '{model.name}' predicts {model.output.shape[-1]} ids, but the "
                          f"{side} tokenizer of task '{task.name}' needs {expected} "
                          f"({size}{plus}). Was it trained on the other side?")
     if max_examples is not None:
         task = dataclasses.replace(task, splits={split: task._examples(split)[:max_examples]},
                                    overlong={})
-    if kind == "lm":
-        dataset = task.lm_dataset(split, batch_size, side=side, shuffle=False)
-    else:
-        dataset = task.mlm_dataset(split, batch_size, side=side, mask_rate=mask_rate,
-                                   max_selections=max_selections, shuffle=False, seed=seed)
+    options = {"max_selections": max_selections} if max_selections is not None else {}
+    dataset = kind.dataset(task, split, batch_size, side=side, shuffle=False, seed=seed,
+                           mask_rate=mask_rate, **options)
     start = time.perf_counter()
     nll, accuracy = MaskedPerplexity(), MaskedAccuracy()
     tokens = texts = 0

@@ -21,39 +21,44 @@ returns is a per-source constant that the step reads:
 
 import keras
 
-from keras_s2s.kinds import model_kind
+from keras_s2s import kinds
 from keras_s2s.layers import AttentionDecoder, ZeroState
 from keras_s2s.layers.transformer import TransformerDecoderCall, TransformerDecoderStack
 
-_REQUIRED = {
-    "seq2seq": ("encoder_token_ids", "decoder_token_ids", "decoder_embedding", "decoder",
-                "logits"),
-    "lm": ("token_ids", "decoder_embedding", "decoder", "logits"),
-}
+_STEP_LAYERS = ("decoder_embedding", "decoder", "logits")
 
 
-def _layer(model, name):
+def find_layer(model, name):
+    """The layer of `model` called `name`, or None (zoo models use the stable names of
+    `keras_s2s.constants`).
+
+    Example:
+
+    >>> find_layer(model, "posterior") is None   # not a VAE
+    True
+    """
     try:
         return model.get_layer(name)
     except ValueError:
         return None
 
 
-def decoder_kind(model):
-    """`"seq2seq"` or `"lm"` (a decoder-only language model), from the model's input names.
+_layer = find_layer
 
-    A masked LM has no decoder: it raises a `ValueError` that points to
-    `build_embedding_model`.
+
+def decoder_kind(model):
+    """The `keras_s2s.kinds.Kind` of a model with a step decoder (seq2seq or LM).
+
+    A model whose kind has no decoder (a masked LM, `dense_autoencoder`) raises a
+    `ValueError` that says what to use instead; a model that matches no kind counts as
+    seq2seq, so that `check_seq2seq_model` names its missing layers.
     """
     try:
-        kind = model_kind(model)
+        kind = kinds.of(model)
     except ValueError:
-        return "seq2seq"  # `check_seq2seq_model` then names the missing layers
-    if kind == "mlm":
-        raise ValueError(
-            f"Model '{model.name}' is a masked language model: it has no decoder to step or "
-            "decode with. Use keras_s2s.inference.build_embedding_model(model) for its "
-            "contextual embeddings, or call the model on masked inputs.")
+        return kinds.get("seq2seq")
+    if not kind.has_decoder:
+        raise ValueError(kind.no_decoder_message(model))
     return kind
 
 
@@ -65,7 +70,8 @@ def check_seq2seq_model(model):
             f"Expected a keras_s2s seq2seq model (a keras.Model from keras_s2s.zoo.build), "
             f"got {type(model).__name__}.")
     kind = decoder_kind(model)
-    missing = [n for n in _REQUIRED[kind] if _layer(model, n) is None]
+    required = [spec.name for spec in kind.inputs] + list(_STEP_LAYERS)
+    missing = [n for n in required if _layer(model, n) is None]
     if missing:
         raise ValueError(
             f"Model '{model.name}' is not a keras_s2s seq2seq model: it has no layer(s) "
@@ -135,7 +141,7 @@ def _zero_states(decoder, reference):
 
 def _encoder_model(model):
     decoder = model.get_layer("decoder")
-    if decoder_kind(model) == "lm":
+    if decoder_kind(model).continues_prompt:  # a decoder-only LM: no encoder
         ids = model.get_layer("token_ids").output
         states = _zero_states(decoder, ids)
         return keras.Model({"token_ids": ids}, dict(zip(state_names(len(states)), states)),
@@ -275,11 +281,11 @@ def build_embedding_model(model):
     >>> tuple(out["sequence_output"].shape)
     (1, 4, 32)
     """
-    kind = model_kind(model)
-    if kind == "lm":
-        raise ValueError(f"Model '{model.name}' is a decoder-only LM and has no encoder; its "
-                         "states come from keras_s2s.inference.build_inference_models.")
-    name = "token_ids" if kind == "mlm" else "encoder_token_ids"
+    name = next((n for n in ("encoder_token_ids", "token_ids")
+                 if _layer(model, n) is not None), None)
+    if name is None or _layer(model, "encoder") is None:
+        raise ValueError(f"Model '{model.name}' has no encoder (a decoder-only LM's states "
+                         "come from keras_s2s.inference.build_inference_models).")
     ids = model.get_layer(name).output
     encoder = model.get_layer("encoder")
     output = encoder.output

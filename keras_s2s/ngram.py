@@ -35,8 +35,8 @@ __all__ = ["NGramLanguageModel", "perplexity"]
 # The library's fixed special ids (`keras_s2s.data.tokenizers`). They are
 # repeated here, rather than imported, so that this module never pulls in the
 # TensorFlow-based `keras_s2s.data` package.
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
-_NUM_SPECIALS = 4
+from keras_s2s.constants import BOS_ID, EOS_ID, PAD_ID, UNK_ID  # noqa: F401
+from keras_s2s.constants import NUM_SPECIAL_TOKENS as _NUM_SPECIALS  # noqa: E402
 
 _SMOOTHINGS = ("kneser_ney", "add_k")
 _FORMAT = "keras_s2s.NGramLanguageModel"

@@ -37,10 +37,10 @@ import unicodedata
 
 import numpy as np
 
+from keras_s2s.constants import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
+
 log = logging.getLogger("keras_s2s")
 
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
-SPECIAL_TOKENS = ("<pad>", "<unk>", "<s>", "</s>")
 _WORDPIECE_SPLIT = re.compile(r"<pad>|<unk>|<s>|</s>|[^\W_]+|_|[^\w\s]")
 DEFAULT_SUBWORD_VOCABULARY_SIZE = 8000
 

@@ -5,7 +5,7 @@ import numbers
 
 from keras import ops
 
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
+from keras_s2s.constants import BOS_ID, EOS_ID, PAD_ID, UNK_ID  # noqa: F401
 NEG_INF = -1e30  # finite "minus infinity": keeps -inf - (-inf) NaNs out of the loops
 
 

@@ -82,7 +82,17 @@ def _is_strings(x):
                                   and isinstance(x[0], str))
 
 
-def _to_ids(encoder_token_ids, source_vocab_size):
+def to_ids(encoder_token_ids, source_vocab_size):
+    """Token ids as a padded `(batch, width)` int array, checked against the vocabulary.
+
+    Takes an array, a tensor, or a list of id lists (padded on the right with 0).
+
+    Example:
+
+    >>> to_ids([[5, 6], [7]], source_vocab_size=10)
+    array([[5, 6],
+           [7, 0]])
+    """
     if _is_strings(encoder_token_ids):
         raise TypeError(
             "decode() got strings but no task; pass task=... (a keras_s2s.data.Task, whose "
@@ -160,11 +170,11 @@ def _force_prompt(logits, prompt, t):
 
 def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_length,
                beam_width, num_return_sequences, length_penalty, coverage_penalty, temperature,
-               top_k, top_p, return_alignments, jit):
+               top_k, top_p, return_alignments, jit, prompted=False):
     state_names = [k for k in encoder_model.output if k.startswith("state_")]
     constant_names = [k for k in encoder_model.output if not k.startswith("state_")]
     input_name = next(iter(encoder_model.input))
-    is_lm = input_name == "token_ids"
+    # prompted: the inputs are prompts to continue (an LM), not sources
     caches = [k for k in state_names if k != "state_0"] if inference.has_kv_cache(model) else []
 
     def step_fn(tokens, state, constants):
@@ -174,7 +184,7 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
                             training=False)
         new_state = {k: out[k] for k in state_names}
         logits = out["logits"]
-        if is_lm:  # continue the prompt: its tokens are forced, one per step
+        if prompted:  # continue the prompt: its tokens are forced, one per step
             logits = _force_prompt(logits, constants["prompt"], state["position"])
             new_state["position"] = state["position"] + 1
         return logits, new_state, out.get("alignments")
@@ -185,7 +195,7 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
         state = {k: encoded[k][:, :, :max_length] if k in caches else encoded[k]
                  for k in state_names}
         constants = {k: encoded[k] for k in constant_names}
-        if is_lm:
+        if prompted:
             state["position"] = ops.zeros((ops.shape(ids)[0],), "int32")
             constants["prompt"] = ids
         batch, source_len = ops.shape(ids)[0], ops.shape(ids)[1]
@@ -271,28 +281,28 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     (1, 1, 5)
     """
     inference.check_seq2seq_model(model)
-    is_lm = inference.decoder_kind(model) == "lm"
+    kind = inference.decoder_kind(model)
+    prompted = kind.continues_prompt
     if side not in ("source", "target"):
         raise ValueError(f"Argument `side` must be 'source' or 'target'. Received: {side!r}")
     reader = writer = None  # the tokenizers that encode the inputs and decode the outputs
     if task is not None:
-        writer = task.source_tokenizer if is_lm and side == "source" else task.target_tokenizer
-        reader = writer if is_lm else task.source_tokenizer
+        reader, writer = kind.text_tokenizers(task, side)
     if reader is not None and _is_strings(encoder_token_ids):
         strings = [encoder_token_ids] if isinstance(encoder_token_ids, str) else encoder_token_ids
         encoder_token_ids = [reader.encode(text) for text in strings]
-    ids = _to_ids(encoder_token_ids, inference.input_vocabulary_size(model))
-    if is_lm:
+    ids = to_ids(encoder_token_ids, inference.input_vocabulary_size(model))
+    if prompted:
         _check_prompts(ids)
     if max_length is None:
-        max_length = ids.shape[1] + 32 if is_lm else 2 * ids.shape[1] + 10
+        max_length = kind.default_max_length(ids.shape[1])
     limit = inference.max_decode_length(model)
     if limit is not None and max_length > limit:
         raise ValueError(
             f"`max_length` ({max_length}) exceeds what model '{model.name}' can decode: its "
             f"position encodings and key/value cache hold {limit} positions. Pass a smaller "
             "max_length, or build the model with a larger max_length.")
-    if is_lm and ids.shape[1] >= max_length:
+    if prompted and ids.shape[1] >= max_length:
         raise ValueError(f"`max_length` ({max_length}) must exceed the prompt width "
                          f"({ids.shape[1]}): it counts the prompt and the continuation.")
     attention = inference.has_attention(model)
@@ -306,7 +316,8 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
                     beam_width=int(beam_width), num_return_sequences=int(num_return_sequences),
                     length_penalty=float(length_penalty), coverage_penalty=float(coverage_penalty),
                     temperature=float(temperature), top_k=top_k, top_p=top_p,
-                    return_alignments=bool(return_alignments), jit=bool(jit))
+                    return_alignments=bool(return_alignments), jit=bool(jit),
+                    prompted=bool(prompted))
     entry, (encoder_model, decoder_model) = _graphs(model)
     tokens, log_probs, scores, alignments = _run_batches(
         model, entry, encoder_model, decoder_model, ids, settings, batch_size, seed, verbose)
@@ -403,6 +414,9 @@ def decode_from(model, start_model, inputs, method="greedy", *, max_length=32, m
     lengths = _lengths(tokens)
     tokens = tokens[..., :max(int(lengths.max()) if lengths.size else 1, 1)]
     return DecodeResult(tokens, log_probs, scores, None, lengths, None)
+
+
+_to_ids = to_ids  # the name before it was public
 
 
 def _check_prompts(ids):

@@ -22,7 +22,7 @@ from keras import ops
 from keras_s2s.layers._checks import check_positive_int
 
 # keras_s2s' special ids (as in keras_s2s.decoding): 0 <pad>, 1 <unk>, 2 <s>, 3 </s>; words from 4
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
+from keras_s2s.constants import BOS_ID, EOS_ID, PAD_ID, UNK_ID  # noqa: F401
 FIRST_WORD_ID = 4
 
 

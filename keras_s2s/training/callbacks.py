@@ -13,10 +13,10 @@ import os
 import keras
 import numpy as np
 
+from keras_s2s import kinds
 from keras_s2s.decoding import decode
 from keras_s2s.evaluation import evaluate
 from keras_s2s.inference import has_attention
-from keras_s2s.kinds import model_kind
 from keras_s2s.plots import plot_attention
 
 log = logging.getLogger("keras_s2s")
@@ -42,13 +42,15 @@ def _examples(task, split, num_examples, sources=None):
 
 
 def _decodes_sources(callback):
-    """Whether the callback's model is a seq2seq model; warns once (and skips) otherwise."""
-    kind = model_kind(callback.model)
-    if kind != "seq2seq" and not getattr(callback, "_warned_kind", False):
-        log.warning("%s: model '%s' is a language model (kind %s) with no source to decode; "
-                    "skipped.", type(callback).__name__, callback.model.name, kind)
+    """Whether the callback's model decodes sources (its kind has a decoder that reads a
+    source, not a prompt); warns once (and skips) otherwise."""
+    kind = kinds.of(callback.model)
+    decodes = kind.decodes_sources
+    if not decodes and not getattr(callback, "_warned_kind", False):
+        log.warning("%s: model '%s' (kind %s) has no source to decode; skipped.",
+                    type(callback).__name__, callback.model.name, kind.name)
         callback._warned_kind = True
-    return kind == "seq2seq"
+    return decodes
 
 
 class AttentionImages(keras.callbacks.Callback):

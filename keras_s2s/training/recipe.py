@@ -17,17 +17,10 @@ import time
 
 import keras
 
-from keras_s2s import losses, metrics, zoo
+from keras_s2s import kinds, metrics, zoo
 from keras_s2s.data.tokenizers import load_tokenizer
-from keras_s2s.kinds import LANGUAGE_MODEL_KINDS, model_kind
 from keras_s2s.data.task import batch_shapes
 from keras_s2s.training import defaults
-from keras_s2s.training.callbacks import (
-    AttentionImages,
-    BestCheckpoint,
-    DecodeEvaluation,
-    SampleDecodes,
-)
 from keras_s2s.training.plateau import PatienceStop, TimeLimit, WarmupPlateau
 
 log = logging.getLogger("keras_s2s")
@@ -93,14 +86,14 @@ class InverseSquareRoot(keras.optimizers.schedules.LearningRateSchedule):
 def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, jit=True):
     """Compile a zoo model the way the recipes do (Adam, masked loss and accuracy).
 
-    `learning_rate` may be a float or a Keras schedule (see `learning_rate_schedule`).
-    Language models (kinds `"lm"`, `"mlm"`) also get `MaskedPerplexity`, so that `fit` logs
-    `perplexity` and `val_perplexity`.
+    `learning_rate` may be a float or a Keras schedule (see `learning_rate_schedule`). The
+    model's kind adds its own metrics (`Kind.training_metrics`): language models get
+    `MaskedPerplexity`, so that `fit` logs `perplexity` and `val_perplexity`.
     """
-    extra = [metrics.MaskedPerplexity()] if model_kind(model) in LANGUAGE_MODEL_KINDS else []
+    kind = kinds.of(model)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
-                  loss=losses.MaskedSparseCategoricalCrossentropy(label_smoothing=label_smoothing),
-                  metrics=[metrics.MaskedAccuracy()] + extra, jit_compile=jit)
+                  loss=kind.loss(label_smoothing),
+                  metrics=[metrics.MaskedAccuracy()] + kind.training_metrics(), jit_compile=jit)
     return model
 
 
@@ -115,13 +108,9 @@ def build_for_task(model_name, task, side=None, **model_kwargs):
 
     >>> model = build_for_task("lstm_lm", load_task("g2p"), side="target", units=64)
     """
-    kind = zoo.get_spec(model_name).kind
+    kind = kinds.get(zoo.get_spec(model_name).kind)
     side, _ = check_options(model_name, side)
-    if kind not in LANGUAGE_MODEL_KINDS:
-        return zoo.build(model_name, source_vocab_size=task.source_tokenizer.vocabulary_size,
-                         target_vocab_size=task.target_tokenizer.vocabulary_size, **model_kwargs)
-    size = task.tokenizer(side).vocabulary_size
-    return zoo.build(model_name, vocab_size=size + (kind == "mlm"), **model_kwargs)
+    return zoo.build(model_name, **kind.task_size_arguments(task, side), **model_kwargs)
 
 
 def check_options(model_name, side=None, metric=None):
@@ -135,40 +124,21 @@ def check_options(model_name, side=None, metric=None):
         ValueError: for `side` with a seq2seq entry, or a metric other than perplexity with a
             language model.
     """
-    kind = zoo.get_spec(model_name).kind
-    if kind not in LANGUAGE_MODEL_KINDS:
-        if side is not None:
-            raise ValueError(f"`side` picks the texts of a language model; '{model_name}' is a "
-                             f"{kind} model, which reads both sides. Leave `side` out.")
-        return None, metric
-    if metric not in (None, "perplexity"):
-        raise ValueError(f"'{model_name}' is a language model; its best epoch is chosen by "
-                         f"validation perplexity, not by metric={metric!r}.")
-    return side or "target", "perplexity"
+    return kinds.get(zoo.get_spec(model_name).kind).check_options(model_name, side, metric)
 
 
 def _datasets(task, kind, side, batch_size, seed, mask_rate):
     """The training and validation pipelines of a model kind."""
-    def make(split, **kwargs):
-        if kind == "lm":
-            return task.lm_dataset(split, batch_size, side=side, **kwargs)
-        if kind == "mlm":
-            return task.mlm_dataset(split, batch_size, side=side, mask_rate=mask_rate, **kwargs)
-        return task.dataset(split, batch_size=batch_size, **kwargs)
-
-    return make("train", seed=seed), make("validation", shuffle=False, seed=seed)
+    return (kind.dataset(task, "train", batch_size, side=side, seed=seed, mask_rate=mask_rate),
+            kind.dataset(task, "validation", batch_size, side=side, shuffle=False, seed=seed,
+                         mask_rate=mask_rate))
 
 
 def _shape_counts(task, kind, side, batch_size):
     """Distinct batch shapes (one XLA compile each) of the training and validation pipelines."""
     counts = {}
     for split in ("train", "validation"):
-        if kind in LANGUAGE_MODEL_KINDS:
-            ids, _ = task.encode_texts(split, side)
-            lengths = [len(t) + (1 if kind == "lm" else 2) for t in ids]
-        else:
-            sources, targets, _ = task.encode_pairs(split)
-            lengths = [max(len(a), len(b) + 1) for a, b in zip(sources, targets)]
+        lengths = kind.batch_lengths(task, split, side)
         counts[split] = len(batch_shapes(lengths, batch_size)) if lengths else 0
     return counts
 
@@ -277,9 +247,9 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     >>> config = train("lstm_lm", load_task("g2p"), "runs/g2p_lm", side="target", epochs=5)
     """
     spec = zoo.get_spec(model_name)
-    language_model = spec.kind in LANGUAGE_MODEL_KINDS
+    kind = kinds.get(spec.kind)
     side, metric = check_options(model_name, side, metric)
-    if language_model:
+    if side is not None:
         task.tokenizer(side)  # raises on an unknown side
     if patience not in (None, "auto") and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"Argument `patience` must be a positive integer, \"auto\" or None. "
@@ -300,7 +270,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         if not resume and os.path.exists(os.path.join(out_dir, "best.json")):
             os.remove(os.path.join(out_dir, "best.json"))
         model = build_for_task(model_name, task, side, **model_kwargs)
-        train_ds, val_ds = _datasets(task, spec.kind, side, batch_size, seed, mask_rate)
+        train_ds, val_ds = _datasets(task, kind, side, batch_size, seed, mask_rate)
         steps_per_epoch = int(train_ds.cardinality())
         if schedule == "plateau" and warmup_steps is None:
             warmup_steps = defaults.warmup_steps_for(steps_per_epoch)
@@ -329,12 +299,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         # the backup comes first: an epoch is saved before anything else can fail at its end
         backup = keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup"),
                                                   delete_checkpoint=True)
-        if language_model:
-            evaluation = BestCheckpoint(metric, save_best=best_path, state_path=state_path)
-        else:
-            evaluation = DecodeEvaluation(task, "validation", metric=metric,
-                                          max_examples=max_eval_examples, save_best=best_path,
-                                          log_dir=log_dir, state_path=state_path)
+        evaluation = kind.checkpoint(task, metric, save_best=best_path, state_path=state_path,
+                                     max_examples=max_eval_examples, log_dir=log_dir)
         callbacks = [backup, evaluation]
         if schedule == "plateau":
             callbacks.append(WarmupPlateau(evaluation, learning_rate, warmup_steps,
@@ -344,11 +310,10 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         callbacks += [c for c in (stopper, timer) if c is not None]
         if log_dir:
             callbacks.append(keras.callbacks.TensorBoard(log_dir))
-        if log_dir and not language_model:  # an LM has no source to decode or attend over
-            callbacks += [SampleDecodes(task, log_dir, num_examples=num_sample_examples),
-                          AttentionImages(task, log_dir, num_examples=min(num_sample_examples, 4))]
+        if log_dir:  # sample decodes, attention images: what the kind has to show
+            callbacks += kind.inspection_callbacks(task, log_dir, num_sample_examples)
         callbacks += list(extra_callbacks)
-        shapes = _shape_counts(task, spec.kind, side, batch_size) if jit else None
+        shapes = _shape_counts(task, kind, side, batch_size) if jit else None
         config = {
             "model": model_name, "kind": spec.kind, "model_kwargs": model_kwargs,
             "parameters": model.count_params(),
@@ -364,11 +329,10 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
             "xla_batch_shapes": shapes,
         }
         _log_choices(model_name, config)
-        if language_model:
+        if kind.reads_one_side:
             config["side"] = side
             config["training"]["max_eval_examples"] = None  # fit scores the whole split
-            if spec.kind == "mlm":
-                config["training"]["mask_rate"] = mask_rate
+            config["training"]["mask_rate"] = mask_rate
         if recipe is not None:
             config["recipe"] = recipe
         _write_json(os.path.join(out_dir, "config.json"), config)

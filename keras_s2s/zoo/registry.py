@@ -5,6 +5,8 @@ import difflib
 import fnmatch
 import inspect
 
+from keras_s2s import kinds
+
 _REGISTRY = {}
 
 
@@ -20,8 +22,9 @@ class ModelSpec:
         defaults: The builder's keyword arguments and their default values.
         tiny: Keyword arguments for a tiny instance, used by the tests.
         training: Recommended training settings (optimizer, learning rate, batch size, ...).
-        kind: The contract (`keras_s2s.kinds`): `"seq2seq"` takes `encoder_token_ids` and
-            `decoder_token_ids`; also `"lm"`, `"mlm"` and `"autoencoder"`.
+        kind: The name of the entry's kind (`keras_s2s.kinds`): `"seq2seq"` takes
+            `encoder_token_ids` and `decoder_token_ids`; also `"lm"`, `"mlm"`,
+            `"positionwise"` and any kind registered with `keras_s2s.kinds.register`.
         stochastic: Whether training draws noise beyond dropout (posterior samples, input
             noise), so that a training step's loss differs from an inference-mode loss.
         builder: The registered function.
@@ -138,7 +141,8 @@ def build(name, **kwargs):
         **kwargs: `source_vocab_size`, `target_vocab_size` and the entry's hyperparameters.
 
     Returns:
-        A `keras.Model` named after the entry (or `name=` if given).
+        A functional `keras.Model` (a `keras_s2s.kinds.KindModel`, which keeps its kind in
+        saved files) named after the entry (or `name=` if given).
 
     Example:
 
@@ -153,4 +157,5 @@ def build(name, **kwargs):
         raise ValueError(
             f"Model '{name}' got unknown argument(s) {unknown}. It accepts: "
             f"{', '.join(accepted)}.")
-    return spec.builder(**kwargs)
+    # the model carries its kind into saved files (`keras_s2s.kinds.KindModel`)
+    return kinds.with_kind(spec.builder(**kwargs), spec.kind)

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_s2s import losses, metrics, zoo
+from keras_s2s import kinds, losses, metrics, zoo
 
 SRC_VOCAB, TGT_VOCAB = 13, 11
 ENTRIES = zoo.list_models()
@@ -86,6 +86,8 @@ def test_entry_trains_saves_and_ignores_padding(name, tmp_path):
     model.save(path)
     reloaded = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(_np(reloaded(x)), _np(logits), atol=1e-6)
+    # the kind travels in the file, not guessed from the input names
+    assert reloaded.kind == zoo.get_spec(name).kind and kinds.of(reloaded).name == reloaded.kind
 
     # One jit-compiled step: the XLA loss equals the eager loss (for entries whose training
     # draws no noise beyond dropout, here off), and every weight moves.
