@@ -243,3 +243,19 @@ def test_errors_are_one_line_unless_the_traceback_is_asked_for(capsys, monkeypat
 def _with_func(parser, func):
     parser._subparsers._group_actions[0].choices["list"].set_defaults(func=func)
     return parser
+
+
+def test_a_run_written_by_1782677_still_loads_and_decodes_the_same(capsys):
+    # the fixture's model.keras predates KindModel: its kind comes from config.json and its
+    # input names, and its decodes must equal what that version printed
+    fixture = os.path.join(ROOT, "tests", "fixtures", "run_1782677")
+    model, _, _, config = recipe.load_run(fixture)
+    assert not isinstance(model, kinds.KindModel) and kinds.of(model).name == "seq2seq"
+    assert main(["decode", fixture, "--input", os.path.join(fixture, "sources.txt"), "--beam",
+                 "3", "--n-best", "2", "--no-jit"]) == 0
+    got = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    with open(os.path.join(fixture, "decoded_at_1782677.txt")) as f:
+        want = [line.split("\t") for line in f.read().splitlines()]
+    assert [row[:3] for row in got] == [row[:3] for row in want]
+    np.testing.assert_allclose([float(r[3]) for r in got], [float(r[3]) for r in want],
+                               atol=2e-4)
