@@ -227,6 +227,47 @@ def _decoder_model(model, encoder_model):
     return keras.Model(inputs, outputs, name=f"{model.name}_decoder_step")
 
 
+class InferenceModels(tuple):
+    """`(encoder_model, decoder_model)`, and all that `decode` needs to know about them.
+
+    A tuple, so `encoder_model, decoder_model = build_inference_models(model)` still works;
+    its attributes answer, once, the questions `decode` used to ask the model one by one.
+
+    Attributes:
+        encoder_model: The encoder (or, for an LM, start) graph.
+        decoder_model: The one-step decoder graph.
+        kind: The model's `keras_s2s.kinds.Kind`.
+        input_vocabulary_size: The vocabulary of what the model reads (source or prompt).
+        output_vocabulary_size: The size of the step's logits.
+        max_length: The longest output the decoder can produce (a Transformer's cache), or
+            None for no limit.
+        attention: Whether the step returns `alignments` over the source.
+        kv_cache: Whether the decoder steps with key/value caches (`state_1..`).
+        state_names: The decoder state names, `state_0 ... state_{n-1}`.
+        constant_names: The per-source constants the encoder graph returns beside the states.
+
+    Example:
+
+    >>> graphs = build_inference_models(model)
+    >>> encoder_model, decoder_model = graphs
+    >>> graphs.attention, graphs.max_length
+    (True, None)
+    """
+
+    def __new__(cls, encoder_model, decoder_model, **attributes):
+        self = super().__new__(cls, (encoder_model, decoder_model))
+        self.__dict__.update(attributes)
+        return self
+
+    @property
+    def encoder_model(self):
+        return self[0]
+
+    @property
+    def decoder_model(self):
+        return self[1]
+
+
 def build_inference_models(model):
     """Derive `(encoder_model, decoder_model)` from a trained keras_s2s seq2seq model.
 
@@ -234,7 +275,9 @@ def build_inference_models(model):
         model: A model from `keras_s2s.zoo.build`, trained or not, fresh or reloaded.
 
     Returns:
-        `(encoder_model, decoder_model)`:
+        An `InferenceModels`, the tuple `(encoder_model, decoder_model)` with the facts
+        `decode` needs as attributes (kind, vocabulary sizes, length limit, attention, caches,
+        state names):
 
         - `encoder_model({"encoder_token_ids"})` (`{"token_ids"}` for a language model)
           returns a dict with the initial decoder states `state_i` and the per-source
@@ -255,7 +298,16 @@ def build_inference_models(model):
     """
     check_seq2seq_model(model)
     encoder_model = _encoder_model(model)
-    return encoder_model, _decoder_model(model, encoder_model)
+    decoder_model = _decoder_model(model, encoder_model)
+    states = sorted((k for k in encoder_model.output if k.startswith("state_")),
+                    key=lambda k: int(k.split("_")[1]))
+    return InferenceModels(
+        encoder_model, decoder_model, kind=decoder_kind(model),
+        input_vocabulary_size=input_vocabulary_size(model),
+        output_vocabulary_size=decoder_model.output["logits"].shape[-1],
+        max_length=max_decode_length(model), attention=has_attention(model),
+        kv_cache=has_kv_cache(model), state_names=states,
+        constant_names=[k for k in encoder_model.output if not k.startswith("state_")])
 
 
 def build_embedding_model(model):

@@ -95,3 +95,19 @@ def test_not_a_seq2seq_model_is_rejected_clearly():
         build_inference_models(plain)
     with pytest.raises(ValueError, match="Expected a keras_s2s seq2seq model"):
         build_inference_models("luong_lstm")
+
+
+def test_build_inference_models_returns_one_object_that_still_unpacks():
+    model = zoo.build("transformer_tiny", source_vocab_size=13, target_vocab_size=11,
+                      **zoo.get_spec("transformer_tiny").tiny)
+    graphs = build_inference_models(model)
+    encoder_model, decoder_model = graphs  # tutorials and users unpack it
+    assert graphs.encoder_model is encoder_model and graphs.decoder_model is decoder_model
+    assert graphs.kind.name == "seq2seq" and graphs.attention and graphs.kv_cache
+    assert graphs.input_vocabulary_size == 13 and graphs.output_vocabulary_size == 11
+    assert graphs.max_length == model.get_layer("decoder").max_length
+    assert graphs.state_names == [f"state_{i}" for i in range(len(graphs.state_names))]
+    assert set(graphs.state_names) | set(graphs.constant_names) == set(encoder_model.output)
+    lm = build_inference_models(zoo.build("lstm_lm", vocab_size=9, units=8, embedding_dim=8))
+    assert lm.kind.continues_prompt and not lm.attention and not lm.kv_cache
+    assert lm.max_length is None and lm.input_vocabulary_size == 9

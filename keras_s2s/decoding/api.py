@@ -48,6 +48,9 @@ class DecodeResult:
 
 
 def _graphs(model):
+    """The model's `InferenceModels` (built and checked once per model), and its cache entry."""
+    if not isinstance(model, keras.Model):
+        inference.check_seq2seq_model(model)  # raises, naming what was given
     entry = _CACHE.setdefault(model, {})
     if "graphs" not in entry:
         entry["graphs"] = inference.build_inference_models(model)
@@ -175,7 +178,7 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
     constant_names = [k for k in encoder_model.output if not k.startswith("state_")]
     input_name = next(iter(encoder_model.input))
     # prompted: the inputs are prompts to continue (an LM), not sources
-    caches = [k for k in state_names if k != "state_0"] if inference.has_kv_cache(model) else []
+    caches = [k for k in state_names if k != "state_0"] if _CACHE[model]["graphs"].kv_cache else []
 
     def step_fn(tokens, state, constants):
         model_constants = {k: constants[k] for k in constant_names}
@@ -280,8 +283,8 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     >>> result.token_ids.shape
     (1, 1, 5)
     """
-    inference.check_seq2seq_model(model)
-    kind = inference.decoder_kind(model)
+    entry, graphs = _graphs(model)  # checks the model; everything decode needs to know
+    kind = graphs.kind
     prompted = kind.continues_prompt
     if side not in ("source", "target"):
         raise ValueError(f"Argument `side` must be 'source' or 'target'. Received: {side!r}")
@@ -291,12 +294,12 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     if reader is not None and _is_strings(encoder_token_ids):
         strings = [encoder_token_ids] if isinstance(encoder_token_ids, str) else encoder_token_ids
         encoder_token_ids = [reader.encode(text) for text in strings]
-    ids = to_ids(encoder_token_ids, inference.input_vocabulary_size(model))
+    ids = to_ids(encoder_token_ids, graphs.input_vocabulary_size)
     if prompted:
         _check_prompts(ids)
     if max_length is None:
         max_length = kind.default_max_length(ids.shape[1])
-    limit = inference.max_decode_length(model)
+    limit = graphs.max_length
     if limit is not None and max_length > limit:
         raise ValueError(
             f"`max_length` ({max_length}) exceeds what model '{model.name}' can decode: its "
@@ -305,7 +308,7 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     if prompted and ids.shape[1] >= max_length:
         raise ValueError(f"`max_length` ({max_length}) must exceed the prompt width "
                          f"({ids.shape[1]}): it counts the prompt and the continuation.")
-    attention = inference.has_attention(model)
+    attention = graphs.attention
     _settings(method, max_length, min_length, beam_width, num_return_sequences, length_penalty,
               coverage_penalty, temperature, top_k, top_p, return_alignments, attention)
     check_int("batch_size", batch_size, 1)
@@ -318,7 +321,7 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
                     temperature=float(temperature), top_k=top_k, top_p=top_p,
                     return_alignments=bool(return_alignments), jit=bool(jit),
                     prompted=bool(prompted))
-    entry, (encoder_model, decoder_model) = _graphs(model)
+    encoder_model, decoder_model = graphs
     tokens, log_probs, scores, alignments = _run_batches(
         model, entry, encoder_model, decoder_model, ids, settings, batch_size, seed, verbose)
     lengths = _lengths(tokens)
