@@ -59,10 +59,21 @@ def test_quick_suite_writes_every_field(suite):
     for ratio in train["ratios"] + results["goals"]:
         assert positive(ratio["value"]) and positive(ratio["goal"])
         assert ratio["pass"] == (ratio["value"] >= ratio["goal"])
-    assert positive(train["efficiency"]["matmul"]["flops_per_second"])
+    matmul = train["efficiency"]["matmul"]
+    assert positive(matmul["flops_per_second"]) and matmul["flops"] == 2 * matmul["size"] ** 3
+    assert matmul["flops_per_second"] == pytest.approx(matmul["flops"] / matmul["seconds"])
     efficiency = {e["name"]: e for e in train["efficiency"]["entries"]}
     assert "vanilla_lstm" in train["efficiency_entries"]
-    assert 0 < efficiency["vanilla_lstm"]["fraction_of_matmul"] < 10
+    lstm = efficiency["vanilla_lstm"]
+    # the quick size, B=16, S=T=10, V=32, units 32, embedding 16: encoder and decoder LSTMs
+    # 2·16·10·(4·32)·(16+32) each, the projection 2·16·10·32·32, 3x for the backward pass
+    assert lstm["flops_per_step"] == 3 * (2 * 1_966_080 + 327_680)
+    assert lstm["achieved_flops_per_second"] == pytest.approx(
+        lstm["flops_per_step"] / lstm["best_step_seconds"])
+    for entry in efficiency.values():  # a share of the matmul's FLOP/s: at most all of it
+        assert entry["fraction_of_matmul"] == pytest.approx(
+            entry["achieved_flops_per_second"] / matmul["flops_per_second"])
+        assert 0 < entry["fraction_of_matmul"] <= 1, entry
     assert set(train["memory"]["entries"]) == set(names)
     assert positive(train["memory"]["process_peak_rss_mib"])
     assert {g["section"] for g in results["goals"]} == {"train", "decode", "cache"}

@@ -13,8 +13,10 @@ import pytest
 
 from keras_s2s import cli
 
-TINY = ["--units", "16", "--embedding-dim", "16", "--batch-size", "32",
+TINY = ["--units", "16", "--embedding-dim", "16", "--batch-size", "16",
         "--max-eval-examples", "16"]
+# enough to learn something in 2 short epochs (32 steps): no warm-up, a high constant rate
+FAST = ["--learning-rate", "0.03", "--schedule", "constant"]
 REVERSE = ["--task", "reverse", "--task-option", "num_train=256", "--task-option",
            "num_validation=32", "--task-option", "num_test=32", "--task-option", "max_length=6"]
 
@@ -32,7 +34,7 @@ def run_cli(*args, stdin=None, check=True):
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     out, logs = str(root / "run"), str(root / "logs")
-    proc = run_cli("train", "luong_lstm", *REVERSE, *TINY, "--epochs", "2", "--out", out,
+    proc = run_cli("train", "luong_lstm", *REVERSE, *TINY, *FAST, "--epochs", "2", "--out", out,
                    "--logdir", logs)
     return out, logs, proc
 
@@ -76,7 +78,11 @@ def test_evaluate_prints_metrics_and_writes_json(trained, tmp_path):
     assert "sequence_accuracy" in proc.stdout and "cer" in proc.stdout
     scores = json.load(open(path))
     assert scores["method"] == "beam" and scores["examples"] == 32
-    assert 0.0 <= scores["sequence_accuracy"] <= 1.0
+    # measured with these settings (32 test pairs, beam 3): trained 6/32 = 0.19 exact and CER
+    # 0.33; an untrained model 0 exact and CER 2.1 (seed 0) or 3.5 (seed 1), and a model that
+    # outputs nothing has CER 1.0. The floors sit between, with margin both ways.
+    assert scores["sequence_accuracy"] >= 2 / 32, scores
+    assert scores["cer"] <= 0.8, scores
 
 
 def test_decode_greedy_beam_nbest_and_attention(trained, tmp_path):

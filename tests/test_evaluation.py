@@ -1,9 +1,12 @@
+import types
+
 import keras
 import numpy as np
 import pytest
 
-from keras_s2s import text_metrics, zoo
+from keras_s2s import evaluation, text_metrics, zoo
 from keras_s2s.data import load_task
+from keras_s2s.data.tokenizers import EOS_ID
 from keras_s2s.decoding import decode
 from keras_s2s.evaluation import evaluate, metric_function
 from keras_s2s.training.recipe import compile_model
@@ -21,14 +24,76 @@ def _model(task, **kwargs):
                      **{"embedding_dim": 16, "units": 16, **kwargs})
 
 
-def test_evaluate_scores_match_the_metric_functions(g2p_small):
-    model = _model(g2p_small)
-    scores, details = evaluate(model, g2p_small, "validation", max_examples=30, max_length=12)
+def _levenshtein(a, b):
+    """Edit distance (insertions, deletions, substitutions cost 1) by the full NumPy table."""
+    table = np.zeros((len(a) + 1, len(b) + 1), int)
+    table[:, 0], table[0, :] = np.arange(len(a) + 1), np.arange(len(b) + 1)
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            table[i, j] = min(table[i - 1, j] + 1, table[i, j - 1] + 1,
+                              table[i - 1, j - 1] + (a[i - 1] != b[j - 1]))
+    return int(table[-1, -1])
+
+
+def _known_hypotheses(references):
+    """Per example, from its last reference: exact, last phoneme dropped, or first phoneme
+    replaced by another (one edit, unless another reference is as close). Words with several
+    pronunciations take turns being exact and dropping a phoneme, so that matching a second
+    reference, and the tie between two references, are both exercised."""
+    hypotheses, multiple = [], 0
+    for i, refs in enumerate(references):
+        phonemes, kind = refs[-1].split(), i % 3
+        if len(refs) > 1:
+            kind, multiple = multiple % 2, multiple + 1
+        if kind == 1:
+            phonemes = phonemes[:-1]
+        elif kind == 2:
+            phonemes = ["ZH" if phonemes[0] != "ZH" else "AA"] + phonemes[1:]
+        hypotheses.append(" ".join(phonemes))
+    return hypotheses
+
+
+def test_evaluate_scores_a_known_decode_like_an_independent_count(g2p_small, monkeypatch):
+    """`evaluate` with a decode whose outputs are fixed: its hypotheses, references and scores
+    are checked against values computed here, not with the library's metric functions."""
+    sources, references = g2p_small.references("validation")
+    sources, references = sources[:30], references[:30]
+    assert sum(len(refs) > 1 for refs in references) >= 2
+    hypotheses = _known_hypotheses(references)
+    tokenizer = g2p_small.target_tokenizer
+    width = max(len(tokenizer.encode(h)) for h in hypotheses) + 1
+    fixed = np.zeros((30, 1, width), "int32")
+    for row, text in enumerate(hypotheses):
+        ids = tokenizer.encode(text) + [EOS_ID]
+        fixed[row, 0, :len(ids)] = ids
+    calls = []
+
+    def fixed_decode(model, ids, method="greedy", **kwargs):
+        calls.append(np.asarray(ids))
+        return types.SimpleNamespace(token_ids=fixed[:len(ids)],
+                                     log_probs=np.zeros((len(ids), 1), "float32"))
+
+    monkeypatch.setattr(evaluation, "decode", fixed_decode)
+    scores, details = evaluate(_model(g2p_small), g2p_small, "validation", max_examples=30,
+                               max_length=12, verbose=False)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(calls[0], g2p_small.encode_source(sources))
+    assert details["sources"] == sources
+    assert details["hypotheses"] == hypotheses
+    assert details["references"] == references  # phoneme strings are already normalized
     assert scores["examples"] == 30 and set(g2p_small.metrics) <= set(scores)
-    hyps, refs = details["hypotheses"], details["references"]
-    assert scores["wer"] == pytest.approx(text_metrics.sequence_error_rate(hyps, refs))
-    assert scores["per"] == pytest.approx(text_metrics.per(hyps, refs))
-    assert all(len(r) >= 1 for r in refs)
+
+    exact = [h in refs for h, refs in zip(hypotheses, references)]
+    errors = length = 0
+    for h, refs in zip(hypotheses, references):  # closest reference; ties go to the shorter
+        e, n = min((_levenshtein(h.split(), r.split()), len(r.split())) for r in refs)
+        errors, length = errors + e, length + n
+    assert 11 <= sum(exact) < 30 and 0 < errors <= 19  # the rows built above
+    assert any(h in refs[1:] and h not in refs[:1] for h, refs in zip(hypotheses, references))
+    assert scores["sequence_accuracy"] == pytest.approx(sum(exact) / 30)
+    assert scores["wer"] == pytest.approx(1 - sum(exact) / 30)  # g2p's WER: words wrong
+    assert scores["per"] == pytest.approx(errors / length)
+
     assert metric_function("wer", g2p_small) is text_metrics.sequence_error_rate
     with pytest.raises(ValueError, match="Unknown metric"):
         metric_function("rouge")

@@ -38,12 +38,16 @@ def test_state_bridge_modes(mode):
     bridge = StateBridge([5, 5], mode=mode, bidirectional=bidirectional)
     out = [ops.convert_to_numpy(s) for s in bridge(states)]
     assert [o.shape for o in out] == [(3, 5), (3, 5)]
+    # both bridged states, h (index 0) and c (index 1); backward states follow the forward ones
     if mode == "copy":
         np.testing.assert_array_equal(out[0], states[0])
+        np.testing.assert_array_equal(out[1], states[1])
     if mode == "sum":
+        np.testing.assert_allclose(out[0], states[0] + states[2], atol=1e-6)
         np.testing.assert_allclose(out[1], states[1] + states[3], atol=1e-6)
     if mode == "zeros":
-        assert not np.any(out[0])
+        np.testing.assert_array_equal(out[0], np.zeros((3, 5)))
+        np.testing.assert_array_equal(out[1], np.zeros((3, 5)))
     if mode == "dense":
         kernel = ops.convert_to_numpy(bridge.projection.kernel)
         bias = ops.convert_to_numpy(bridge.projection.bias)
