@@ -57,7 +57,7 @@ def _efficiency(train):
     m = train["efficiency"]["matmul"]
     out = ["", "## Hardware efficiency", "",
            "Model FLOPs per training step (matrix products only, 3× the forward pass, over "
-           "the padded batch; see `keras_s2s/bench_flops.py`) over the fastest step, as a "
+           "the padded batch; see `keras_s2s/bench/flops.py`) over the fastest step, as a "
            f"share of the best a compiled float32 {m['size']}×{m['size']}×{m['size']} matmul "
            f"reached in the same process ({m['samples']} samples spread over the run): "
            f"{_num(m['flops_per_second'] / 1e9, 1)} GFLOP/s.", "",

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from keras_s2s import cli
-from keras_s2s.bench_flops import dense_flops, recurrent_flops, training_flops
+from keras_s2s.bench.flops import dense_flops, recurrent_flops, training_flops
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENTRY_FIELDS = {"name", "kind", "family", "baseline", "model_kwargs", "parameters",

@@ -222,7 +222,7 @@ def test_errors_are_one_line_unless_the_traceback_is_asked_for(capsys, monkeypat
     def broken(args):
         raise KeyError("an internal bug")
 
-    monkeypatch.setattr(cli, "_run_list", broken)
+    monkeypatch.setattr(cli.list_info, "run_list", broken)
     parser = cli.build_parser
     monkeypatch.setattr(cli, "build_parser", lambda: _with_func(parser(), broken))
     assert main(["list"]) == 2

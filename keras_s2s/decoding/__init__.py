@@ -5,13 +5,14 @@ step function `step_fn(token_ids, state, constants) -> (logits, new_state, align
 and know nothing about architectures.
 """
 
-from keras_s2s.decoding._common import BOS_ID, EOS_ID, PAD_ID, UNK_ID
-from keras_s2s.decoding.api import DecodeResult, decode, decode_from
+from keras_s2s.decoding._common import BOS_ID, EOS_ID, PAD_ID, UNK_ID, log_softmax, mask_forbidden
+from keras_s2s.decoding.api import DecodeResult, compile_decode, decode, decode_from
 from keras_s2s.decoding.beam import beam_search
 from keras_s2s.decoding.greedy import greedy_search
 from keras_s2s.decoding.sampling import filter_logits, sample
 
 __all__ = [
-    "BOS_ID", "EOS_ID", "PAD_ID", "UNK_ID", "DecodeResult", "beam_search", "decode", "decode_from",
-    "filter_logits", "greedy_search", "sample",
+    "BOS_ID", "EOS_ID", "PAD_ID", "UNK_ID", "DecodeResult", "beam_search", "compile_decode",
+    "decode", "decode_from", "filter_logits", "greedy_search", "log_softmax", "mask_forbidden",
+    "sample",
 ]

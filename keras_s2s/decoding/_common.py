@@ -26,6 +26,7 @@ def check_float(name, value, low, high, low_open=False, high_open=False):
 
 
 def log_softmax(logits):
+    """The log-softmax over the last axis, in float32 (mixed-precision logits included)."""
     return ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
 
 

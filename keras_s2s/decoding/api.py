@@ -57,8 +57,14 @@ def _graphs(model):
     return entry, entry["graphs"]
 
 
-def _compile(fn, jit, model):
-    """Compile a whole decode with XLA; the backend-specific lines of the package live here."""
+def compile_decode(fn, jit, model):
+    """Compile a whole decode, `fn(ids, noise)`, with XLA; the backend-specific lines of the
+    package live here.
+
+    On TensorFlow it is a `tf.function` (`jit_compile=jit`); on JAX with `jit`, a `jax.jit` that
+    takes `model`'s weights as arguments, so the compiled decode follows the model while it
+    trains; otherwise `fn` itself. Used by `decode` and by the benchmarks' uncached loop.
+    """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -228,7 +234,7 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
             alignments = ops.reshape(alignments, (batch, n, max_length, source_len))
         return tokens, log_probs, log_probs, alignments
 
-    return _compile(run, jit, model)
+    return compile_decode(run, jit, model)
 
 
 def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_length=0,

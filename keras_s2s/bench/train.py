@@ -1,6 +1,7 @@
 """Training benchmarks behind `keras-s2s bench train`: throughput, baselines, efficiency, memory.
 
-Every entry is built at one benchmark size (`FULL`, or `QUICK` for a smoke run), compiled with
+Every entry is built at one benchmark size (`FULL`, or `QUICK` for a smoke run: both are
+`keras_s2s.bench.defaults.TRAIN_FULL` and `TRAIN_QUICK`), compiled with
 `keras_s2s.training.recipe.compile_model` (`jit_compile=True`, the library's masked loss) and
 trained with `train_on_batch` on one fixed synthetic batch: one warm-up call (which compiles),
 then timed steps. The step time is the median of the timed steps, which shrugs off other
@@ -26,28 +27,16 @@ import keras
 import numpy as np
 
 from keras_s2s import kinds, zoo
+from keras_s2s.bench.defaults import (ATTENTION_GOAL, BASELINES, EFFICIENCY_ENTRIES,
+                                      RATIO_GOALS, SKIPPED, TRAIN_FULL, TRAIN_QUICK)
+from keras_s2s.bench.flops import training_flops
 from keras_s2s.constants import BOS_ID, EOS_ID, NUM_SPECIAL_TOKENS
-from keras_s2s.bench_flops import training_flops
 from keras_s2s.training.recipe import compile_model
 
 log = logging.getLogger("keras_s2s")
 
-FULL = {"batch_size": 64, "source_length": 24, "target_length": 24, "vocab": 64, "units": 128,
-        "embedding_dim": 64, "hidden_dim": 128, "intermediate_dim": 512, "max_layers": 2,
-        "min_steps": 10, "max_steps": 20, "min_seconds": 1.0, "matmul_size": 1024}
-QUICK = {"batch_size": 16, "source_length": 10, "target_length": 10, "vocab": 32, "units": 32,
-         "embedding_dim": 16, "hidden_dim": 32, "intermediate_dim": 64, "max_layers": 2,
-         "min_steps": 3, "max_steps": 5, "min_seconds": 0.1, "matmul_size": 512}
-BASELINES = ("baseline_lstm", "baseline_attention")
-SKIPPED = {"transformer_base": "left out of the default suite, to keep it near 10 minutes: its "
-                               "6+6 layers would about double transformer_small's compile time "
-                               "(about a minute on 2 CPU cores); --models transformer_base runs it"}
-QUICK_ENTRIES = ("vanilla_lstm", "luong_lstm")
-EFFICIENCY_ENTRIES = ("vanilla_lstm", "luong_bilstm", "transformer_small")
-# (numerator, denominator, goal)
-RATIO_GOALS = [("vanilla_lstm", "baseline_lstm", 0.95), ("peephole_lstm", "baseline_lstm", 0.8),
-               ("coupled_lstm", "baseline_lstm", 0.8)]
-ATTENTION_GOAL = 0.8
+# the benchmark sizes (`FULL`, `QUICK`), entries and goals: see keras_s2s.bench.defaults
+FULL, QUICK = TRAIN_FULL, TRAIN_QUICK
 
 
 def default_entries():

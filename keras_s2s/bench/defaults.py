@@ -1,0 +1,67 @@
+"""Every default size and setting of the benchmarks, in one place.
+
+`keras_s2s.bench.decode`, `keras_s2s.bench.train`, `keras_s2s.bench.suite` and `keras-s2s bench`
+read their defaults from here; nothing else writes a benchmark size. Pure Python: the command
+line imports it to build its parser before TensorFlow is loaded.
+"""
+
+# ---------------------------------------------------------------------------- decoding
+# The synthetic vocabulary of the decoding benchmarks (and of the suite's tiny models).
+VOCAB = 64
+
+# `bench_decode` (and `keras-s2s bench decode`): batched compiled greedy and beam decoding
+# against the keras.io-style loop.
+DECODE = {"model_name": "luong_bilstm", "num_sources": 256, "tutorial_sources": 16,
+          "vocab": VOCAB, "max_length": 30, "beam_width": 5, "batch_size": 256}
+
+# `bench_cache` (and `keras-s2s bench cache`): cached against uncached Transformer greedy.
+CACHE = {"model_name": "transformer_small", "batch_size": 32, "max_length": 64,
+         "vocab": VOCAB, "repeats": 3}
+
+# ---------------------------------------------------------------------------- training
+# `bench_train`: one benchmark size for every entry, `TRAIN_FULL` or `TRAIN_QUICK` (smoke run).
+TRAIN_FULL = {"batch_size": 64, "source_length": 24, "target_length": 24, "vocab": 64,
+              "units": 128, "embedding_dim": 64, "hidden_dim": 128, "intermediate_dim": 512,
+              "max_layers": 2, "min_steps": 10, "max_steps": 20, "min_seconds": 1.0,
+              "matmul_size": 1024}
+TRAIN_QUICK = {"batch_size": 16, "source_length": 10, "target_length": 10, "vocab": 32,
+               "units": 32, "embedding_dim": 16, "hidden_dim": 32, "intermediate_dim": 64,
+               "max_layers": 2, "min_steps": 3, "max_steps": 5, "min_seconds": 0.1,
+               "matmul_size": 512}
+# The plain-Keras encoder-decoders the zoo's recurrent entries are compared with.
+BASELINES = ("baseline_lstm", "baseline_attention")
+# Entries the full suite leaves out, with the reason shown in its table.
+SKIPPED = {"transformer_base": "left out of the default suite, to keep it near 10 minutes: its "
+                               "6+6 layers would about double transformer_small's compile time "
+                               "(about a minute on 2 CPU cores); --models transformer_base runs it"}
+# What `--quick` trains (besides the baselines).
+QUICK_ENTRIES = ("vanilla_lstm", "luong_lstm")
+# The entries whose FLOP efficiency the suite's table shows.
+EFFICIENCY_ENTRIES = ("vanilla_lstm", "luong_bilstm", "transformer_small")
+# (numerator, denominator, goal) for training throughput ratios
+RATIO_GOALS = [("vanilla_lstm", "baseline_lstm", 0.95), ("peephole_lstm", "baseline_lstm", 0.8),
+               ("coupled_lstm", "baseline_lstm", 0.8)]
+# The goal of an input-feeding Luong or Bahdanau entry against `baseline_attention`.
+ATTENTION_GOAL = 0.8
+
+# ---------------------------------------------------------------------------- the suite
+# The goals of the suite's decoding parts: batched greedy over the keras.io-style loop, and
+# cached over uncached Transformer greedy.
+DECODE_GOAL, CACHE_GOAL = 50.0, 5.0
+# `run_suite` and `keras-s2s bench ... --quick`: the decoding and cache settings of each mode;
+# `model_kwargs` (quick) builds a tiny model of the entry with a `VOCAB`-token vocabulary.
+SUITE_SETTINGS = {
+    "full": {"decode": {"model_name": "luong_bilstm", "num_sources": 256, "tutorial_sources": 4,
+                        "max_length": 30, "beam_width": 5, "batch_size": 256},
+             "cache": {"model_name": "transformer_small", "batch_size": 32, "max_length": 64,
+                       "repeats": 2}},
+    "quick": {"decode": {"model_name": "luong_lstm", "num_sources": 32, "tutorial_sources": 1,
+                         "max_length": 10, "beam_width": 5, "batch_size": 32,
+                         "model_kwargs": {"units": 32, "embedding_dim": 16}},
+              "cache": {"model_name": "transformer_tiny", "batch_size": 8, "max_length": 16,
+                        "repeats": 1,
+                        "model_kwargs": {"hidden_dim": 32, "intermediate_dim": 64,
+                                         "num_encoder_layers": 1, "num_decoder_layers": 1}}},
+}
+# The training settings of each mode of the suite.
+SUITE_TRAIN = {"full": TRAIN_FULL, "quick": TRAIN_QUICK}

@@ -1,0 +1,75 @@
+"""The `keras-s2s` command line: list, info, train, evaluate, baseline, decode, demo, bench.
+
+One module per command (or pair of commands): each has `add_parser(subparsers)`, which adds
+its subcommand and sets `func`, and the function that runs it; `_common` holds what they
+share. Errors print one line (`keras-s2s: error: ...`) and exit with status 2, without a
+traceback.
+"""
+
+import logging
+import os
+import sys
+
+from keras_s2s.cli import baseline, bench, decode, demo, evaluate, list_info, train
+from keras_s2s.cli._common import CliError, Parser, quiet_import_tensorflow
+
+__all__ = ["CliError", "build_parser", "main"]
+
+# the subcommands, in the order `keras-s2s --help` lists them
+COMMANDS = (list_info, train, evaluate, baseline, decode, demo, bench)
+
+
+def build_parser():
+    from keras_s2s import __version__
+
+    parser = Parser(prog="keras-s2s",
+                    description="keras_s2s: sequence-to-sequence models for Keras 3.")
+    parser.add_argument("--version", action="version", version=f"keras-s2s {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of a failure (also KERAS_S2S_DEBUG=1)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+_USER_ERRORS = (CliError, ValueError, TypeError, FileNotFoundError)
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def main(argv=None):
+    """Run the CLI; returns the exit status.
+
+    Every failure prints one line (`keras-s2s COMMAND: error: ...`). `--traceback` anywhere on
+    the command line, or `KERAS_S2S_DEBUG=1` in the environment, shows the full traceback
+    instead.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--traceback" in argv or os.environ.get("KERAS_S2S_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--traceback"]
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    quiet_import_tensorflow()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("keras-s2s: interrupted\n")
+        return 130
+    except Exception as error:  # one line, unless the user asks for the traceback
+        if debug:
+            raise
+        if isinstance(error, _USER_ERRORS):
+            sys.stderr.write(f"keras-s2s {args.command}: error: {_first_line(error)}\n")
+        else:
+            sys.stderr.write(f"keras-s2s {args.command}: internal error: "
+                             f"{type(error).__name__}: {_first_line(error)} (rerun with "
+                             "--traceback for the full trace, and please report it)\n")
+        return 2

@@ -1,0 +1,135 @@
+"""`keras-s2s train`: a zoo entry on a task or TSV files, or what a recipe file describes."""
+
+import sys
+
+from keras_s2s.cli._common import (CliError, add_jit_flag, add_task_args, log, parse_options,
+                                   positive, task_from_args)
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("train", help="train a zoo model on a task or TSV files",
+                              description="Train a zoo model; writes DIR/model.keras (best by the "
+                                          "validation metric), the tokenizers and config.json.")
+    p.add_argument("model", nargs="?", help="zoo entry, e.g. luong_bilstm")
+    p.add_argument("--recipe", metavar="FILE.toml",
+                   help="train what a recipe file describes (e.g. "
+                        "zoo/recipes/g2p/luong_bilstm.toml): it sets the entry, task and "
+                        "training; only --out, --logdir and --resume may be added")
+    add_task_args(p)
+    p.add_argument("--out", help="run directory (required without --recipe)")
+    p.add_argument("--logdir", help="TensorBoard directory (scalars, attention, samples)")
+    p.add_argument("--epochs", type=positive(int), default=30,
+                   help="the most epochs (default 30); training stops --patience epochs "
+                        "after the best one")
+    p.add_argument("--patience", type=positive(int), default=None,
+                   help="stop this many epochs after the best validation epoch (default: 3, "
+                        "or more when 3 epochs are under 1500 optimizer steps)")
+    p.add_argument("--no-early-stopping", dest="patience", action="store_const", const=0,
+                   help="train all --epochs")
+    p.add_argument("--max-minutes", type=positive(float),
+                   help="stop after the first epoch that ends past this many minutes")
+    p.add_argument("--batch-size", type=positive(int), default=64)
+    p.add_argument("--learning-rate", type=positive(float),
+                   help="peak learning rate (default: the entry's recommended rate)")
+    p.add_argument("--schedule", choices=["plateau", "constant", "cosine", "inverse_sqrt"],
+                   default="plateau", help="plateau (default): warm-up over one epoch, then "
+                   "halve the rate when validation stops improving")
+    p.add_argument("--warmup-steps", type=int,
+                   help="warm-up steps (default for plateau: one epoch, at most 1000)")
+    p.add_argument("--label-smoothing", type=float,
+                   help="of the loss (default: the entry's, 0.1 for seq2seq, 0 for LMs)")
+    p.add_argument("--side", choices=["source", "target"],
+                   help="language models (kinds lm, mlm): which side of the task's pairs they "
+                        "learn, with its tokenizer (default: target)")
+    p.add_argument("--mask-rate", type=positive(float), default=0.15,
+                   help="masked LMs: share of each text's tokens masked (default: 0.15)")
+    p.add_argument("--units", type=positive(int))
+    p.add_argument("--embedding-dim", type=positive(int))
+    p.add_argument("--num-layers", type=positive(int))
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--model-option", action="append", metavar="KEY=VALUE",
+                   help="more zoo kwargs, e.g. score=dot (repeatable)")
+    add_jit_flag(p, "compile with XLA (default: on)")
+    p.add_argument("--mixed-precision", action="store_true", help="train in mixed_bfloat16")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--metric", help="validation metric for the best checkpoint (default: "
+                                    "a built-in task's own; for your data sequence_accuracy "
+                                    "when targets are words, chrf when they are sentences; "
+                                    "perplexity for LMs)")
+    p.add_argument("--max-eval-examples", type=positive(int), default=500,
+                   help="validation examples decoded per epoch")
+    p.add_argument("--max-train-examples", type=positive(int),
+                   help="use only the first N training examples")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out (loses at most one epoch)")
+    p.set_defaults(func=run, parser=p)
+
+
+def _model_kwargs(args):
+    kwargs = parse_options(args.model_option, "--model-option")
+    for key in ("units", "embedding_dim", "num_layers", "dropout"):
+        value = getattr(args, key)
+        if value is not None:
+            kwargs[key] = value
+    return kwargs
+
+
+def _run_train_recipe(args):
+    from keras_s2s.training.recipes import load_recipe, train_recipe
+
+    allowed = {"recipe", "out", "logdir", "resume", "func", "parser", "command"}
+    given = sorted("--" + dest.replace("_", "-") for dest, value in vars(args).items()
+                   if dest not in allowed and value != args.parser.get_default(dest))
+    if given:
+        raise CliError(f"--recipe sets the model, task and training; drop {', '.join(given)} "
+                       "or edit the recipe file")
+    recipe = load_recipe(args.recipe)
+    config = train_recipe(recipe, out=args.out, log_dir=args.logdir, resume=args.resume,
+                          verbose=1 if sys.stdout.isatty() else 2)
+    return _report_training(recipe["model"], config, args.out or recipe["out"], args.logdir)
+
+
+def _report_training(model_name, config, out, logdir):
+    results = config["results"]
+    metric = config["training"]["metric"]
+    stopped = (" (stopped early)" if results.get("stopped_early") else
+               " (time limit)" if results.get("stopped_by_time") else "")
+    print(f"trained {model_name} for {results['epochs_run']} epoch(s){stopped} in "
+          f"{results['seconds']:.0f}s; best validation {metric}: "
+          f"{results[f'best_val_{metric}']} at epoch {results.get('best_epoch')}")
+    print(f"run written to {out} (model.keras, tokenizers, config.json)")
+    if logdir:
+        print(f"TensorBoard: tensorboard --logdir {logdir}")
+    return 0
+
+
+def run(args):
+    from keras_s2s import zoo
+    from keras_s2s.training import recipe
+
+    if args.recipe:
+        return _run_train_recipe(args)
+    if not args.model:
+        raise CliError("name a zoo entry (e.g. `keras-s2s train luong_bilstm --task g2p "
+                       "--out runs/x`) or give --recipe FILE.toml")
+    if not args.out:
+        raise CliError("give --out DIR, the run directory")
+    zoo.get_spec(args.model)  # unknown names and options fail before any data is loaded
+    recipe.check_options(args.model, args.side, args.metric)
+    if not args.task and not args.train:
+        raise CliError("give --task NAME or --train FILE.tsv")
+    task, spec = task_from_args(args)
+    if args.max_train_examples:
+        task.splits["train"] = task.splits["train"][:args.max_train_examples]
+    log.info(task.summary())
+    config = recipe.train(
+        args.model, task, args.out, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, label_smoothing=args.label_smoothing,
+        model_kwargs=_model_kwargs(args), jit=args.jit, mixed_precision=args.mixed_precision,
+        seed=args.seed, log_dir=args.logdir, resume=args.resume, metric=args.metric,
+        max_eval_examples=args.max_eval_examples, task_spec=spec,
+        verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate,
+        patience="auto" if args.patience is None else args.patience or None,
+        max_minutes=args.max_minutes, schedule=args.schedule,
+        warmup_steps=args.warmup_steps)
+    return _report_training(args.model, config, args.out, args.logdir)
