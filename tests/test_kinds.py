@@ -259,3 +259,25 @@ def test_a_run_written_by_1782677_still_loads_and_decodes_the_same(capsys):
     assert [row[:3] for row in got] == [row[:3] for row in want]
     np.testing.assert_allclose([float(r[3]) for r in got], [float(r[3]) for r in want],
                                atol=2e-4)
+
+
+@pytest.mark.slow
+def test_positionwise_trains_evaluates_and_refuses_decode_through_the_cli(tmp_path, capsys):
+    import json
+
+    files = _toy_files(tmp_path)  # the words are the sources: the model reconstructs them
+    run = str(tmp_path / "run")
+    assert main(["train", "dense_autoencoder", "--train", str(files["train"]), "--validation",
+                 str(files["validation"]), "--out", run, "--epochs", "15", "--learning-rate",
+                 "0.003", "--schedule", "constant", "--batch-size", "16", "--no-jit"]) == 0
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["kind"] == "positionwise"
+    capsys.readouterr()
+    assert main(["evaluate", run, "--test", str(files["validation"]), "--json",
+                 str(tmp_path / "scores.json")]) == 0
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    # 26 letters: an untrained model gets about 1/30 of the tokens right
+    assert scores["kind"] == "positionwise" and scores["token_accuracy"] > 0.3  # measured: 0.5
+    capsys.readouterr()
+    assert main(["decode", run, "--input", str(files["validation"])]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has no decoder" in err
