@@ -502,8 +502,11 @@ def test_module_is_framework_free():
         if isinstance(node, ast.Import):
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            imported.add(node.module.split(".")[0])
-    assert imported <= {"json", "math", "os", "collections", "numpy"}, imported
+            # keras_s2s.constants (the special ids) is allowed: it imports nothing at all
+            name = node.module
+            imported.add(name if name.startswith("keras_s2s") else name.split(".")[0])
+    assert imported <= {"json", "math", "os", "collections", "numpy",
+                        "keras_s2s.constants"}, imported
     code = (
         "import sys, keras_s2s.ngram; "
         "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))"

@@ -77,7 +77,7 @@ def _model_kwargs(args):
 def _run_train_recipe(args):
     from keras_s2s.training.recipes import load_recipe, train_recipe
 
-    allowed = {"recipe", "out", "logdir", "resume", "func", "parser", "command"}
+    allowed = {"recipe", "out", "logdir", "resume", "func", "parser", "command", "traceback"}
     given = sorted("--" + dest.replace("_", "-") for dest, value in vars(args).items()
                    if dest not in allowed and value != args.parser.get_default(dest))
     if given:
