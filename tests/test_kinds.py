@@ -281,3 +281,9 @@ def test_positionwise_trains_evaluates_and_refuses_decode_through_the_cli(tmp_pa
     assert main(["decode", run, "--input", str(files["validation"])]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "has no decoder" in err
+
+
+def test_first_version_tables_still_exist_and_follow_the_registry():
+    assert kinds.KIND_INPUTS["seq2seq"] == ("encoder_token_ids", "decoder_token_ids")
+    assert kinds.KIND_INPUTS["mlm"] == ("token_ids", "mask_positions")
+    assert kinds.LANGUAGE_MODEL_KINDS == ("lm", "mlm")

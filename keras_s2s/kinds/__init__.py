@@ -345,10 +345,11 @@ def with_kind(model, kind):
     return KindModel(model.input, model.output, name=model.name, kind=kind)
 
 
-# Kept for code written against the first version of this module.
-KIND_INPUTS = {
-    "seq2seq": ("encoder_token_ids", "decoder_token_ids"),
-    "lm": ("token_ids",),
-    "mlm": ("token_ids", "mask_positions"),
-    "positionwise": ("encoder_token_ids",),
-}
+def __getattr__(name):
+    """`KIND_INPUTS` and `LANGUAGE_MODEL_KINDS`, the tables of the first version of this
+    module, derived from the registered kinds (so they can't drift from them)."""
+    if name == "KIND_INPUTS":
+        return {n: tuple(spec.name for spec in get(n).inputs) for n in names()}
+    if name == "LANGUAGE_MODEL_KINDS":
+        return tuple(n for n in names() if get(n).reads_one_side)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
