@@ -4,6 +4,7 @@ arguments, loading a run directory, and importing TensorFlow quietly."""
 import argparse
 import ast
 import logging
+import math
 import os
 import sys
 
@@ -41,16 +42,65 @@ def add_jit_flag(parser, help):
     parser.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True, help=help)
 
 
+def _number(kind, text, what="a finite number"):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: '{text}'")
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+    return value
+
+
 def positive(kind):
+    """An argparse type: a positive `int`, or a finite positive `float` (nan and inf are
+    refused).
+
+    Example:
+
+    >>> parser.add_argument("--learning-rate", type=positive(float))
+    """
     def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: '{text}'")
+        value = _number(kind, text, "a finite positive number")
         if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+            raise argparse.ArgumentTypeError(
+                f"must be a {'finite ' if kind is float else ''}positive number, got {text}")
         return value
+    parse.__name__ = f"positive {kind.__name__}"
     return parse
+
+
+def finite_float(text):
+    """An argparse type: any finite float (nan and inf are refused).
+
+    Example:
+
+    >>> parser.add_argument("--length-penalty", type=finite_float)
+    """
+    return _number(float, text)
+
+
+def in_range(low, high, *, low_open=False, high_open=False):
+    """An argparse type: a finite float in `[low, high]` (`(`/`)` with `low_open`/`high_open`).
+
+    Example:
+
+    >>> parser.add_argument("--top-p", type=in_range(0.0, 1.0, low_open=True))
+    """
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+    def parse(text):
+        value = _number(float, text, f"a finite number in {interval}")
+        if (value < low or value > high or (low_open and value == low)
+                or (high_open and value == high)):
+            raise argparse.ArgumentTypeError(f"must be a number in {interval}, got {text}")
+        return value
+    parse.__name__ = f"number in {interval}"
+    return parse
+
+
+#: an argparse type for a share such as dropout or label smoothing: a finite float in [0, 1)
+fraction = in_range(0.0, 1.0, high_open=True)
 
 
 def add_task_args(parser, data_files=True):

@@ -48,6 +48,9 @@ class Task:
         metrics: Names of the metrics `keras_s2s.evaluation.evaluate` reports for this task.
         description: One line about the data.
         skipped: Lines skipped while loading (`on_error="skip"`), per split.
+        data_report: What loading the user's files noticed (`keras_s2s.data.from_tsv`):
+            per file its lines, skipped lines, header line and exact duplicates, and per
+            split the examples that are also in the training split. Empty for built-in tasks.
 
     Example:
 
@@ -67,6 +70,7 @@ class Task:
     description: str = ""
     skipped: dict = dataclasses.field(default_factory=dict)
     overlong: dict = dataclasses.field(default_factory=dict)
+    data_report: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         for split in self.splits:

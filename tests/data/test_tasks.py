@@ -150,7 +150,7 @@ def _write(path, content):
 def test_tsv_loads_multiple_references_and_holds_out_validation(tmp_path):
     lines = "".join(f"w{i}\tt{i}\tu{i}\n" for i in range(40))
     task = from_tsv(_write(tmp_path / "train.tsv", lines), source_tokenizer="word",
-                    target_tokenizer="word")
+                    target_tokenizer="word", multiple_references=True)
     assert len(task.splits["train"]) + len(task.splits["validation"]) == 40
     assert len(task.splits["validation"]) == 2
     assert task.splits["train"][0].targets[1].startswith("u")
