@@ -1,9 +1,12 @@
 """The `keras-s2s` command line: list, info, train, evaluate, baseline, decode, demo, bench.
 
 One module per command (or pair of commands): each has `add_parser(subparsers)`, which adds
-its subcommand and sets `func`, and the function that runs it; `_common` holds what they
-share. Errors print one line (`keras-s2s: error: ...`) and exit with status 2, without a
-traceback.
+its subcommand and sets `func` (and optionally `check`, its cheap checks), and the function
+that runs it; `_common` holds what they share. Errors print one line (`keras-s2s: error:
+...`) and exit with status 2, without a traceback.
+
+The arguments are parsed and checked (argparse's types, the command's `check`, the data
+files' types) before TensorFlow is imported, so a mistake costs well under a second.
 """
 
 import logging
@@ -11,7 +14,7 @@ import os
 import sys
 
 from keras_s2s.cli import baseline, bench, decode, demo, evaluate, list_info, train
-from keras_s2s.cli._common import CliError, Parser, quiet_import_tensorflow
+from keras_s2s.cli._common import CliError, Parser, check_task_args, quiet_import_tensorflow
 
 __all__ = ["CliError", "build_parser", "main"]
 
@@ -36,9 +39,30 @@ def build_parser():
 _USER_ERRORS = (CliError, ValueError, TypeError, FileNotFoundError)
 
 
+# the readers' hints name Python arguments; on the command line they are flags
+_FLAG_HINTS = (("pass on_error='skip'", "pass --on-error skip"),
+               ("pass multiple_references=True", "pass --multiple-references"))
+
+
 def _first_line(error):
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def _user_message(error):
+    text = _first_line(error)
+    for python, flag in _FLAG_HINTS:
+        text = text.replace(python, flag)
+    return text
+
+
+def _check(args):
+    """The command's cheap checks (no TensorFlow): its own `check`, else the data flags."""
+    check = getattr(args, "check", None)
+    if check is not None:
+        check(args)
+    elif hasattr(args, "train") and hasattr(args, "task"):  # `add_task_args`'s flags
+        check_task_args(args)
 
 
 def main(argv=None):
@@ -52,13 +76,14 @@ def main(argv=None):
     debug = "--traceback" in argv or os.environ.get("KERAS_S2S_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--traceback"]
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    quiet_import_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
     try:
+        _check(args)  # before TensorFlow: a mistake in the arguments costs no import
+        quiet_import_tensorflow()
         return args.func(args)
     except KeyboardInterrupt:
         sys.stderr.write("keras-s2s: interrupted\n")
@@ -67,7 +92,7 @@ def main(argv=None):
         if debug:
             raise
         if isinstance(error, _USER_ERRORS):
-            sys.stderr.write(f"keras-s2s {args.command}: error: {_first_line(error)}\n")
+            sys.stderr.write(f"keras-s2s {args.command}: error: {_user_message(error)}\n")
         else:
             sys.stderr.write(f"keras-s2s {args.command}: internal error: "
                              f"{type(error).__name__}: {_first_line(error)} (rerun with "

@@ -10,6 +10,8 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from keras_s2s.data.files import MAX_LINE_LENGTH  # noqa: E402 (after the TF log level)
+
 log = logging.getLogger("keras_s2s")
 
 
@@ -103,6 +105,48 @@ def in_range(low, high, *, low_open=False, high_open=False):
 fraction = in_range(0.0, 1.0, high_open=True)
 
 
+def check_output_file(path, flag):
+    """Refuse an output path that can't become a file: a directory, or a missing directory.
+
+    Example:
+
+    >>> check_output_file(args.json, "--json")
+    """
+    if os.path.isdir(path):
+        raise CliError(f"{flag} {path} is a directory; give a file name")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise CliError(f"{flag} {path}: no such directory {parent}")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise CliError(f"{flag} {path} exists and is not a regular file")
+
+
+def write_json(path, data):
+    """Write `data` as JSON atomically: a temporary file in the same directory, flushed and
+    synced, then `os.replace`d over `path` (a reader never sees half a file).
+
+    Example:
+
+    >>> write_json("scores.json", {"bleu": 31.2})
+    """
+    import json
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                     dir=directory)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
 def add_task_args(parser, data_files=True):
     group = parser.add_argument_group("data")
     group.add_argument("--task", help="built-in task: g2p (default task), addition, copy, "
@@ -117,24 +161,63 @@ def add_task_args(parser, data_files=True):
                            default="char")
         group.add_argument("--target-tokenizer", choices=["char", "word", "subword"],
                            default="char")
+        group.add_argument("--multiple-references", action="store_true",
+                           help="read TSV columns after the second as more references of the "
+                                "source (default: a third column is an error)")
+        group.add_argument("--max-line-length", type=positive(int), default=MAX_LINE_LENGTH,
+                           help="the longest TSV line, in characters (default "
+                                f"{MAX_LINE_LENGTH:,}); a longer line is an error or skipped")
     group.add_argument("--on-error", choices=["raise", "skip"], default="raise",
                        help="malformed TSV lines: stop with an error (default) or skip and count")
+
+
+def check_task_args(args):
+    """Check the data arguments of `add_task_args` without reading anything: `--task` and
+    `--train` exclude each other, `--validation`/`--test` need `--train`, and every file is a
+    regular file (`keras_s2s.data.files.check_input_file`). Cheap: runs before TensorFlow is
+    imported, and again in `task_from_args`.
+
+    Example:
+
+    >>> check_task_args(parser.parse_args(["--train", "my.tsv"]))
+    """
+    from keras_s2s.data.files import check_input_file
+
+    train = getattr(args, "train", None)
+    if train and getattr(args, "task", None):
+        raise CliError("--task and --train both name the data; give one")
+    if train and getattr(args, "task_option", None):
+        raise CliError("--task-option applies to a built-in --task; drop it with --train")
+    if not train:
+        given = [flag for flag, value in (("--validation", getattr(args, "validation", None)),
+                                          ("--test", getattr(args, "test", None))) if value]
+        if given:
+            raise CliError(f"{' and '.join(given)} need{'s' if len(given) == 1 else ''} "
+                           "--train FILE.tsv")
+        if getattr(args, "multiple_references", False):
+            raise CliError("--multiple-references reads TSV files; give --train FILE.tsv")
+        return
+    for path in (args.train, args.validation, args.test):
+        if path:
+            check_input_file(path)
 
 
 def task_from_args(args, source_tokenizer=None, target_tokenizer=None):
     """Build the task a command names; returns `(task, spec)` where spec rebuilds it."""
     from keras_s2s import data
 
+    check_task_args(args)
     if getattr(args, "train", None):
-        for path in (args.train, args.validation, args.test):
-            if path and not os.path.exists(path):
-                raise CliError(f"no such file: {path}")
+        multiple = bool(getattr(args, "multiple_references", False))
         task = data.from_tsv(args.train, args.validation, args.test,
                              source_tokenizer=source_tokenizer or args.source_tokenizer,
                              target_tokenizer=target_tokenizer or args.target_tokenizer,
-                             on_error=args.on_error)
+                             on_error=args.on_error, multiple_references=multiple,
+                             max_line_length=getattr(args, "max_line_length", MAX_LINE_LENGTH))
         spec = {"name": "tsv", "train": args.train, "validation": args.validation,
                 "test": args.test}
+        if multiple:
+            spec["multiple_references"] = True
         return task, spec
     options = parse_options(args.task_option, "--task-option")
     task = data.load_task(args.task, **options)

@@ -1,11 +1,11 @@
 """`keras-s2s baseline`: naive baselines on a task, beside a run's model with --run."""
 
-import json
 import os
 import sys
 
-from keras_s2s.cli._common import (CliError, add_jit_flag, add_task_args, load_run_dir,
-                                   positive, task_from_args)
+from keras_s2s.cli._common import (CliError, add_jit_flag, add_task_args, check_output_file,
+                                   check_task_args, load_run_dir, positive, task_from_args,
+                                   write_json)
 
 
 def add_parser(subparsers):
@@ -29,7 +29,14 @@ def add_parser(subparsers):
     p.add_argument("--max-examples", type=positive(int), help="score the first N examples")
     p.add_argument("--json", help="also write the scores to this JSON file")
     add_jit_flag(p, "with --run: compile the decoding loop with XLA (default: on)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=check)
+
+
+def check(args):
+    """The checks that need no data (run before TensorFlow is imported)."""
+    check_task_args(args)
+    if args.json is not None:
+        check_output_file(args.json, "--json")
 
 
 def _baseline_task(args, tokenizers, config):
@@ -48,7 +55,9 @@ def _baseline_task(args, tokenizers, config):
                                "--test")
         task = data.from_tsv(spec["train"], spec.get("validation"), spec.get("test"),
                              source_tokenizer=tokenizers[0], target_tokenizer=tokenizers[1],
-                             on_error=args.on_error)
+                             on_error=args.on_error,
+                             multiple_references=spec.get("multiple_references", False),
+                             max_line_length=args.max_line_length)
     else:
         options = config["task"].get("options", {})
         task = data.load_task(config["task"]["name"], **options)
@@ -64,6 +73,7 @@ def run(args):
     from keras_s2s import kinds
     from keras_s2s.baselines import BASELINES, default_baselines, run_baselines
 
+    check(args)
     names = None
     if args.baselines:
         names = [n.strip() for n in args.baselines.split(",") if n.strip()]
@@ -117,6 +127,7 @@ def run(args):
                "train_pairs": train_pairs, "baselines": {n: rows[n] for n in names}}
         if model_scores is not None:
             out["model"] = {"run": args.run, "method": "greedy", **model_scores}
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
+        out["skipped"] = dict(task.skipped)
+        out["data_report"] = task.data_report
+        write_json(args.json, out)
     return 0

@@ -1,43 +1,155 @@
-"""`keras-s2s decode`: decode sources from stdin or a file with a trained run."""
+"""`keras-s2s decode`: decode sources from stdin or a file with a trained run.
 
+Inputs follow `keras_s2s.data.files`' rules: a regular file or stdin (a pipe, a file or a
+terminal; never a directory or a device), strict UTF-8, no control characters, lines of at
+most `--max-line-length` characters (default 10,000). A bad line stops the decode with its
+line number, or with `--on-error skip` is counted and gets an empty output line, so outputs
+stay aligned with inputs. Inputs are read and decoded in chunks of `CHUNK` lines, so memory
+stays bounded however long the input is.
+
+Flags that do nothing in the chosen mode are errors, checked (by `check`) before TensorFlow
+is imported: `--sample` with `--beam`; `--temperature`, `--top-k`, `--top-p`, `--seed`
+without `--sample`; `--length-penalty`, `--coverage-penalty` without `--beam`; `--n-best`
+over 1 with greedy search or over the beam width. The beam width is at most `MAX_BEAM`
+and at most the target vocabulary size.
+"""
+
+import itertools
+import logging
+import os
+import stat
 import sys
 
-from keras_s2s.cli._common import CliError, add_jit_flag, load_run_dir, positive
+from keras_s2s.cli._common import (CliError, add_jit_flag, in_range, load_run_dir, positive)
+from keras_s2s.data.files import MAX_LINE_LENGTH, check_input_file, read_lines
+
+log = logging.getLogger("keras_s2s")
+
+#: the widest beam `decode` accepts (a wider one is also refused above the target vocabulary)
+MAX_BEAM = 256
+#: inputs read, decoded and printed at a time
+CHUNK = 4096
+
+# flags that only apply in one mode: (attribute, flag, mode, the flag that sets that mode)
+_MODE_FLAGS = (("temperature", "--temperature", "sample", "--sample"),
+               ("top_k", "--top-k", "sample", "--sample"),
+               ("top_p", "--top-p", "sample", "--sample"),
+               ("seed", "--seed", "sample", "--sample"),
+               ("length_penalty", "--length-penalty", "beam", "--beam N"),
+               ("coverage_penalty", "--coverage-penalty", "beam", "--beam N"))
 
 
 def add_parser(subparsers):
     p = subparsers.add_parser("decode", help="decode sources from stdin or a file, one per line")
     p.add_argument("run", help="run directory written by train")
     p.add_argument("--input", help="file of sources (default: stdin)")
-    p.add_argument("--beam", type=positive(int), help="beam width (default: greedy)")
+    p.add_argument("--beam", type=positive(int),
+                   help=f"beam width, at most {MAX_BEAM} and the target vocabulary size "
+                        "(default: greedy)")
     p.add_argument("--n-best", type=positive(int), default=1,
-                   help="outputs per source; >1 prints TSV: index, rank, text, score")
-    p.add_argument("--length-penalty", type=float, default=0.0)
-    p.add_argument("--coverage-penalty", type=float, default=0.0)
+                   help="outputs per source (beam or --sample); >1 prints TSV: index, rank, "
+                        "text, score")
+    p.add_argument("--length-penalty", type=in_range(0.0, 1000.0),
+                   help="beam search: GNMT length penalty alpha (default 0)")
+    p.add_argument("--coverage-penalty", type=in_range(0.0, 1000.0),
+                   help="beam search: GNMT coverage penalty beta (default 0; attention models)")
     p.add_argument("--sample", action="store_true", help="sample instead of searching")
-    p.add_argument("--temperature", type=positive(float), default=1.0)
-    p.add_argument("--top-k", type=positive(int))
-    p.add_argument("--top-p", type=float)
-    p.add_argument("--seed", type=int)
+    p.add_argument("--temperature", type=positive(float),
+                   help="--sample: the temperature (default 1)")
+    p.add_argument("--top-k", type=positive(int), help="--sample: from the k likeliest tokens")
+    p.add_argument("--top-p", type=in_range(0.0, 1.0, low_open=True),
+                   help="--sample: nucleus sampling, in (0, 1]")
+    p.add_argument("--seed", type=int, help="--sample: seed of the draws")
     p.add_argument("--max-length", type=positive(int))
     p.add_argument("--attention", metavar="OUT.png", help="plot the alignment of one input")
+    p.add_argument("--on-error", choices=["raise", "skip"], default="raise",
+                   help="a bad input line (bad UTF-8, control character, too long, empty): "
+                        "stop with an error (default), or skip and count it, printing an "
+                        "empty output line in its place")
+    p.add_argument("--max-line-length", type=positive(int), default=MAX_LINE_LENGTH,
+                   help=f"the longest input line, in characters (default {MAX_LINE_LENGTH:,})")
     add_jit_flag(p, "compile the decoding loop with XLA (default: on; --no-jit for a handful "
                      "of inputs, where compiling takes longer than decoding)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=check)
 
 
-def _read_sources(path, allow_empty=False):
-    stream = open(path, encoding="utf-8") if path else sys.stdin
-    sources = []
-    with stream:
-        for number, line in enumerate(stream, 1):
-            line = line.rstrip("\r\n").strip()
-            if not line and not allow_empty:
-                raise CliError(f"{path or '<stdin>'}:{number}: empty line; give one source per line")
-            sources.append(line)
-    if not sources:
-        raise CliError("no input: give one source per line on stdin or with --input")
-    return sources
+def check(args):
+    """The checks that need no model: flags that do nothing in the chosen mode, the beam cap.
+
+    Raises `CliError`; runs before TensorFlow is imported.
+    """
+    if not os.path.isdir(args.run):
+        raise CliError(f"no such run directory: {args.run}")
+    if args.sample and args.beam:
+        raise CliError("--sample and --beam exclude each other (sampling draws, beam search "
+                       "searches); give one")
+    method = "sample" if args.sample else ("beam" if args.beam else "greedy")
+    for attribute, flag, mode, setter in _MODE_FLAGS:
+        if getattr(args, attribute) is not None and method != mode:
+            raise CliError(f"{flag} applies to {'sampling' if mode == 'sample' else 'beam search'}"
+                           f" only; add {setter} or drop {flag}")
+    if args.beam and args.beam > MAX_BEAM:
+        raise CliError(f"--beam {args.beam} is over the limit of {MAX_BEAM}")
+    if args.n_best > 1 and method == "greedy":
+        raise CliError("greedy search gives one output per source; for --n-best "
+                       f"{args.n_best} add --beam N (N >= {args.n_best}) or --sample")
+    if method == "beam" and args.n_best > args.beam:
+        raise CliError(f"--n-best {args.n_best} is more than the beam holds (--beam "
+                       f"{args.beam})")
+    if args.input is not None:
+        check_input_file(args.input)
+
+
+def _stdin():
+    """stdin as a binary stream, refused if it is a directory or a device (not a terminal)."""
+    stream = sys.stdin
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):  # a replaced stdin (tests): no descriptor
+        mode = None
+    if mode is not None and not stream.isatty():
+        if stat.S_ISDIR(mode):
+            raise CliError("<stdin> is a directory; give a file or a pipe")
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise CliError("<stdin> is a device; give a file or a pipe")
+    buffer = getattr(stream, "buffer", None)
+    return buffer if buffer is not None else _Encoded(stream)
+
+
+class _Encoded:
+    """A text stream (a replaced `sys.stdin`) read as bytes, a bounded line at a time."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def readline(self, limit):
+        return self.stream.readline(limit).encode("utf-8")
+
+    def close(self):
+        pass
+
+
+def _sources(args, allow_empty, skipped):
+    """Yield `(number, source or None)`: None for a line skipped with `--on-error skip`."""
+    name = args.input or "<stdin>"
+    stream = open(args.input, "rb") if args.input else _stdin()
+    hint = " (pass --on-error skip to skip and count such lines)"
+    try:
+        for number, text in read_lines(stream, name, args.max_line_length):
+            if not isinstance(text, ValueError):
+                text = text.strip()
+                if not text and not allow_empty:
+                    text = ValueError(f"{name}:{number}: empty line; give one source per line")
+            if isinstance(text, ValueError):
+                if args.on_error == "raise":
+                    raise CliError(f"{text}{hint}")
+                skipped.append(number)
+                log.warning("skipped %s", text)
+                text = None
+            yield number, text
+    finally:
+        if args.input:
+            stream.close()
 
 
 def run(args):
@@ -46,39 +158,72 @@ def run(args):
 
     from keras_s2s import kinds
 
+    check(args)
     model, task, config = load_run_dir(args.run)
     kind = kinds.get(config.get("kind", "seq2seq"))
     if not kind.has_decoder:
         raise CliError(f"a {kind.name} model ({kind.summary}) has no decoder; decode needs a "
                        "run of a model that generates (seq2seq, or a decoder-only LM)")
     lm = kind.continues_prompt
-    # an LM continues prompts, and an empty line is the empty prompt
-    sources = _read_sources(args.input, allow_empty=lm)
     method = "sample" if args.sample else ("beam" if args.beam else "greedy")
+    if method == "beam":
+        vocabulary = task.target_tokenizer.vocabulary_size
+        if args.beam > vocabulary:
+            raise CliError(f"--beam {args.beam} is wider than the target vocabulary "
+                           f"({vocabulary} tokens); a beam holds distinct continuations")
     kwargs = {"max_length": args.max_length, "num_return_sequences": args.n_best,
               "return_alignments": bool(args.attention), "jit": args.jit}
     if method == "beam":
-        kwargs.update(beam_width=args.beam, length_penalty=args.length_penalty,
-                      coverage_penalty=args.coverage_penalty)
+        kwargs.update(beam_width=args.beam, length_penalty=args.length_penalty or 0.0,
+                      coverage_penalty=args.coverage_penalty or 0.0)
     if method == "sample":
-        kwargs.update(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                      seed=args.seed)
-    if args.attention and len(sources) != 1:
-        raise CliError("--attention plots one input; give exactly one source line")
+        kwargs.update(temperature=1.0 if args.temperature is None else args.temperature,
+                      top_k=args.top_k, top_p=args.top_p, seed=args.seed)
     if lm:  # the prompts are text on the side the LM was trained on
         kwargs["side"] = config.get("side", "target")
-    result = decode(model, sources, method, task=task, verbose=False, **kwargs)
-    for i, texts in enumerate(result.texts):
-        if args.n_best == 1:
-            print(texts[0])
-        else:
-            for rank, text in enumerate(texts):
-                print(f"{i}\t{rank + 1}\t{text}\t{result.scores[i, rank]:.4f}")
+    skipped = []
+    # an LM continues prompts, and an empty line is the empty prompt
+    lines = _sources(args, allow_empty=lm, skipped=skipped)
+    first = list(itertools.islice(lines, CHUNK))
+    if not first:
+        raise CliError("no input: give one source per line on stdin or with --input")
     if args.attention:
-        source_tokens = task.source_tokenizer.tokenize(sources[0])
+        rest = next(lines, None)
+        if len(first) != 1 or rest is not None or first[0][1] is None:
+            raise CliError("--attention plots one input; give exactly one source line")
+    index = 0
+    chunk = first
+    while chunk:
+        sources = [text for _, text in chunk if text is not None]
+        result = decode(model, sources, method, task=task, verbose=False,
+                        **kwargs) if sources else None
+        at = 0
+        for _, text in chunk:
+            if text is None:  # skipped: an empty line keeps the outputs aligned
+                if args.n_best == 1:
+                    print("")
+            else:
+                texts = result.texts[at]
+                if args.n_best == 1:
+                    print(texts[0])
+                else:
+                    for rank, out in enumerate(texts):
+                        print(f"{index}\t{rank + 1}\t{out}\t{result.scores[at, rank]:.4f}")
+                at += 1
+            index += 1
+        if args.attention:
+            break
+        chunk = list(itertools.islice(lines, CHUNK))
+    if skipped:
+        log.warning("decode: skipped %d input line(s) (%s%s); each has an empty output line",
+                    len(skipped), ", ".join(map(str, skipped[:10])),
+                    ", ..." if len(skipped) > 10 else "")
+    if args.attention:
+        source = first[0][1]
+        source_tokens = task.source_tokenizer.tokenize(source)
         ids = result.token_ids[0, 0, :result.lengths[0, 0]]
         output_tokens = [task.target_tokenizer.id_to_token(int(t)) for t in ids]
-        plot_attention(result.alignments[0, 0], source_tokens, output_tokens, title=sources[0],
+        plot_attention(result.alignments[0, 0], source_tokens, output_tokens, title=source,
                        path=args.attention)
         print(f"attention plot written to {args.attention}", file=sys.stderr)
     return 0

@@ -1,13 +1,21 @@
-"""`keras-s2s evaluate`: decode a split with a trained run and print its metrics."""
+"""`keras-s2s evaluate`: decode a split with a trained run and print its metrics.
 
-import json
+`--test FILE` follows the input rules of `keras_s2s.data.files` (a regular file, two
+columns unless `--multiple-references`, ...). `--json` is written atomically and holds the
+metrics, the settings, the lines skipped (`--on-error skip`) and the data report of `--test`.
+"""
+
 import os
 import sys
 
-from keras_s2s.cli._common import CliError, add_jit_flag, load_run_dir, positive
+from keras_s2s.cli._common import (CliError, add_jit_flag, check_output_file, in_range,
+                                   load_run_dir, positive, write_json)
+from keras_s2s.cli.decode import MAX_BEAM
 
 
 def add_parser(subparsers):
+    from keras_s2s.data.files import MAX_LINE_LENGTH
+
     p = subparsers.add_parser("evaluate", help="decode a split and print its metrics (perplexity "
                                                "for a language model)")
     p.add_argument("run", help="run directory written by train")
@@ -15,28 +23,64 @@ def add_parser(subparsers):
     p.add_argument("--task-option", action="append", metavar="KEY=VALUE")
     p.add_argument("--test", help="test TSV instead of a built-in task")
     p.add_argument("--split", default="test", choices=["train", "validation", "test"])
-    p.add_argument("--beam", type=positive(int), help="beam width (default: greedy)")
-    p.add_argument("--length-penalty", type=float, default=0.0)
+    p.add_argument("--beam", type=positive(int),
+                   help=f"beam width, at most {MAX_BEAM} (default: greedy)")
+    p.add_argument("--length-penalty", type=in_range(0.0, 1000.0),
+                   help="beam search: GNMT length penalty alpha (default 0)")
     p.add_argument("--max-examples", type=positive(int))
-    p.add_argument("--on-error", choices=["raise", "skip"], default="raise")
+    p.add_argument("--on-error", choices=["raise", "skip"], default="raise",
+                   help="malformed --test lines: stop with an error (default) or skip and count")
+    p.add_argument("--multiple-references", action="store_true",
+                   help="--test: read columns after the second as more references")
+    p.add_argument("--max-line-length", type=positive(int), default=MAX_LINE_LENGTH,
+                   help=f"--test: the longest line, in characters (default {MAX_LINE_LENGTH:,})")
     p.add_argument("--json", help="also write the metrics to this JSON file")
     add_jit_flag(p, "compile the decoding loop with XLA (default: on; --no-jit for a handful "
                      "of inputs, where compiling takes longer than decoding)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=check)
+
+
+def check(args):
+    """The checks that need no model (run before TensorFlow is imported)."""
+    from keras_s2s.data.files import check_input_file
+
+    if not os.path.isdir(args.run):
+        raise CliError(f"no such run directory: {args.run}")
+    if args.length_penalty is not None and not args.beam:
+        raise CliError("--length-penalty applies to beam search only; add --beam N or drop "
+                       "--length-penalty")
+    if args.beam and args.beam > MAX_BEAM:
+        raise CliError(f"--beam {args.beam} is over the limit of {MAX_BEAM}")
+    if args.test is not None:
+        if args.task or args.task_option:
+            raise CliError("--test gives the data; drop --task/--task-option")
+        if args.split != "test":
+            raise CliError(f"--test FILE is the test split; drop --split {args.split}")
+        check_input_file(args.test)
+    elif args.multiple_references:
+        raise CliError("--multiple-references reads --test; give --test FILE.tsv")
+    if args.json is not None:
+        check_output_file(args.json, "--json")
 
 
 def run(args):
     from keras_s2s import data, kinds
     from keras_s2s.evaluation import evaluate
 
+    check(args)
     model, run_task, config = load_run_dir(args.run)
+    skipped, report = {}, {}
     if args.test:
-        if not os.path.exists(args.test):
-            raise CliError(f"no such file: {args.test}")
-        examples, skipped = data.read_tsv(args.test, on_error=args.on_error)
+        file_report = {"path": args.test}
+        examples, skipped["test"] = data.read_tsv(
+            args.test, on_error=args.on_error, multiple_references=args.multiple_references,
+            max_line_length=args.max_line_length, report=file_report)
+        if not examples:
+            raise CliError(f"{args.test} holds no usable example")
+        report = {"files": {"test": file_report}}
         task = data.Task("tsv", {"test": examples}, run_task.source_tokenizer,
                          run_task.target_tokenizer, metrics=("bleu", "chrf", "sequence_accuracy", "cer"),
-                         skipped={"test": skipped})
+                         skipped=skipped, data_report=report)
         split = "test"
     else:
         name = args.task or config["task"].get("name")
@@ -49,13 +93,13 @@ def run(args):
         split = args.split
     # what evaluate runs is the kind's to say: decode (greedy or beam), or perplexity
     method, kwargs, settings = kinds.get(config["kind"]).evaluate_options(
-        config, beam=args.beam, length_penalty=args.length_penalty, jit=args.jit)
+        config, beam=args.beam, length_penalty=args.length_penalty or 0.0, jit=args.jit)
     scores, _ = evaluate(model, task, split, method, max_examples=args.max_examples,
                          verbose=True if sys.stdout.isatty() else False, **kwargs)
     print(f"{'metric':<20} value")
     for key, value in scores.items():
         print(f"{key:<20} {value:.4f}" if isinstance(value, float) else f"{key:<20} {value}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"run": args.run, "split": split, **settings, **scores}, f, indent=2)
+        write_json(args.json, {"run": args.run, "split": split, **settings, **scores,
+                               "skipped": skipped, "data_report": report})
     return 0
