@@ -171,7 +171,8 @@ def test_lm_run_keeps_the_best_perplexity_resumes_and_reloads(task, tmp_path):
     assert config["kind"] == "lm" and config["side"] == "source"
     assert config["training"]["label_smoothing"] == 0.0  # the LM entries' recommendation
     results = config["results"]
-    assert results["epochs_run"] == 1  # only the missing epoch
+    assert results["epochs_this_session"] == 1  # only the missing epoch
+    assert results["epochs_run"] == 2
     val = results["history"]["val_perplexity"]
     assert results["best_val_perplexity"] == pytest.approx(min([first["best"]] + val))
     # the checkpoint is the best epoch's model: its perplexity on the whole validation split

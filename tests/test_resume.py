@@ -23,14 +23,16 @@ def test_interrupted_run_resumes_to_the_same_epoch_count(tmp_path):
                   max_eval_examples=8)
     with pytest.raises(KeyboardInterrupt):
         recipe.train("luong_lstm", task, out, extra_callbacks=[_Interrupt()], **kwargs)
-    assert os.path.isdir(os.path.join(out, "backup"))  # epoch 1 was backed up
+    work = os.path.join(tmp_path, ".run.training")  # the training's work directory
+    assert os.path.isdir(os.path.join(work, "backup"))  # epoch 1 was backed up
     with pytest.raises(ValueError, match="--resume"):
         recipe.train("luong_lstm", task, out, **kwargs)
     config = recipe.train("luong_lstm", task, out, resume=True, **kwargs)
-    # the resumed run only trains the epochs that were missing
-    assert config["results"]["epochs_run"] == 2
+    # the resumed run only trains the epochs that were missing, and counts all three
+    assert config["results"]["epochs_this_session"] == 2
+    assert config["results"]["epochs_run"] == 3
     best = json.load(open(os.path.join(out, "best.json")))
     assert 1 <= best["epoch"] <= 3
-    assert not os.path.exists(os.path.join(out, "backup"))
+    assert not os.path.exists(work)  # removed once the run was published
     model, _, _, _ = recipe.load_run(out)
     assert model.name == "luong_lstm"

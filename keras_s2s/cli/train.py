@@ -61,7 +61,11 @@ def add_parser(subparsers):
     p.add_argument("--max-train-examples", type=positive(int),
                    help="use only the first N training examples")
     p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run in --out (loses at most one epoch)")
+                   help="continue the interrupted training of --out (loses at most one "
+                        "epoch); it keeps the settings it started with")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (kept until the new run's first "
+                        "checkpoint)")
     p.set_defaults(func=run, parser=p)
 
 
@@ -77,7 +81,7 @@ def _model_kwargs(args):
 def _run_train_recipe(args):
     from keras_s2s.training.recipes import load_recipe, train_recipe
 
-    allowed = {"recipe", "out", "logdir", "resume", "func", "parser", "command", "traceback"}
+    allowed = {"recipe", "out", "logdir", "resume", "overwrite", "func", "parser", "command", "traceback"}
     given = sorted("--" + dest.replace("_", "-") for dest, value in vars(args).items()
                    if dest not in allowed and value != args.parser.get_default(dest))
     if given:
@@ -85,6 +89,7 @@ def _run_train_recipe(args):
                        "or edit the recipe file")
     recipe = load_recipe(args.recipe)
     config = train_recipe(recipe, out=args.out, log_dir=args.logdir, resume=args.resume,
+                          overwrite=args.overwrite,
                           verbose=1 if sys.stdout.isatty() else 2)
     return _report_training(recipe["model"], config, args.out or recipe["out"], args.logdir)
 
@@ -94,7 +99,9 @@ def _report_training(model_name, config, out, logdir):
     metric = config["training"]["metric"]
     stopped = (" (stopped early)" if results.get("stopped_early") else
                " (time limit)" if results.get("stopped_by_time") else "")
-    print(f"trained {model_name} for {results['epochs_run']} epoch(s){stopped} in "
+    session = results.get("epochs_this_session", results["epochs_run"])
+    resumed = f" ({session} after resuming)" if session != results["epochs_run"] else ""
+    print(f"trained {model_name} for {results['epochs_run']} epoch(s){resumed}{stopped} in "
           f"{results['seconds']:.0f}s; best validation {metric}: "
           f"{results[f'best_val_{metric}']} at epoch {results.get('best_epoch')}")
     print(f"run written to {out} (model.keras, tokenizers, config.json)")
@@ -107,6 +114,9 @@ def run(args):
     from keras_s2s import zoo
     from keras_s2s.training import recipe
 
+    if args.resume and args.overwrite:
+        raise CliError("--resume continues the run in --out and --overwrite replaces it; "
+                       "give one of them")
     if args.recipe:
         return _run_train_recipe(args)
     if not args.model:
@@ -126,7 +136,8 @@ def run(args):
         args.model, task, args.out, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, label_smoothing=args.label_smoothing,
         model_kwargs=_model_kwargs(args), jit=args.jit, mixed_precision=args.mixed_precision,
-        seed=args.seed, log_dir=args.logdir, resume=args.resume, metric=args.metric,
+        seed=args.seed, log_dir=args.logdir, resume=args.resume, overwrite=args.overwrite,
+        metric=args.metric,
         max_eval_examples=args.max_eval_examples, task_spec=spec,
         verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate,
         patience="auto" if args.patience is None else args.patience or None,

@@ -18,6 +18,7 @@ from keras_s2s.decoding import decode
 from keras_s2s.evaluation import evaluate
 from keras_s2s.inference import has_attention
 from keras_s2s.plots import plot_attention
+from keras_s2s.training.rundir import atomic_write_json, save_model
 
 log = logging.getLogger("keras_s2s")
 _HIGHER_IS_BETTER = {"bleu", "chrf", "sequence_accuracy", "accuracy"}
@@ -181,11 +182,11 @@ class _KeepsBest(keras.callbacks.Callback):
                                          else value < self.best)
         if improved:
             self.best, self.best_epoch = value, epoch + 1
-            if self.save_best:
-                self.model.save(self.save_best)
+            if self.save_best:  # atomically: a kill or a full disk leaves the old file whole
+                save_model(self.model, self.save_best)
             if self.state_path:
-                with open(self.state_path, "w") as f:
-                    json.dump({"metric": self.metric, "best": value, "epoch": epoch + 1}, f)
+                atomic_write_json(self.state_path,
+                                  {"metric": self.metric, "best": value, "epoch": epoch + 1})
         log.info("epoch %d: %s %s = %.4f%s", epoch + 1, what, self.metric, value,
                  " (best)" if improved else "")
         return improved

@@ -12,8 +12,11 @@ models (kinds `"lm"`, `"mlm"`) by their validation perplexity, which `model.fit`
 
 import json
 import logging
+import math
 import os
 import time
+import uuid
+import zipfile
 
 import keras
 
@@ -21,7 +24,11 @@ from keras_s2s import kinds, metrics, zoo
 from keras_s2s.data.tokenizers import load_tokenizer
 from keras_s2s.data.task import batch_shapes
 from keras_s2s.training import defaults
+from keras_s2s.training.guards import FiniteLossGuard, NonFiniteLoss, check_finite_weights
 from keras_s2s.training.plateau import PatienceStop, TimeLimit, WarmupPlateau
+from keras_s2s.training.rundir import (AtomicBackupAndRestore, RunDirectory, RunDirectoryError,
+                                       StorageError, atomic_save, atomic_write_json,
+                                       save_model, storage_error)
 
 log = logging.getLogger("keras_s2s")
 
@@ -180,7 +187,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
           log_dir=None, resume=False, metric=None, max_eval_examples=500, task_spec=None,
           verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
           schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience="auto",
-          max_minutes=None, auto_size=True):
+          max_minutes=None, auto_size=True, overwrite=False):
     """Train a zoo model on a task and write a run directory.
 
     A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
@@ -211,7 +218,11 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         seed: Seed of weights, shuffling, dropout and masks.
         log_dir: TensorBoard directory (scalars; for seq2seq also attention images and
             sample decodes).
-        resume: Continue an interrupted run from `<out_dir>/backup`.
+        resume: Continue the interrupted training of `out_dir` (its work directory, see
+            `keras_s2s.training.rundir`); the settings it started with fill in what is left
+            out, and a different architecture or training setting is refused.
+        overwrite: Replace the run already in `out_dir`. The old run stays whole until the
+            new one publishes its first checkpoint.
         metric: Validation metric for the best checkpoint; chosen from the task by default
             (`keras_s2s.training.defaults.choose_metric`; `"perplexity"`, the only choice,
             for a language model).
@@ -254,54 +265,193 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     if patience not in (None, "auto") and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"Argument `patience` must be a positive integer, \"auto\" or None. "
                          f"Received: patience={patience!r}")
-    metric, model_kwargs, learning_rate, chosen = choose_settings(
-        model_name, task, metric=metric, side=side, model_kwargs=model_kwargs,
-        learning_rate=learning_rate, auto_size=auto_size)
-    if label_smoothing is None:
-        label_smoothing = spec.training.get("label_smoothing", 0.1)
-    os.makedirs(out_dir, exist_ok=True)
-    keras.utils.set_random_seed(seed)
-    if mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    _check_finite(learning_rate=learning_rate, label_smoothing=label_smoothing,
+                  clipnorm=clipnorm, mask_rate=mask_rate, max_minutes=max_minutes)
+    run = RunDirectory(out_dir)
+    run.check_path()
+    with run.lock():
+        run.recover()
+        run.begin(resume, overwrite)  # refuses what doesn't fit before anything is written
+        stored = _read_json(run.work_file("config.json"), "config.json") if resume else None
+        if stored:  # what the run was started with fills in what this call leaves out
+            first = stored.get("training", {})
+            model_kwargs = {**stored.get("model_kwargs", {}), **(model_kwargs or {})}
+            learning_rate = first.get("learning_rate") if learning_rate is None \
+                else learning_rate
+            label_smoothing = first.get("label_smoothing") if label_smoothing is None \
+                else label_smoothing
+            metric = metric or first.get("metric")
+            warmup_steps = first.get("warmup_steps") if warmup_steps is None else warmup_steps
+        metric, model_kwargs, learning_rate, chosen = choose_settings(
+            model_name, task, metric=metric, side=side, model_kwargs=model_kwargs,
+            learning_rate=learning_rate, auto_size=auto_size and not stored)
+        if stored:
+            chosen = stored.get("chosen", {})
+        if label_smoothing is None:
+            label_smoothing = spec.training.get("label_smoothing", 0.1)
+        keras.utils.set_random_seed(seed)
+        if mixed_precision:
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        try:
+            return _train_in(run, stored, model_name, spec, kind, task, epochs=epochs,
+                             batch_size=batch_size, learning_rate=learning_rate,
+                             label_smoothing=label_smoothing, model_kwargs=model_kwargs,
+                             jit=jit, mixed_precision=mixed_precision, seed=seed,
+                             log_dir=log_dir, metric=metric,
+                             max_eval_examples=max_eval_examples, task_spec=task_spec,
+                             verbose=verbose, num_sample_examples=num_sample_examples,
+                             extra_callbacks=extra_callbacks, side=side, mask_rate=mask_rate,
+                             schedule=schedule, warmup_steps=warmup_steps, clipnorm=clipnorm,
+                             recipe=recipe, patience=patience, max_minutes=max_minutes,
+                             chosen=chosen)
+        finally:
+            if mixed_precision:
+                keras.mixed_precision.set_global_policy("float32")
+
+
+def _check_finite(**values):
+    for name, value in values.items():
+        if value is not None and not (isinstance(value, (int, float))
+                                      and math.isfinite(value)):
+            raise ValueError(f"Argument `{name}` must be a finite number. Received: "
+                             f"{name}={value!r}")
+    if values.get("learning_rate") is not None and values["learning_rate"] <= 0:
+        raise ValueError(f"Argument `learning_rate` must be positive. Received: "
+                         f"learning_rate={values['learning_rate']!r}")
+
+
+#: settings a resumed run must share with its start (the others, such as `epochs`, may change)
+_RESUME_FIXED = ("model", "kind", "model_kwargs", "side", "task")
+_RESUME_FIXED_TRAINING = ("batch_size", "learning_rate", "schedule", "warmup_steps",
+                          "clipnorm", "label_smoothing", "seed", "metric", "mixed_precision",
+                          "mask_rate")
+
+
+def _resume_conflicts(stored, config):
+    """What differs between the run's start (`stored`) and a `resume` call (`config`)."""
+    conflicts = []
+    for key in _RESUME_FIXED:
+        old, new = stored.get(key), config.get(key)
+        if key == "model_kwargs":
+            for name in sorted(set(old or {}) | set(new or {})):
+                if (old or {}).get(name) != (new or {}).get(name):
+                    conflicts.append(f"{name}={(old or {}).get(name)!r} (now "
+                                     f"{(new or {}).get(name)!r})")
+        elif old != new and not (key == "task" and old == json.loads(json.dumps(new))):
+            conflicts.append(f"{key}={old!r} (now {new!r})")
+    old_training, new_training = stored.get("training", {}), config["training"]
+    for key in _RESUME_FIXED_TRAINING:
+        if key in old_training and old_training.get(key) != new_training.get(key):
+            conflicts.append(f"{key}={old_training.get(key)!r} (now "
+                             f"{new_training.get(key)!r})")
+    return conflicts
+
+
+class _PublishBest(keras.callbacks.Callback):
+    """Publish the run (`RunDirectory.publish`) after each epoch that saved a new best model,
+    with the progress so far in `config.json`."""
+
+    def __init__(self, run, keeper, config):
+        super().__init__()
+        self.run, self.keeper, self.config = run, keeper, config
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.keeper.best_epoch != epoch + 1:
+            return
+        self.config["progress"] = {"epochs_done": epoch + 1, "best_epoch": epoch + 1,
+                                   f"best_val_{self.keeper.metric}": self.keeper.best}
+        atomic_write_json(self.run.work_file("config.json"), self.config)
+        self.run.publish()
+
+
+def _initial_epoch(run):
+    path = os.path.join(run.backup, AtomicBackupAndRestore.METADATA)
+    if not os.path.exists(path):
+        return 0
+    return int(_read_json(path, "the backup's metadata").get("epoch", 0))
+
+
+def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, learning_rate,
+              label_smoothing, model_kwargs, jit, mixed_precision, seed, log_dir, metric,
+              max_eval_examples, task_spec, verbose, num_sample_examples, extra_callbacks,
+              side, mask_rate, schedule, warmup_steps, clipnorm, recipe, patience, max_minutes,
+              chosen):
+    """`train` inside the locked run directory `run`; `stored` is the config of the run being
+    resumed (None for a new run)."""
+    model = build_for_task(model_name, task, side, **model_kwargs)
+    train_ds, val_ds = _datasets(task, kind, side, batch_size, seed, mask_rate)
+    steps_per_epoch = int(train_ds.cardinality())
+    if schedule == "plateau" and warmup_steps is None:
+        warmup_steps = defaults.warmup_steps_for(steps_per_epoch)
+        chosen["warmup_steps"] = {"value": warmup_steps,
+                                  "why": "one epoch of warm-up, at most 1000 steps"}
+    warmup_steps = warmup_steps or 0
+    plateau_patience = 1
+    if patience == "auto" or schedule == "plateau":
+        plateau_patience = defaults.patience_for(steps_per_epoch, 1, defaults.PLATEAU_STEPS)
+        stop_patience = defaults.patience_for(steps_per_epoch, 3, defaults.STOP_STEPS)
+        steps = f"{steps_per_epoch} steps per epoch"
+    if patience == "auto":
+        patience = stop_patience
+        chosen["patience"] = {"value": patience, "why": (
+            f"3 epochs, at least {defaults.STOP_STEPS} steps ({steps})")}
+    if schedule == "plateau":
+        chosen["plateau_patience"] = {"value": plateau_patience, "why": (
+            f"1 epoch, at least {defaults.PLATEAU_STEPS} steps ({steps})")}
+    shapes = _shape_counts(task, kind, side, batch_size) if jit else None
+    config = {
+        "model": model_name, "kind": spec.kind, "model_kwargs": model_kwargs,
+        "parameters": model.count_params(),
+        "task": task_spec or {"name": task.name}, "task_summary": task.summary(),
+        "training": {"epochs": epochs, "batch_size": batch_size,
+                     "learning_rate": learning_rate, "schedule": schedule,
+                     "warmup_steps": warmup_steps, "clipnorm": clipnorm,
+                     "label_smoothing": label_smoothing, "patience": patience,
+                     "max_minutes": max_minutes,
+                     "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
+                     "metric": metric, "max_eval_examples": max_eval_examples},
+        "chosen": chosen,
+        "xla_batch_shapes": shapes,
+        "run_id": (stored or {}).get("run_id") or uuid.uuid4().hex,
+        "complete": False,
+    }
+    if kind.reads_one_side:
+        config["side"] = side
+        config["training"]["max_eval_examples"] = None  # fit scores the whole split
+        config["training"]["mask_rate"] = mask_rate
+    if recipe is not None:
+        config["recipe"] = recipe
+    if stored:
+        conflicts = _resume_conflicts(stored, config)
+        for name, tokenizer in (("source", task.source_tokenizer),
+                                ("target", task.target_tokenizer)):
+            path = run.work_file(f"{name}_tokenizer.json")
+            if os.path.exists(path) and load_tokenizer(path) != tokenizer:
+                conflicts.append(f"the {name} tokenizer (the data changed)")
+        if conflicts:
+            raise RunDirectoryError(
+                f"--resume: {run.path} was started with different settings: "
+                f"{'; '.join(conflicts)}. Resume with the settings it started with, or start "
+                "again with --overwrite")
+    _log_choices(model_name, config)
+    compile_model(model, learning_rate_schedule(learning_rate, schedule,
+                                                steps_per_epoch * epochs, warmup_steps),
+                  label_smoothing, clipnorm=clipnorm, jit=jit)
+    best_path, state_path = run.work_file("model.keras"), run.work_file("best.json")
     try:
-        if not resume and os.path.exists(os.path.join(out_dir, "backup")):
-            raise ValueError(f"{out_dir} holds an interrupted run (backup/). Pass --resume to "
-                             "continue it, or choose another --out.")
-        if not resume and os.path.exists(os.path.join(out_dir, "best.json")):
-            os.remove(os.path.join(out_dir, "best.json"))
-        model = build_for_task(model_name, task, side, **model_kwargs)
-        train_ds, val_ds = _datasets(task, kind, side, batch_size, seed, mask_rate)
-        steps_per_epoch = int(train_ds.cardinality())
-        if schedule == "plateau" and warmup_steps is None:
-            warmup_steps = defaults.warmup_steps_for(steps_per_epoch)
-            chosen["warmup_steps"] = {"value": warmup_steps,
-                                      "why": "one epoch of warm-up, at most 1000 steps"}
-        warmup_steps = warmup_steps or 0
-        plateau_patience = 1
-        if patience == "auto" or schedule == "plateau":
-            plateau_patience = defaults.patience_for(steps_per_epoch, 1, defaults.PLATEAU_STEPS)
-            stop_patience = defaults.patience_for(steps_per_epoch, 3, defaults.STOP_STEPS)
-            steps = f"{steps_per_epoch} steps per epoch"
-        if patience == "auto":
-            patience = stop_patience
-            chosen["patience"] = {"value": patience, "why": (
-                f"3 epochs, at least {defaults.STOP_STEPS} steps ({steps})")}
-        if schedule == "plateau":
-            chosen["plateau_patience"] = {"value": plateau_patience, "why": (
-                f"1 epoch, at least {defaults.PLATEAU_STEPS} steps ({steps})")}
-        compile_model(model, learning_rate_schedule(learning_rate, schedule,
-                                                    steps_per_epoch * epochs, warmup_steps),
-                      label_smoothing, clipnorm=clipnorm, jit=jit)
-        task.source_tokenizer.save(os.path.join(out_dir, "source_tokenizer.json"))
-        task.target_tokenizer.save(os.path.join(out_dir, "target_tokenizer.json"))
-        best_path = os.path.join(out_dir, "model.keras")
-        state_path = os.path.join(out_dir, "best.json")
-        # the backup comes first: an epoch is saved before anything else can fail at its end
-        backup = keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup"),
-                                                  delete_checkpoint=True)
+        if not stored:
+            for name, tokenizer in (("source", task.source_tokenizer),
+                                    ("target", task.target_tokenizer)):
+                atomic_save(run.work_file(f"{name}_tokenizer.json"), tokenizer.save)
+        atomic_write_json(run.work_file("config.json"), config)
+        initial_epoch = _initial_epoch(run)
+        # the guard comes first, so a NaN step ends fit before any callback saves the epoch;
+        # the backup next: an epoch is saved before anything else can fail at its end
+        guard = FiniteLossGuard()
+        backup = AtomicBackupAndRestore(run.backup, delete_checkpoint=True)
         evaluation = kind.checkpoint(task, metric, save_best=best_path, state_path=state_path,
                                      max_examples=max_eval_examples, log_dir=log_dir)
-        callbacks = [backup, evaluation]
+        callbacks = [guard, backup, evaluation, _PublishBest(run, evaluation, config)]
         if schedule == "plateau":
             callbacks.append(WarmupPlateau(evaluation, learning_rate, warmup_steps,
                                            patience=plateau_patience))
@@ -313,35 +463,15 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         if log_dir:  # sample decodes, attention images: what the kind has to show
             callbacks += kind.inspection_callbacks(task, log_dir, num_sample_examples)
         callbacks += list(extra_callbacks)
-        shapes = _shape_counts(task, kind, side, batch_size) if jit else None
-        config = {
-            "model": model_name, "kind": spec.kind, "model_kwargs": model_kwargs,
-            "parameters": model.count_params(),
-            "task": task_spec or {"name": task.name}, "task_summary": task.summary(),
-            "training": {"epochs": epochs, "batch_size": batch_size,
-                         "learning_rate": learning_rate, "schedule": schedule,
-                         "warmup_steps": warmup_steps, "clipnorm": clipnorm,
-                         "label_smoothing": label_smoothing, "patience": patience,
-                         "max_minutes": max_minutes,
-                         "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
-                         "metric": metric, "max_eval_examples": max_eval_examples},
-            "chosen": chosen,
-            "xla_batch_shapes": shapes,
-        }
-        _log_choices(model_name, config)
-        if kind.reads_one_side:
-            config["side"] = side
-            config["training"]["max_eval_examples"] = None  # fit scores the whole split
-            config["training"]["mask_rate"] = mask_rate
-        if recipe is not None:
-            config["recipe"] = recipe
-        _write_json(os.path.join(out_dir, "config.json"), config)
         start = time.perf_counter()
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
                             callbacks=callbacks, verbose=verbose, shuffle=False)
+        config.pop("progress", None)
+        config["complete"] = True
         config["results"] = {
             "seconds": time.perf_counter() - start,
-            "epochs_run": len(history.epoch),
+            "epochs_run": initial_epoch + len(history.epoch),
+            "epochs_this_session": len(history.epoch),
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             f"best_val_{metric}": evaluation.best,
             "best_epoch": evaluation.best_epoch,
@@ -349,12 +479,26 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
             "stopped_by_time": bool(timer and timer.stopped_epoch),
         }
         if evaluation.best is None:  # no evaluation ran (e.g. resumed after the last epoch)
-            model.save(best_path)
-        _write_json(os.path.join(out_dir, "config.json"), config)
+            save_model(model, best_path)
+        atomic_write_json(run.work_file("config.json"), config)
+        run.finish()
         return config
-    finally:
-        if mixed_precision:
-            keras.mixed_precision.set_global_policy("float32")
+    except NonFiniteLoss as error:
+        kept = (f"{run.path} keeps the best model, of epoch {evaluation.best_epoch}"
+                if evaluation.best_epoch else "no model was saved")
+        raise NonFiniteLoss(error.value, error.epoch, error.step, detail=(
+            f"; training stopped and {kept}. Start again with --overwrite and a lower "
+            "--learning-rate")) from None
+    except StorageError as error:
+        raise StorageError(f"{error}. {run.path} still holds the last published model; free "
+                           "space (or fix the permission), then rerun with --resume") from None
+    except OSError as error:
+        converted = storage_error(getattr(error, "filename", None) or run.work, error)
+        if converted is None:
+            raise
+        raise StorageError(f"{converted}. {run.path} still holds the last published model; "
+                           "free space (or fix the permission), then rerun with --resume"
+                           ) from None
 
 
 def _log_choices(model_name, config):
@@ -372,9 +516,18 @@ def _log_choices(model_name, config):
                  shapes["train"], shapes["validation"])
 
 
-def _write_json(path, data):
-    with open(path, "w") as f:
-        json.dump(data, f, indent=2, default=str)
+def _read_json(path, what):
+    """A JSON object from a run's file; a damaged file raises `ValueError` naming it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); the run's {what} is "
+                         "damaged") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} holds a JSON {type(data).__name__}, not the object a run's "
+                         f"{what} is; the file is damaged or not from keras-s2s")
+    return data
 
 
 def load_run(run_dir):
@@ -382,16 +535,51 @@ def load_run(run_dir):
 
     `config["kind"]` is the model's kind; a language model's `config["side"]` says which
     tokenizer is its own (runs written before kinds existed are seq2seq runs).
-    Raises `ValueError` naming the missing file when the directory is not a run.
+
+    Raises:
+        ValueError: One line naming the file and the problem: the directory is not a run
+            (a missing file, or a training that has not published its first checkpoint yet),
+            a file is damaged (truncated `model.keras`, invalid JSON), or the model's weights
+            are not finite.
+
+    Example:
+
+    >>> model, source_tokenizer, target_tokenizer, config = load_run("runs/g2p")
     """
+    run = RunDirectory(run_dir)
+    if not os.path.isdir(run_dir):
+        if os.path.isdir(run.next):
+            raise ValueError(f"{run_dir} is being replaced by a training, or its replacement "
+                             f"was interrupted ({run.next}); rerun that training with --resume")
+        raise ValueError(f"no such run directory: {run_dir}")
     needed = ["model.keras", "source_tokenizer.json", "target_tokenizer.json", "config.json"]
     missing = [n for n in needed if not os.path.exists(os.path.join(run_dir, n))]
     if missing:
+        if os.path.isdir(run.work):
+            raise ValueError(f"{run_dir} has no model yet: its training ({run.work}) is still "
+                             "running, or was interrupted before its first checkpoint (then "
+                             "continue it with `keras-s2s train ... --resume`)")
         raise ValueError(f"{run_dir} is not a keras-s2s run directory: missing "
                          f"{', '.join(missing)} (written by `keras-s2s train --out DIR`).")
-    model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
-    with open(os.path.join(run_dir, "config.json")) as f:
-        config = json.load(f)
+    config = _read_json(os.path.join(run_dir, "config.json"), "config.json")
     config.setdefault("kind", "seq2seq")
-    return (model, load_tokenizer(os.path.join(run_dir, "source_tokenizer.json")),
-            load_tokenizer(os.path.join(run_dir, "target_tokenizer.json")), config)
+    tokenizers = []
+    for name in ("source_tokenizer.json", "target_tokenizer.json"):
+        path = os.path.join(run_dir, name)
+        try:
+            tokenizers.append(load_tokenizer(path))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path} can't be read ({type(error).__name__}: "
+                             f"{_first_line(error)}); the run's tokenizer is damaged") from None
+    path = os.path.join(run_dir, "model.keras")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is damaged: not a complete .keras file (truncated or "
+                         "empty); retrain the run or restore the file")
+    model = keras.saving.load_model(path, safe_mode=True)
+    check_finite_weights(model, path)
+    return (model, *tokenizers, config)
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""

@@ -117,7 +117,7 @@ def load_recipe(path):
             "training": sections["training"], "evaluation": sections["evaluation"]}
 
 
-def train_recipe(recipe, out=None, log_dir=None, resume=False, verbose="auto"):
+def train_recipe(recipe, out=None, log_dir=None, resume=False, verbose="auto", overwrite=False):
     """Train the run a recipe describes (what `keras-s2s train --recipe FILE` does).
 
     Args:
@@ -125,6 +125,7 @@ def train_recipe(recipe, out=None, log_dir=None, resume=False, verbose="auto"):
         out: Run directory; the recipe's `out` by default.
         log_dir: TensorBoard directory.
         resume: Continue an interrupted run.
+        overwrite: Replace the run already in `out` (see `keras_s2s.training.recipe.train`).
         verbose: Keras progress bar setting.
 
     Returns:
@@ -153,6 +154,6 @@ def train_recipe(recipe, out=None, log_dir=None, resume=False, verbose="auto"):
     return recipe_lib.train(
         recipe["model"], task, out or recipe["out"], model_kwargs=recipe["model_kwargs"],
         task_spec={"name": recipe["task"], "options": recipe["task_options"]},
-        log_dir=log_dir, resume=resume, verbose=verbose,
+        log_dir=log_dir, resume=resume, overwrite=overwrite, verbose=verbose,
         recipe={k: v for k, v in recipe.items() if k != "path"} | {"file": recipe["path"]},
         **training)
