@@ -98,20 +98,30 @@ def check(args):
                        f"{args.beam})")
     if args.input is not None:
         check_input_file(args.input)
+    else:
+        _check_stdin()
+
+
+def _check_stdin():
+    """Refuse a stdin that is a directory or a device (`< /dev/zero`); a terminal is fine."""
+    stream = sys.stdin
+    try:
+        status = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # a replaced stdin (tests): no descriptor
+        return
+    mode = status.st_mode
+    if stream.isatty() or os.path.samestat(status, os.stat(os.devnull)):  # /dev/null: empty
+        return
+    if stat.S_ISDIR(mode):
+        raise CliError("<stdin> is a directory; give a file or a pipe")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise CliError("<stdin> is a device; give a regular file or a pipe")
 
 
 def _stdin():
-    """stdin as a binary stream, refused if it is a directory or a device (not a terminal)."""
+    """stdin as a binary stream."""
+    _check_stdin()
     stream = sys.stdin
-    try:
-        mode = os.fstat(stream.fileno()).st_mode
-    except (OSError, ValueError, AttributeError):  # a replaced stdin (tests): no descriptor
-        mode = None
-    if mode is not None and not stream.isatty():
-        if stat.S_ISDIR(mode):
-            raise CliError("<stdin> is a directory; give a file or a pipe")
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-            raise CliError("<stdin> is a device; give a file or a pipe")
     buffer = getattr(stream, "buffer", None)
     return buffer if buffer is not None else _Encoded(stream)
 

@@ -19,18 +19,21 @@ def run_cli(*args, stdin=None, process=False, timeout=600, preexec_fn=None):
     `timed_out=True`), for what only a fresh process shows: start-up time, reads that could
     hang or grow memory (run with `preexec_fn`, e.g. to set a resource limit).
 
-    `stdin` is a str or bytes; in process it is readable as text and as `sys.stdin.buffer`.
+    `stdin` is a str or bytes (in process readable as text and as `sys.stdin.buffer`), or,
+    with `process=True`, an open file to connect (e.g. `open("/dev/zero", "rb")`).
     """
     args = [str(a) for a in args]
     if process:
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
                "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")}
         data = stdin.encode() if isinstance(stdin, str) else stdin
+        connect = hasattr(data, "fileno")
         try:
-            proc = subprocess.run([sys.executable, "-m", "keras_s2s.cli", *args], input=data,
-                                  capture_output=True, env=env, timeout=timeout,
-                                  preexec_fn=preexec_fn,
-                                  stdin=subprocess.DEVNULL if data is None else None)
+            proc = subprocess.run([sys.executable, "-m", "keras_s2s.cli", *args],
+                                  input=None if connect else data, capture_output=True,
+                                  env=env, timeout=timeout, preexec_fn=preexec_fn,
+                                  stdin=data if connect else
+                                  (subprocess.DEVNULL if data is None else None))
         except subprocess.TimeoutExpired as error:
             return types.SimpleNamespace(returncode=None, timed_out=True,
                                          stdout=(error.stdout or b"").decode(errors="replace"),
