@@ -270,6 +270,10 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
         seed: Integer seed for sampling; the same seed gives the same samples.
         return_alignments: Also return attention weights (attention models).
         batch_size: Sources per compiled call; the last batch is padded to keep one shape.
+            When lengths vary a lot (sorting at least halves the padding), sources are
+            sorted by length into batches, each padded to its longest source rounded up to
+            a power of two, and the results come back in input order; `max_length`'s
+            default then follows each batch's width. Prompts of an LM keep one width.
         jit: Compile with XLA (TensorFlow backend).
         verbose: Show a progress bar when decoding more than one batch (`"auto"`), always
             (`True`) or never (`False`).
@@ -303,33 +307,40 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     ids = to_ids(encoder_token_ids, graphs.input_vocabulary_size)
     if prompted:
         _check_prompts(ids)
-    if max_length is None:
-        max_length = kind.default_max_length(ids.shape[1])
-    limit = graphs.max_length
-    if limit is not None and max_length > limit:
-        raise ValueError(
-            f"`max_length` ({max_length}) exceeds what model '{model.name}' can decode: its "
-            f"position encodings and key/value cache hold {limit} positions. Pass a smaller "
-            "max_length, or build the model with a larger max_length.")
-    if prompted and ids.shape[1] >= max_length:
-        raise ValueError(f"`max_length` ({max_length}) must exceed the prompt width "
-                         f"({ids.shape[1]}): it counts the prompt and the continuation.")
     attention = graphs.attention
-    _settings(method, max_length, min_length, beam_width, num_return_sequences, length_penalty,
-              coverage_penalty, temperature, top_k, top_p, return_alignments, attention)
     check_int("batch_size", batch_size, 1)
+    # one long source must not widen every batch: sort by length into batches, each padded
+    # to its own width (rounded up), then put the results back in input order
+    groups = [(None, ids.shape[1])] if prompted else _length_groups(ids, batch_size)
+    explicit = max_length is not None
+    runs = []
+    for rows, width in groups:
+        group_ids = ids if rows is None else ids[rows, :width]
+        group_max = max_length if explicit else kind.default_max_length(group_ids.shape[1])
+        _check_max_length(model, graphs, prompted, group_max, group_ids.shape[1])
+        _settings(method, group_max, min_length, beam_width, num_return_sequences,
+                  length_penalty, coverage_penalty, temperature, top_k, top_p,
+                  return_alignments, attention)
+        runs.append((rows, group_ids, group_max))
     if method != "beam":
         length_penalty = coverage_penalty = 0.0
         beam_width = 1
-    settings = dict(method=method, max_length=int(max_length), min_length=int(min_length),
-                    beam_width=int(beam_width), num_return_sequences=int(num_return_sequences),
-                    length_penalty=float(length_penalty), coverage_penalty=float(coverage_penalty),
-                    temperature=float(temperature), top_k=top_k, top_p=top_p,
-                    return_alignments=bool(return_alignments), jit=bool(jit),
-                    prompted=bool(prompted))
     encoder_model, decoder_model = graphs
-    tokens, log_probs, scores, alignments = _run_batches(
-        model, entry, encoder_model, decoder_model, ids, settings, batch_size, seed, verbose)
+    outputs = []
+    for rows, group_ids, group_max in runs:
+        settings = dict(method=method, max_length=int(group_max), min_length=int(min_length),
+                        beam_width=int(beam_width),
+                        num_return_sequences=int(num_return_sequences),
+                        length_penalty=float(length_penalty),
+                        coverage_penalty=float(coverage_penalty),
+                        temperature=float(temperature), top_k=top_k, top_p=top_p,
+                        return_alignments=bool(return_alignments), jit=bool(jit),
+                        prompted=bool(prompted))
+        outputs.append((rows, _run_batches(model, entry, encoder_model, decoder_model,
+                                           group_ids, settings, batch_size, seed,
+                                           verbose if len(runs) == 1 else False)))
+    tokens, log_probs, scores, alignments = (outputs[0][1] if len(outputs) == 1 else
+                                             _merge(outputs, ids.shape))
     lengths = _lengths(tokens)
     used = max(int(lengths.max()) if lengths.size else 1, 1)
     tokens = tokens[..., :used]
@@ -339,6 +350,76 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     if writer is not None:
         texts = [[writer.decode(row) for row in rows] for rows in tokens]
     return DecodeResult(tokens, log_probs, scores, alignments, lengths, texts)
+
+
+#: batches are never padded narrower than this many tokens when sorted by length
+MIN_BUCKET_WIDTH = 16
+
+
+def _row_lengths(ids):
+    """Tokens up to the last non-padding one, per row (ids are padded on the right)."""
+    nonzero = ids != PAD_ID
+    return np.where(nonzero.any(1), ids.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
+
+
+def _length_groups(ids, batch_size):
+    """How `decode` batches: `[(rows, width)]`, rows None for "all, as given".
+
+    Sorted by length, each batch is padded only to its longest row rounded up to a power of
+    two (at least `MIN_BUCKET_WIDTH`), and batches of one width form a group, one compiled
+    shape each. This is used only when it at least halves the padded tokens; otherwise (a
+    few inputs, or lengths alike) every row is decoded as given, at the full width.
+    """
+    total, width = ids.shape
+    if total <= batch_size or width <= MIN_BUCKET_WIDTH:
+        return [(None, width)]
+    lengths = _row_lengths(ids)
+    order = np.argsort(lengths, kind="stable")
+    widths = []
+    for start in range(0, total, batch_size):
+        longest = max(int(lengths[order[min(start + batch_size, total) - 1]]), 1)
+        widths.append(min(width, max(MIN_BUCKET_WIDTH, 1 << (longest - 1).bit_length())))
+    if len(set(widths)) == 1 or 2 * sum(w * batch_size for w in widths) > width * total:
+        return [(None, width)]
+    groups = []
+    for i, w in enumerate(widths):
+        rows = order[i * batch_size:(i + 1) * batch_size]
+        if groups and groups[-1][1] == w:
+            groups[-1] = (np.concatenate([groups[-1][0], rows]), w)
+        else:
+            groups.append((rows, w))
+    return groups
+
+
+def _check_max_length(model, graphs, prompted, max_length, width):
+    limit = graphs.max_length
+    if limit is not None and max_length > limit:
+        raise ValueError(
+            f"`max_length` ({max_length}) exceeds what model '{model.name}' can decode: its "
+            f"position encodings and key/value cache hold {limit} positions. Pass a smaller "
+            "max_length, or build the model with a larger max_length.")
+    if prompted and width >= max_length:
+        raise ValueError(f"`max_length` ({max_length}) must exceed the prompt width "
+                         f"({width}): it counts the prompt and the continuation.")
+
+
+def _merge(outputs, shape):
+    """The groups' `(tokens, log_probs, scores, alignments)` back in input order, padded to
+    the longest output (and alignments to the full source width)."""
+    total, width = shape
+    length = max(out[0].shape[-1] for _, out in outputs)
+    n = outputs[0][1][0].shape[1]
+    tokens = np.zeros((total, n, length), outputs[0][1][0].dtype)
+    log_probs = np.zeros((total, n), outputs[0][1][1].dtype)
+    scores = np.zeros((total, n), outputs[0][1][2].dtype)
+    with_alignments = outputs[0][1][3] is not None
+    alignments = np.zeros((total, n, length, width), "float32") if with_alignments else None
+    for rows, (t, lp, sc, al) in outputs:
+        tokens[rows, :, :t.shape[-1]] = t
+        log_probs[rows], scores[rows] = lp, sc
+        if with_alignments:
+            alignments[rows, :, :al.shape[2], :al.shape[3]] = al
+    return tokens, log_probs, scores, alignments
 
 
 def _run_batches(model, entry, encoder_model, decoder_model, inputs, settings, batch_size, seed,
