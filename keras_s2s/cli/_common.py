@@ -228,8 +228,8 @@ def load_run_dir(run_dir):
     from keras_s2s.data import Task
     from keras_s2s.training.recipe import load_run
 
-    if not os.path.isdir(run_dir):
-        raise CliError(f"no such run directory: {run_dir}")
+    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+        raise CliError(f"{run_dir} is a file, not a run directory")
     model, source_tokenizer, target_tokenizer, config = load_run(run_dir)
     task = Task("run", {}, source_tokenizer, target_tokenizer)
     return model, task, config

@@ -272,7 +272,9 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     with run.lock():
         run.recover()
         run.begin(resume, overwrite)  # refuses what doesn't fit before anything is written
-        stored = _read_json(run.work_file("config.json"), "config.json") if resume else None
+        stored = None  # a work directory without config.json stopped before writing it
+        if resume and os.path.exists(run.work_file("config.json")):
+            stored = _read_json(run.work_file("config.json"), "config.json")
         if stored:  # what the run was started with fills in what this call leaves out
             first = stored.get("training", {})
             model_kwargs = {**stored.get("model_kwargs", {}), **(model_kwargs or {})}
@@ -439,11 +441,12 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
                   label_smoothing, clipnorm=clipnorm, jit=jit)
     best_path, state_path = run.work_file("model.keras"), run.work_file("best.json")
     try:
-        if not stored:
-            for name, tokenizer in (("source", task.source_tokenizer),
-                                    ("target", task.target_tokenizer)):
-                atomic_save(run.work_file(f"{name}_tokenizer.json"), tokenizer.save)
         atomic_write_json(run.work_file("config.json"), config)
+        for name, tokenizer in (("source", task.source_tokenizer),
+                                ("target", task.target_tokenizer)):
+            path = run.work_file(f"{name}_tokenizer.json")
+            if not os.path.exists(path):  # a resumed run's tokenizers were checked above
+                atomic_save(path, tokenizer.save)
         initial_epoch = _initial_epoch(run)
         # the guard comes first, so a NaN step ends fit before any callback saves the epoch;
         # the backup next: an epoch is saved before anything else can fail at its end

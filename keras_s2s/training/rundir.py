@@ -307,7 +307,7 @@ class RunDirectory:
         anything when the request doesn't fit."""
         interrupted = os.path.isdir(self.work)
         if resume:
-            if not os.path.isfile(self.work_file("config.json")):
+            if not interrupted:
                 if self.is_run():
                     raise RunDirectoryError(
                         f"nothing to resume: {self.path} is a finished run; to train it again "
