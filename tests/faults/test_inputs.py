@@ -13,6 +13,7 @@ import logging
 import os
 import resource
 import shutil
+import signal
 
 import numpy as np
 import pytest
@@ -80,10 +81,20 @@ def test_decode_refuses_dev_zero_on_stdin(env):
 def test_python_readers_refuse_what_is_not_a_regular_file(env, make):
     path = {"dir": str(env["root"]), "fifo": env["fifo"], "dev": "/dev/zero"}[make]
     what = {"dir": "is a directory", "fifo": "is a FIFO", "dev": "is a device"}[make]
-    with pytest.raises(ValueError, match=what):
-        files.read_tsv(path)
-    with pytest.raises(ValueError, match=what):
-        files.from_tsv(env["good"], test_path=path)
+
+    def hung(signum, frame):
+        raise TimeoutError(f"reading {path} hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)  # a broken guard fails, not hangs
+    signal.alarm(10)
+    try:
+        with pytest.raises(ValueError, match=what):
+            files.read_tsv(path)
+        with pytest.raises(ValueError, match=what):
+            files.from_tsv(env["good"], test_path=path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # --------------------------------------------------------------------- decode's input lines
