@@ -270,10 +270,11 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
         seed: Integer seed for sampling; the same seed gives the same samples.
         return_alignments: Also return attention weights (attention models).
         batch_size: Sources per compiled call; the last batch is padded to keep one shape.
-            When lengths vary a lot (sorting at least halves the padding), sources are
-            sorted by length into batches, each padded to its longest source rounded up to
-            a power of two, and the results come back in input order; `max_length`'s
-            default then follows each batch's width. Prompts of an LM keep one width.
+            When lengths vary a lot (sorting cuts the padding at least 4-fold: one long
+            source among many short ones), sources are sorted by length into batches, each
+            padded to its longest source rounded up to a power of 4, and the results come
+            back in input order; `max_length`'s default then follows each batch's width.
+            Prompts of an LM keep one width.
         jit: Compile with XLA (TensorFlow backend).
         verbose: Show a progress bar when decoding more than one batch (`"auto"`), always
             (`True`) or never (`False`).
@@ -362,12 +363,22 @@ def _row_lengths(ids):
     return np.where(nonzero.any(1), ids.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
 
 
+def _bucket(length):
+    """The width a batch whose longest row has `length` tokens is padded to: a power of 4,
+    at least `MIN_BUCKET_WIDTH` (few distinct widths: each is one more compile)."""
+    width = MIN_BUCKET_WIDTH
+    while width < length:
+        width *= 4
+    return width
+
+
 def _length_groups(ids, batch_size):
     """How `decode` batches: `[(rows, width)]`, rows None for "all, as given".
 
     Sorted by length, each batch is padded only to its longest row rounded up to a power of
-    two (at least `MIN_BUCKET_WIDTH`), and batches of one width form a group, one compiled
-    shape each. This is used only when it at least halves the padded tokens; otherwise (a
+    4 (at least `MIN_BUCKET_WIDTH`), and batches of one width form a group, one compiled
+    shape each. This is used only when it cuts the padded tokens at least 4-fold (one long
+    source among many short ones), since every extra width costs a compile; otherwise (a
     few inputs, or lengths alike) every row is decoded as given, at the full width.
     """
     total, width = ids.shape
@@ -377,9 +388,9 @@ def _length_groups(ids, batch_size):
     order = np.argsort(lengths, kind="stable")
     widths = []
     for start in range(0, total, batch_size):
-        longest = max(int(lengths[order[min(start + batch_size, total) - 1]]), 1)
-        widths.append(min(width, max(MIN_BUCKET_WIDTH, 1 << (longest - 1).bit_length())))
-    if len(set(widths)) == 1 or 2 * sum(w * batch_size for w in widths) > width * total:
+        longest = int(lengths[order[min(start + batch_size, total) - 1]])
+        widths.append(min(width, _bucket(longest)))
+    if len(set(widths)) == 1 or 4 * sum(w * batch_size for w in widths) > width * total:
         return [(None, width)]
     groups = []
     for i, w in enumerate(widths):

@@ -44,6 +44,17 @@ def env(tmp_path_factory):
     return {"root": root, "run": str(run), "fifo": str(fifo), "good": str(good)}
 
 
+WORDS = ["abc", "hgfe", "dad", "bead", "cafe", "fed", "a", "hh"]
+
+
+@pytest.fixture(scope="module")
+def alone(env):
+    """What the run prints for WORDS, decoded on their own (one batch, no sorting)."""
+    proc = run_cli("decode", env["run"], "--no-jit", stdin="\n".join(WORDS) + "\n")
+    assert proc.returncode == 0, proc.stderr
+    return dict(zip(WORDS, proc.stdout.splitlines()))
+
+
 def _write(env, name, content):
     path = env["root"] / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
@@ -122,27 +133,24 @@ def test_decode_max_line_length_flag(env):
     assert_one_line_error(proc, "<stdin>:2: line longer than 3 characters")
 
 
-def test_decode_skips_bad_lines_and_keeps_outputs_aligned(env, caplog):
+def test_decode_skips_bad_lines_and_keeps_outputs_aligned(env, alone, caplog):
     stdin = b"abc\n" + b"a" * 50_000 + b"\nhg\xfffe\nhgfe\n"
     with caplog.at_level(logging.WARNING, logger="keras_s2s"):
         proc = run_cli("decode", env["run"], "--no-jit", "--on-error", "skip", stdin=stdin)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.split("\n")[:-1]
-    alone = run_cli("decode", env["run"], "--no-jit", stdin="abc\nhgfe\n").stdout.split("\n")
-    assert lines == [alone[0], "", "", alone[1]]
+    assert lines == [alone["abc"], "", "", alone["hgfe"]]
     assert "skipped 2 input line(s) (2, 3)" in caplog.text
 
 
-def test_decode_keeps_input_order_with_mixed_lengths(env):
+def test_decode_keeps_input_order_with_mixed_lengths(env, alone):
     # one long line among short ones: the outputs come back in input order, equal to
-    # decoding each line on its own
-    words = ["abc", "hgfe", "dad", "bead", "cafe", "fed", "a", "hh"]
-    stdin = "\n".join(words * 40 + ["abcdefgh" * 40]) + "\n"  # 6 batches: sorted
+    # decoding the short lines on their own
+    stdin = "\n".join(WORDS * 80 + ["abcdefgh" * 40]) + "\n"  # 11 batches: sorted
     proc = run_cli("decode", env["run"], "--no-jit", stdin=stdin)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    alone = run_cli("decode", env["run"], "--no-jit", stdin="\n".join(words) + "\n")
-    assert lines[:320] == alone.stdout.splitlines() * 40 and len(lines) == 321
+    assert lines[:640] == [alone[w] for w in WORDS] * 80 and len(lines) == 641
 
 
 def test_decode_api_sorts_by_length_and_restores_order():
@@ -155,14 +163,13 @@ def test_decode_api_sorts_by_length_and_restores_order():
     model = keras_s2s.zoo.build("luong_lstm", source_vocab_size=20, target_vocab_size=20,
                                 units=8, embedding_dim=8)
     rng = np.random.default_rng(0)
-    rows = [list(rng.integers(4, 20, size=rng.integers(1, 8))) for _ in range(150)]
-    rows[37] = list(rng.integers(4, 20, size=200))
-    groups = _length_groups(to_ids(rows, 20), 64)
-    assert [w for _, w in groups] == [16, 200] and 37 in groups[1][0]  # the long row alone
-    for method, kwargs in (("greedy", {}), ("beam", {"beam_width": 3,
-                                                     "num_return_sequences": 2})):
-        sorted_ = decode(model, rows, method, max_length=12, jit=False, **kwargs)
-        one_batch = decode(model, rows, method, max_length=12, jit=False, batch_size=1000,
+    rows = [list(rng.integers(4, 20, size=rng.integers(1, 8))) for _ in range(160)]
+    rows[37] = list(rng.integers(4, 20, size=100))
+    groups = _length_groups(to_ids(rows, 20), 16)
+    assert [w for _, w in groups] == [16, 100] and 37 in groups[1][0]  # the long row's batch
+    for method, kwargs in (("beam", {"beam_width": 3, "num_return_sequences": 2}),):
+        sorted_ = decode(model, rows, method, max_length=8, jit=False, batch_size=16, **kwargs)
+        one_batch = decode(model, rows, method, max_length=8, jit=False, batch_size=160,
                            **kwargs)  # one batch at the full width: the order as given
         np.testing.assert_array_equal(sorted_.token_ids, one_batch.token_ids)
         np.testing.assert_allclose(sorted_.scores, one_batch.scores, atol=1e-5)
