@@ -5,7 +5,8 @@ terminal; never a directory or a device), strict UTF-8, no control characters, l
 most `--max-line-length` characters (default 10,000). A bad line stops the decode with its
 line number, or with `--on-error skip` is counted and gets an empty output line, so outputs
 stay aligned with inputs. Inputs are read and decoded in chunks of `CHUNK` lines, so memory
-stays bounded however long the input is.
+stays bounded however long the input is (a bad line in a later chunk stops the decode after
+the earlier chunks' outputs were printed).
 
 Flags that do nothing in the chosen mode are errors, checked (by `check`) before TensorFlow
 is imported: `--sample` with `--beam`; `--temperature`, `--top-k`, `--top-p`, `--seed`
