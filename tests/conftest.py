@@ -15,3 +15,29 @@ def _seed():
     keras.utils.set_random_seed(1234)
     np.random.seed(1234)
     yield
+
+
+# The longest tests (measured with --durations, about a minute or more each) start first, so
+# that the two xdist workers don't end with one of them alone on a long test.
+_LONG_FIRST = (
+    "test_learning_real_data.py::test_short_fit",
+    "test_models.py::test_entry_learns_reversal",
+    "test_evaluation.py::test_luong_bilstm_learns_g2p",
+    "test_tutorials.py::test_notebook_runs_in_smoke_mode",
+    "test_autoencoders.py::test_annealing_and_word_dropout",
+    "test_bench_suite.py::test_quick_suite_writes_every_field",
+    "test_resume.py",
+    "test_autoencoders.py::test_sequence_autoencoder",
+    "faults/test_run_dir.py::test_kill_9",
+    "faults/test_run_dir.py::test_two_trainings",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        for position, prefix in enumerate(_LONG_FIRST):
+            if prefix in item.nodeid:
+                return position
+        return len(_LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
