@@ -105,6 +105,40 @@ def in_range(low, high, *, low_open=False, high_open=False):
 fraction = in_range(0.0, 1.0, high_open=True)
 
 
+def non_negative_int(text):
+    """An argparse type: an integer >= 0 (e.g. `--warmup-steps 0` for none).
+
+    Example:
+
+    >>> parser.add_argument("--warmup-steps", type=non_negative_int)
+    """
+    value = _number(int, text, "an integer")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def check_run_dir(path):
+    """Refuse a run directory that isn't there, in one line, before TensorFlow is imported.
+
+    A missing directory whose replacement `.NAME.next` exists beside it was caught between
+    the two renames of a publish (`keras_s2s.training.rundir`).
+
+    Example:
+
+    >>> check_run_dir("runs/g2p")
+    """
+    if os.path.isdir(path):
+        return
+    if os.path.exists(path):
+        raise CliError(f"{path} is a file, not a run directory")
+    parent, name = os.path.split(os.path.abspath(path))
+    if os.path.isdir(os.path.join(parent, f".{name}.next")):
+        raise CliError(f"{path} is being replaced by a training, or its replacement was "
+                       "interrupted; rerun that training with --resume")
+    raise CliError(f"no such run directory: {path}")
+
+
 def check_output_file(path, flag):
     """Refuse an output path that can't become a file: a directory, or a missing directory.
 

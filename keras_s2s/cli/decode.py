@@ -21,7 +21,8 @@ import os
 import stat
 import sys
 
-from keras_s2s.cli._common import (CliError, add_jit_flag, in_range, load_run_dir, positive)
+from keras_s2s.cli._common import (CliError, add_jit_flag, check_run_dir, in_range, load_run_dir,
+                                   positive)
 from keras_s2s.data.files import MAX_LINE_LENGTH, check_input_file, read_lines
 
 log = logging.getLogger("keras_s2s")
@@ -79,8 +80,7 @@ def check(args):
 
     Raises `CliError`; runs before TensorFlow is imported.
     """
-    if not os.path.isdir(args.run):
-        raise CliError(f"no such run directory: {args.run}")
+    check_run_dir(args.run)
     if args.sample and args.beam:
         raise CliError("--sample and --beam exclude each other (sampling draws, beam search "
                        "searches); give one")

@@ -8,8 +8,8 @@ metrics, the settings, the lines skipped (`--on-error skip`) and the data report
 import os
 import sys
 
-from keras_s2s.cli._common import (CliError, add_jit_flag, check_output_file, in_range,
-                                   load_run_dir, positive, write_json)
+from keras_s2s.cli._common import (CliError, add_jit_flag, check_output_file, check_run_dir,
+                                   in_range, load_run_dir, positive, write_json)
 from keras_s2s.cli.decode import MAX_BEAM
 
 
@@ -44,8 +44,7 @@ def check(args):
     """The checks that need no model (run before TensorFlow is imported)."""
     from keras_s2s.data.files import check_input_file
 
-    if not os.path.isdir(args.run):
-        raise CliError(f"no such run directory: {args.run}")
+    check_run_dir(args.run)
     if args.length_penalty is not None and not args.beam:
         raise CliError("--length-penalty applies to beam search only; add --beam N or drop "
                        "--length-penalty")

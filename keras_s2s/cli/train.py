@@ -2,8 +2,9 @@
 
 import sys
 
-from keras_s2s.cli._common import (CliError, add_jit_flag, add_task_args, log, parse_options,
-                                   positive, task_from_args)
+from keras_s2s.cli._common import (CliError, add_jit_flag, add_task_args, fraction, in_range,
+                                   log, non_negative_int, parse_options, positive,
+                                   task_from_args)
 
 
 def add_parser(subparsers):
@@ -34,19 +35,20 @@ def add_parser(subparsers):
     p.add_argument("--schedule", choices=["plateau", "constant", "cosine", "inverse_sqrt"],
                    default="plateau", help="plateau (default): warm-up over one epoch, then "
                    "halve the rate when validation stops improving")
-    p.add_argument("--warmup-steps", type=int,
+    p.add_argument("--warmup-steps", type=non_negative_int,
                    help="warm-up steps (default for plateau: one epoch, at most 1000)")
-    p.add_argument("--label-smoothing", type=float,
+    p.add_argument("--label-smoothing", type=fraction,
                    help="of the loss (default: the entry's, 0.1 for seq2seq, 0 for LMs)")
     p.add_argument("--side", choices=["source", "target"],
                    help="language models (kinds lm, mlm): which side of the task's pairs they "
                         "learn, with its tokenizer (default: target)")
-    p.add_argument("--mask-rate", type=positive(float), default=0.15,
+    p.add_argument("--mask-rate", type=in_range(0.0, 1.0, low_open=True, high_open=True),
+                   default=0.15,
                    help="masked LMs: share of each text's tokens masked (default: 0.15)")
     p.add_argument("--units", type=positive(int))
     p.add_argument("--embedding-dim", type=positive(int))
     p.add_argument("--num-layers", type=positive(int))
-    p.add_argument("--dropout", type=float)
+    p.add_argument("--dropout", type=fraction)
     p.add_argument("--model-option", action="append", metavar="KEY=VALUE",
                    help="more zoo kwargs, e.g. score=dot (repeatable)")
     add_jit_flag(p, "compile with XLA (default: on)")

@@ -405,6 +405,8 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
         "model": model_name, "kind": spec.kind, "model_kwargs": model_kwargs,
         "parameters": model.count_params(),
         "task": task_spec or {"name": task.name}, "task_summary": task.summary(),
+        # what loading the data noticed: skipped lines, headers, duplicates, overlaps
+        "data_report": {"skipped": dict(task.skipped), **dict(task.data_report)},
         "training": {"epochs": epochs, "batch_size": batch_size,
                      "learning_rate": learning_rate, "schedule": schedule,
                      "warmup_steps": warmup_steps, "clipnorm": clipnorm,
