@@ -6,6 +6,7 @@ images and sample decodes to TensorBoard, then prints test PER/WER with greedy a
 search, a table of sample words, and writes an attention PNG.
 """
 
+import json
 import logging
 import os
 
@@ -18,6 +19,7 @@ from keras_s2s.decoding import decode
 from keras_s2s.evaluation import evaluate
 from keras_s2s.plots import plot_attention
 from keras_s2s.training import recipe
+from keras_s2s.training.rundir import RunDirectory
 
 log = logging.getLogger("keras_s2s")
 
@@ -45,14 +47,38 @@ def reversal_pairs(n, vocab_size=14, min_len=3, max_len=10, seed=0):
     return src, dec, tgt
 
 
+#: marks the runs the demo writes, so that `make demo` may replace its own earlier run
+WRITTEN_BY = "keras-s2s demo"
+
+
+def _replaces_only_a_demo(out):
+    """Whether every run found at `out` (published, or an interrupted training) is the demo's
+    own: then the demo may overwrite it. Anything else is left to `train`'s refusal."""
+    run = RunDirectory(out)
+    found = [os.path.join(d, "config.json") for d in (run.path, run.work)
+             if os.path.exists(os.path.join(d, "config.json"))]
+    if not found:
+        return os.path.isdir(run.work)  # a demo training stopped before writing its config
+    for path in found:
+        try:
+            with open(path, encoding="utf-8") as f:
+                task = json.load(f).get("task", {})
+        except (OSError, ValueError, AttributeError):
+            return False
+        if not isinstance(task, dict) or task.get("written_by") != WRITTEN_BY:
+            return False
+    return True
+
+
 def run(logdir="logs/demo", out="runs/demo", epochs=5, seed=0, max_train_words=40000):
     task = load_task("g2p", seed=0, max_train_words=max_train_words)
     log.info(task.summary())
     config = recipe.train("luong_bilstm", task, out, epochs=epochs, batch_size=64,
                           learning_rate=3e-3, label_smoothing=0.1, model_kwargs=MODEL_KWARGS,
                           seed=seed, log_dir=logdir, metric="per", max_eval_examples=500,
-                          task_spec={"name": "g2p", "options": {"max_train_words": max_train_words}},
-                          verbose=2)
+                          task_spec={"name": "g2p", "options": {"max_train_words": max_train_words},
+                                     "written_by": WRITTEN_BY},
+                          overwrite=_replaces_only_a_demo(out), verbose=2)
     model, _, _, _ = recipe.load_run(out)  # the best epoch by validation PER
     rows = {}
     for method, kwargs in (("greedy", {}), ("beam", {"beam_width": 5})):

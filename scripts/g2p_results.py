@@ -76,6 +76,8 @@ def train(stems, retrain=False):
                     continue
         command = [os.path.join(os.path.dirname(sys.executable), "keras-s2s"), "train",
                    "--recipe", os.path.relpath(recipe["path"], ROOT)]
+        if retrain and os.path.exists(config_path):
+            command.append("--overwrite")  # the old run stays until the new one's first epoch
         print(f"[{stem}] {' '.join(command[1:])}", flush=True)
         start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(command, cwd=ROOT, check=True)

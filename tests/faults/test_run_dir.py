@@ -464,3 +464,23 @@ def test_the_keras_backup_file_names_we_write_are_those_keras_restores(tmp_path)
     assert os.path.basename(backup._weights_path) == rundir.AtomicBackupAndRestore.WEIGHTS
     assert os.path.basename(backup._training_metadata_path) == \
         rundir.AtomicBackupAndRestore.METADATA
+
+
+def test_the_demo_replaces_only_its_own_earlier_run(tmp_path):
+    from keras_s2s import demo
+
+    def write(directory, task):
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "config.json"), "w") as f:
+            json.dump({"model": "luong_bilstm", "task": task}, f)
+
+    ours = {"name": "g2p", "written_by": demo.WRITTEN_BY}
+    assert not demo._replaces_only_a_demo(str(tmp_path / "new"))  # nothing to replace
+    write(str(tmp_path / "a"), ours)
+    assert demo._replaces_only_a_demo(str(tmp_path / "a"))  # `make demo` twice works
+    write(str(tmp_path / "b"), {"name": "g2p"})  # the user's own g2p run: train refuses
+    assert not demo._replaces_only_a_demo(str(tmp_path / "b"))
+    write(str(tmp_path / ".c.training"), ours)  # an interrupted demo
+    assert demo._replaces_only_a_demo(str(tmp_path / "c"))
+    write(str(tmp_path / "c"), {"name": "tsv"})  # ...beside someone else's published run
+    assert not demo._replaces_only_a_demo(str(tmp_path / "c"))
