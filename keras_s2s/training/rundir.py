@@ -28,11 +28,13 @@ import contextlib
 import errno
 import fcntl
 import json
+import math
 import os
 import shutil
 import uuid
 
 import keras
+import numpy as np
 
 #: the files of a published run, in the order `load_run` needs them
 RUN_FILES = ("model.keras", "source_tokenizer.json", "target_tokenizer.json", "config.json",
@@ -148,7 +150,8 @@ def atomic_write_json(path, data):
 
 def model_bytes(model, with_optimizer=False):
     """A generous estimate of the bytes a saved model (and its optimizer state) take."""
-    params = sum(int(v.numpy().size) * v.numpy().itemsize for v in model.weights) \
+    # from shapes and dtypes: copying every weight to NumPy just to size it cost a full copy
+    params = sum(math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in model.weights) \
         if model.built else 0
     return int(params * (3 if with_optimizer else 1) * 1.2) + 256 * 1024
 

@@ -242,14 +242,17 @@ def test_overwrite_interrupted_before_its_first_checkpoint_keeps_the_old_run(run
     assert_one_line_error(proc, "has an interrupted training", "--resume", "--overwrite")
 
 
-def test_overwrite_replaces_the_run_at_its_first_checkpoint(run):
-    class Stop(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            raise KeyboardInterrupt
+class StopAfterEpoch(keras.callbacks.Callback):
+    """Interrupts training at the end of its first epoch, after that epoch was published."""
 
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+
+def test_overwrite_replaces_the_run_at_its_first_checkpoint(run):
     old_id = json.load(open(os.path.join(run[0], "config.json"))).get("run_id")
     with pytest.raises(KeyboardInterrupt):
-        recipe.train("luong_lstm", _task(), run[0], overwrite=True, extra_callbacks=[Stop()],
+        recipe.train("luong_lstm", _task(), run[0], overwrite=True, extra_callbacks=[StopAfterEpoch()],
                      **{**API, "model_kwargs": {"units": 12, "embedding_dim": 8}})
     config = json.load(open(os.path.join(run[0], "config.json")))
     assert config["run_id"] != old_id and config["model_kwargs"]["units"] == 12
@@ -260,12 +263,8 @@ def test_overwrite_replaces_the_run_at_its_first_checkpoint(run):
 
 
 def test_resume_with_a_changed_architecture_is_refused_before_anything_changes(run):
-    class Stop(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):
-        recipe.train("luong_lstm", _task(), run[0], overwrite=True, extra_callbacks=[Stop()],
+        recipe.train("luong_lstm", _task(), run[0], overwrite=True, extra_callbacks=[StopAfterEpoch()],
                      **API)
     work = os.path.join(os.path.dirname(run[0]), ".run.training")
     before = checksums(os.path.dirname(run[0]))
