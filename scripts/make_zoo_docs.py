@@ -41,8 +41,8 @@ def render_card(spec, model):
     lines = [MARK, f"# `{spec.name}`", "", spec.summary, ""]
     doc = (spec.builder.__doc__ or "").strip().split("\n\n")
     body = [p.strip() for p in doc[1:] if not p.strip().startswith(("Args", "Returns", "Example", "Reference", ">>>"))]
-    if body:
-        lines += [" ".join(line.strip() for line in p.splitlines()) for p in body] + [""]
+    for paragraph in body:
+        lines += [" ".join(line.strip() for line in paragraph.splitlines()), ""]
     lines += [
         "## Architecture", "",
         f"Kind `{spec.kind}`, {kind.summary} (the input/output contract, see "

@@ -93,11 +93,15 @@ def _recurrent_seq2seq_flops(name, b, s, t, v, embedding_dim, units, num_layers=
         return total + recurrent_flops(b, t, embedding_dim, units, cell, num_layers) + \
             dense_flops(b, t, units, v)
     memory = directions * units
+    if name.startswith("bahdanau"):
+        # RNNsearch: the cell reads [y; c], a maxout deep output reads [h; y; c]
+        total += recurrent_flops(b, t, embedding_dim + memory, units, cell, num_layers)
+        total += attention_flops(b, s, t, units, memory, units, query_projection=True)
+        total += dense_flops(b, t, units + embedding_dim + memory, 2 * units)
+        return total + dense_flops(b, t, units, v)
     decoder_in = embedding_dim + (units if input_feeding and name != "baseline_attention" else 0)
     total += recurrent_flops(b, t, decoder_in, units, cell, num_layers)
-    if name.startswith("bahdanau"):
-        total += attention_flops(b, s, t, units, memory, units, query_projection=True)
-    elif name == "luong_concat_bilstm" or score == "concat":
+    if name == "luong_concat_bilstm" or score == "concat":
         total += attention_flops(b, s, t, units, memory, units, query_projection=True)
     elif name in ("luong_dot_bilstm", "baseline_attention") or score == "dot":
         total += dense_flops(b, s, memory, units) if memory != units else 0

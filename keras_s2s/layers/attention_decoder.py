@@ -78,12 +78,26 @@ class _LoopCell(keras.layers.Layer):
 class AttentionDecoder(keras.layers.Layer):
     """Recurrent decoder with attention at every step (Luong et al. 2015; Bahdanau et al. 2015).
 
-    At step t, with input x_t (the embedded previous target token):
+    At step t, with input x_t (the embedded previous target token), Luong's order (the
+    default, `attention_first=False`):
 
         h_t, s_t = cell([x_t; ã_{t-1}], s_{t-1})       # ã_{t-1} only with input_feeding
         c_t, α_t = attention(h_t, memory, memory_mask)
         ã_t     = tanh(W_c [c_t; h_t])                 # attention_layer_size given
         ã_t     = [c_t; h_t]                           # attention_layer_size=None
+
+    Bahdanau's order (RNNsearch, `attention_first=True`; Bahdanau et al. 2015, appendix A):
+    the previous state queries the memory and the context enters the cell at the same step,
+    and the output is the paper's deep output, a maxout over the new state, the previous token
+    and the context:
+
+        c_t, α_t = attention(h_{t-1}, memory, memory_mask)   # h_{t-1}: top of s_{t-1}
+        h_t, s_t = cell([x_t; c_t], s_{t-1})
+        ã_t     = max_j (W_o [h_t; x_t; c_t] + b_o)_{2k-1..2k}  # maxout, attention_layer_size
+        ã_t     = [h_t; x_t; c_t]                              # attention_layer_size=None
+
+    The appendix writes `U_o s_{t-1}` in the deep output, the main text (eq. 4) `s_t`; this
+    follows the main text, as GroundHog and dl4mt do.
 
     `ã_t` is the step output. With `input_feeding=True` (Luong's input feeding) it is also
     concatenated to the next input, so the decoder knows its past alignment decisions. With
@@ -101,8 +115,10 @@ class AttentionDecoder(keras.layers.Layer):
             contract (`precompute`, `attend`).
         attention_layer_size: Optional positive integer, the size of `ã_t`. None outputs
             `[c_t; h_t]` without a projection.
-        input_feeding: Boolean, whether to feed `ã_{t-1}` into step t.
-        attention_activation: Activation of the attention layer (default `"tanh"`).
+        input_feeding: Boolean, whether to feed `ã_{t-1}` into step t (Luong's order only).
+        attention_activation: Activation of the attention layer (default `"tanh"`; Luong's
+            order only).
+        attention_first: Boolean, Bahdanau's order (see above) instead of Luong's.
         **kwargs: Base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -140,7 +156,7 @@ class AttentionDecoder(keras.layers.Layer):
     """
 
     def __init__(self, cell, attention, attention_layer_size=None, input_feeding=True,
-                 attention_activation="tanh", **kwargs):
+                 attention_activation="tanh", attention_first=False, **kwargs):
         super().__init__(**kwargs)
         if isinstance(cell, dict):
             cell = keras.saving.deserialize_keras_object(cell)
@@ -160,9 +176,19 @@ class AttentionDecoder(keras.layers.Layer):
         self.attention_layer_size = check_positive_int(
             "attention_layer_size", attention_layer_size, allow_none=True)
         self.input_feeding = bool(input_feeding)
+        self.attention_first = bool(attention_first)
+        if self.attention_first and self.input_feeding:
+            raise ValueError(
+                "`attention_first=True` feeds the context into the cell at the same step, so "
+                "there is nothing to input-feed. Set input_feeding=False.")
         self.attention_activation = keras.activations.get(attention_activation)
         self.attention_dense = None
-        if self.attention_layer_size is not None:
+        self.deep_output = None
+        if self.attention_first and self.attention_layer_size is not None:
+            # a maxout of pool 2: twice the units, then the larger of each pair
+            self.deep_output = keras.layers.Dense(
+                2 * self.attention_layer_size, dtype=self.dtype_policy, name="deep_output")
+        elif self.attention_layer_size is not None:
             self.attention_dense = keras.layers.Dense(
                 self.attention_layer_size, use_bias=False,
                 activation=self.attention_activation, dtype=self.dtype_policy,
@@ -196,15 +222,21 @@ class AttentionDecoder(keras.layers.Layer):
                 f"memory_dim. Received shape: {tuple(memory_shape)}")
         batch, input_dim, memory_dim = decoder_inputs_shape[0], decoder_inputs_shape[-1], memory_shape[-1]
         cell_out = self.cell_output_size
-        self.output_size = self.attention_layer_size or (cell_out + memory_dim)
         self.input_dim = int(input_dim)
-        cell_input_dim = input_dim + (self.output_size if self.input_feeding else 0)
+        if self.attention_first:
+            self.output_size = self.attention_layer_size or (cell_out + input_dim + memory_dim)
+            cell_input_dim = input_dim + memory_dim
+        else:
+            self.output_size = self.attention_layer_size or (cell_out + memory_dim)
+            cell_input_dim = input_dim + (self.output_size if self.input_feeding else 0)
         if not self.cell.built:
             self.cell.build((batch, cell_input_dim))
         if not self.attention.built:
             self.attention.build((batch, cell_out), tuple(memory_shape))
         if self.attention_dense is not None and not self.attention_dense.built:
             self.attention_dense.build((batch, cell_out + memory_dim))
+        if self.deep_output is not None and not self.deep_output.built:
+            self.deep_output.build((batch, cell_out + input_dim + memory_dim))
         self._loop = keras.layers.RNN(
             _LoopCell(self._loop_step, state_size=[1], output_size=1, name="loop_cell"),
             return_sequences=True, return_state=True, name="loop")
@@ -260,6 +292,28 @@ class AttentionDecoder(keras.layers.Layer):
             output = self.attention_dense(output)
         return output, weights
 
+    def _query(self, flat_cell_states):
+        """The top layer's output h_{t-1} in the cell states s_{t-1} (Bahdanau's query)."""
+        nested = keras.tree.pack_sequence_as(self._cell_states_template,
+                                             list(flat_cell_states))
+        top = nested[-1] if isinstance(self.cell, keras.layers.StackedRNNCells) else nested
+        while isinstance(top, (list, tuple)):
+            top = top[0]  # an LSTM's [h, c]: h
+        return top
+
+    def _attention_first_step(self, x, cell_states, memory, keys, memory_mask, training):
+        context, weights = self.attention.attend(self._query(cell_states), memory, keys,
+                                                 memory_mask)
+        context = ops.cast(context, x.dtype)
+        h, new_cell_states = self._run_cell(ops.concatenate([x, context], axis=-1),
+                                            cell_states, training)
+        output = ops.concatenate([ops.cast(h, x.dtype), x, context], axis=-1)
+        if self.deep_output is not None:
+            pre = self.deep_output(output)  # (batch, 2 · attention_layer_size)
+            pre = ops.reshape(pre, (-1, self.attention_layer_size, 2))
+            output = ops.max(pre, axis=-1)
+        return output, weights, new_cell_states
+
     def step(self, inputs_t, states, memory, memory_mask=None, keys=None, training=None):
         """Run one decoder step.
 
@@ -278,11 +332,14 @@ class AttentionDecoder(keras.layers.Layer):
         states = list(states)
         n = self._num_cell_states
         x = inputs_t
+        if keys is None:
+            keys = self.attention.precompute(memory)
+        if self.attention_first:
+            return self._attention_first_step(x, states[:n], memory, keys, memory_mask,
+                                              training)
         if self.input_feeding:
             x = ops.concatenate([x, ops.cast(states[n], x.dtype)], axis=-1)
         h, new_cell_states = self._run_cell(x, states[:n], training)
-        if keys is None:
-            keys = self.attention.precompute(memory)
         output, weights = self._attentional_output(h, memory, keys, memory_mask)
         new_states = new_cell_states + ([output] if self.input_feeding else [])
         return output, weights, new_states
@@ -315,12 +372,15 @@ class AttentionDecoder(keras.layers.Layer):
         x0 = decoder_inputs[:, 0]
         if self.input_feeding:
             x0 = ops.concatenate([x0, ops.cast(states[n], x0.dtype)], axis=-1)
+        elif self.attention_first:  # the cell reads [x_t; c_t]
+            x0 = ops.concatenate(
+                [x0, ops.zeros((batch, ops.shape(memory)[-1]), dtype=x0.dtype)], axis=-1)
         if training:
             _prepare_dropout_masks(self.cell, x0, keras.tree.pack_sequence_as(
                 self._cell_states_template, states[:n]))
         if keys is None:
             keys = self.attention.precompute(memory)
-        if self.input_feeding:
+        if self.input_feeding or self.attention_first:
             mask_f = ops.cast(memory_mask, self.compute_dtype)
             packed, *final = self._loop(
                 decoder_inputs, initial_state=states + [memory, keys, mask_f],
@@ -358,5 +418,6 @@ class AttentionDecoder(keras.layers.Layer):
             "attention_layer_size": self.attention_layer_size,
             "input_feeding": self.input_feeding,
             "attention_activation": keras.activations.serialize(self.attention_activation),
+            "attention_first": self.attention_first,
         })
         return config

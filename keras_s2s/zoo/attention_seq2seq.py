@@ -4,9 +4,18 @@ The encoder outputs are the memory; the decoder is an `AttentionDecoder` that at
 step. Layer names: see `keras_s2s.zoo._components`; the attention layer lives inside the
 `decoder` layer as `model.get_layer("decoder").attention`.
 
-Every entry steps the decoder in Luong's order (the new state h_t is the query), also the
-`bahdanau_*` ones, whose additive score equals Luong's concat score: `bahdanau_bilstm` and
-`luong_concat_bilstm` are the same function. See docs/ARCHITECTURE.md.
+The `luong_*` entries step the decoder in Luong's order (the new state h_t queries the
+memory; input feeding carries the attentional vector to the next step). The `bahdanau_*`
+entries are RNNsearch as in Bahdanau et al.'s appendix A (`attention_first=True`): the
+previous state s_{i-1} queries the memory, the context enters the cell with the previous
+token, and a maxout deep output reads s_i, y_{i-1} and c_i:
+
+    e_ij = vᵀ tanh(W_q s_{i-1} + W_m h_j)      α_i = softmax(e_i)      c_i = Σ_j α_ij h_j
+    s_i  = cell([E y_{i-1}; c_i], s_{i-1})
+    t_i  = max over pairs of (W_o [s_i; E y_{i-1}; c_i] + b_o)          # maxout, pool 2
+    p(y_i | y_<i, x) = softmax(W t_i + b)
+
+Luong's additive ("concat") score stays under `luong_concat_bilstm`. See docs/ARCHITECTURE.md.
 """
 
 import keras
@@ -14,7 +23,7 @@ import keras
 from keras_s2s.layers import AttentionDecoder, BahdanauAttention, LuongAttention
 from keras_s2s.layers._checks import check_choice
 from keras_s2s.zoo import _components as C
-from keras_s2s.zoo.registry import register_model
+from keras_s2s.zoo.registry import register_variant
 
 _TINY = {"embedding_dim": 8, "units": 8}
 _TRAINING = {"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 64, "clipnorm": 1.0,
@@ -25,10 +34,51 @@ _LUONG = ("Luong, Pham & Manning, 2015. Effective Approaches to Attention-based 
           "Translation. arXiv:1508.04025")
 
 
-def _attention_seq2seq(source_vocab_size, target_vocab_size, *, embedding_dim, units,
-                       num_layers, dropout, cell_type, bidirectional, attention, score="general",
-                       normalize=False, scale=False, input_feeding=True, bridge=None,
-                       tie_embeddings=False, name):
+def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=128,
+                              units=256, num_layers=1, dropout=0.1, cell_type="lstm",
+                              bidirectional=True, attention="luong", score="general",
+                              normalize=False, scale=False, input_feeding=True,
+                              attention_first=False, bridge=None, tie_embeddings=False,
+                              name="attention_encoder_decoder"):
+    """The family builder: a recurrent encoder-decoder whose decoder attends at every step.
+
+    Every entry of this file is this builder with a few arguments fixed or given other
+    defaults (`register_variant`); the entries' docstrings take their `Args` from here.
+
+    Args:
+        source_vocab_size: Size of the source vocabulary, special tokens included.
+        target_vocab_size: Size of the target vocabulary, special tokens included.
+        embedding_dim: Size of the token embeddings.
+        units: Size of the recurrent state and of the attentional hidden state.
+        num_layers: Number of stacked recurrent layers in the encoder and the decoder.
+        dropout: Input dropout of every recurrent layer and dropout before the projection.
+        cell_type: `"rnn"`, `"gru"`, `"lstm"`, `"peephole"` or `"cifg"`.
+        bidirectional: A bidirectional encoder; the memory is then 2·units wide.
+        attention: `"bahdanau"` (additive score) or `"luong"` (the `score` below).
+        score: Luong's score: `"general"` `qᵀ W m`, `"dot"` `qᵀ m` (a `memory_projection`
+            maps a 2·units memory to units) or `"concat"` `vᵀ tanh(W [q; m])`.
+        normalize: The weight-normalised ("normed Bahdanau") additive score of GNMT.
+        scale: A learned scalar `g` on Luong's score.
+        input_feeding: Feed the previous attentional vector into the cell (Luong et al.);
+            False gives the parallel attention-after-the-RNN variant.
+        attention_first: Bahdanau's order (RNNsearch): the previous decoder state queries
+            the memory, the context enters the cell with the previous token, and a maxout
+            deep output reads the new state, the previous token and the context. Needs
+            `input_feeding=False`.
+        bridge: How the encoder's final states start the decoder: `"copy"`, `"sum"`,
+            `"dense"` or `"zeros"`; None: `"dense"` for a bidirectional encoder, else
+            `"copy"`.
+        tie_embeddings: Share the decoder embedding with the output projection.
+        name: Name of the model.
+
+    Returns:
+        A functional `keras.Model`, see the zoo contract.
+
+    Example:
+
+    >>> model = attention_encoder_decoder(30, 30, units=16, cell_type="gru",
+    ...                                   attention="bahdanau")
+    """
     C.check_common(source_vocab_size, target_vocab_size, embedding_dim, units, num_layers,
                    dropout)
     check_choice("attention", attention, ("bahdanau", "luong"))
@@ -50,24 +100,38 @@ def _attention_seq2seq(source_vocab_size, target_vocab_size, *, embedding_dim, u
     embedding, y = C.decoder_embedding(decoder_ids, target_vocab_size, embedding_dim,
                                        tie_embeddings)
     decoder = AttentionDecoder(cell, mechanism, attention_layer_size=units,
-                               input_feeding=input_feeding, name="decoder")
+                               input_feeding=input_feeding, attention_first=attention_first,
+                               name="decoder")
     outputs, _, _ = decoder(y, memory, memory_mask=source_mask, initial_state=initial_state)
     logits = C.output_logits(outputs, target_vocab_size, dropout,
                              embedding if tie_embeddings else None, embedding_dim)
     return C.seq2seq_model(encoder_ids, decoder_ids, logits, name)
 
 
+def _variant(name, fixed, *, defaults=None, paper, doc):
+    luong = fixed["attention"] == "luong"
+    if not luong:  # Bahdanau's entries are RNNsearch: attention first, no input feeding
+        fixed = {**fixed, "attention_first": True, "input_feeding": False}
+    hide = {"cell_type", "bidirectional", "attention", "attention_first",
+            *(("normalize",) if luong else ("score", "scale"))}
+    return register_variant(attention_encoder_decoder, name, fixed=fixed, defaults=defaults,
+                            hide=tuple(sorted(hide - set(fixed))), doc=doc, paper=paper,
+                            tiny=_TINY, training=_TRAINING)
 
 
-@register_model(paper=_BAHDANAU, tiny=_TINY, training=_TRAINING)
-def bahdanau_gru(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                 num_layers=1, dropout=0.1, normalize=False, input_feeding=True, bridge="dense",
-                 tie_embeddings=False, name="bahdanau_gru"):
-    """RNNsearch: bidirectional GRU encoder, GRU decoder with additive attention.
+bahdanau_gru = _variant(
+    "bahdanau_gru", {"cell_type": "gru", "bidirectional": True, "attention": "bahdanau"},
+    defaults={"bridge": "dense"}, paper=_BAHDANAU, doc="""
+    RNNsearch: bidirectional GRU encoder, GRU decoder with additive attention, as in the paper.
 
-    `normalize=True` gives the weight-normalised ("normed Bahdanau") score of GNMT. The
-    decoder initial state is a projection of the encoder's final states, as in the paper.
-    Others as the family's arguments.
+    The decoder's initial state is a projection of the encoder's final states (the paper
+    uses the backward one). `normalize=True` gives the weight-normalised ("normed
+    Bahdanau") score of GNMT.
+
+    The equations (RNNsearch, Bahdanau et al. 2015, appendix A; h_j the encoder outputs):
+    `e_ij = vᵀ tanh(W_q s_{i-1} + W_m h_j)`, `α_i = softmax(e_i)`, `c_i = Σ_j α_ij h_j`;
+    `s_i = cell([E y_{i-1}; c_i], s_{i-1})`; `t_i = maxout(W_o [s_i; E y_{i-1}; c_i] + b_o)`
+    (pool 2, `units` outputs); `p(y_i) = softmax(W t_i + b)`.
 
     Example:
 
@@ -75,19 +139,17 @@ def bahdanau_gru(source_vocab_size, target_vocab_size, *, embedding_dim=128, uni
 
     Reference:
         - Bahdanau et al., 2015. arXiv:1409.0473.
-    """
-    return _attention_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                              units=units, num_layers=num_layers, dropout=dropout,
-                              cell_type="gru", bidirectional=True, attention="bahdanau",
-                              normalize=normalize, input_feeding=input_feeding, bridge=bridge,
-                              tie_embeddings=tie_embeddings, name=name)
+    """)
 
+bahdanau_lstm = _variant(
+    "bahdanau_lstm", {"cell_type": "lstm", "bidirectional": False, "attention": "bahdanau"},
+    defaults={"bridge": "copy"}, paper=_BAHDANAU, doc="""
+    RNNsearch with LSTM cells and a unidirectional encoder: attention first, maxout output.
 
-@register_model(paper=_BAHDANAU, tiny=_TINY, training=_TRAINING)
-def bahdanau_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                  num_layers=1, dropout=0.1, normalize=False, input_feeding=True, bridge="copy",
-                  tie_embeddings=False, name="bahdanau_lstm"):
-    """LSTM encoder, LSTM decoder with additive attention.
+    The equations (RNNsearch, Bahdanau et al. 2015, appendix A; h_j the encoder outputs):
+    `e_ij = vᵀ tanh(W_q s_{i-1} + W_m h_j)`, `α_i = softmax(e_i)`, `c_i = Σ_j α_ij h_j`;
+    `s_i = cell([E y_{i-1}; c_i], s_{i-1})`; `t_i = maxout(W_o [s_i; E y_{i-1}; c_i] + b_o)`
+    (pool 2, `units` outputs); `p(y_i) = softmax(W t_i + b)`.
 
     Example:
 
@@ -95,19 +157,17 @@ def bahdanau_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, un
 
     Reference:
         - Bahdanau et al., 2015. arXiv:1409.0473.
-    """
-    return _attention_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                              units=units, num_layers=num_layers, dropout=dropout,
-                              cell_type="lstm", bidirectional=False, attention="bahdanau",
-                              normalize=normalize, input_feeding=input_feeding, bridge=bridge,
-                              tie_embeddings=tie_embeddings, name=name)
+    """)
 
+bahdanau_bilstm = _variant(
+    "bahdanau_bilstm", {"cell_type": "lstm", "bidirectional": True, "attention": "bahdanau"},
+    defaults={"bridge": "dense"}, paper=_BAHDANAU, doc="""
+    RNNsearch with LSTM cells: bidirectional encoder, attention first, maxout deep output.
 
-@register_model(paper=_BAHDANAU, tiny=_TINY, training=_TRAINING)
-def bahdanau_bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                    num_layers=1, dropout=0.1, normalize=False, input_feeding=True,
-                    bridge="dense", tie_embeddings=False, name="bahdanau_bilstm"):
-    """Bidirectional LSTM encoder, LSTM decoder with additive attention.
+    The equations (RNNsearch, Bahdanau et al. 2015, appendix A; h_j the encoder outputs):
+    `e_ij = vᵀ tanh(W_q s_{i-1} + W_m h_j)`, `α_i = softmax(e_i)`, `c_i = Σ_j α_ij h_j`;
+    `s_i = cell([E y_{i-1}; c_i], s_{i-1})`; `t_i = maxout(W_o [s_i; E y_{i-1}; c_i] + b_o)`
+    (pool 2, `units` outputs); `p(y_i) = softmax(W t_i + b)`.
 
     Example:
 
@@ -115,19 +175,12 @@ def bahdanau_bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, 
 
     Reference:
         - Bahdanau et al., 2015. arXiv:1409.0473.
-    """
-    return _attention_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                              units=units, num_layers=num_layers, dropout=dropout,
-                              cell_type="lstm", bidirectional=True, attention="bahdanau",
-                              normalize=normalize, input_feeding=input_feeding, bridge=bridge,
-                              tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_LUONG, tiny=_TINY, training=_TRAINING)
-def luong_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-               num_layers=1, dropout=0.1, score="general", scale=False, input_feeding=True,
-               bridge="copy", tie_embeddings=False, name="luong_lstm"):
-    """LSTM encoder, LSTM decoder with Luong global attention and input feeding.
+luong_lstm = _variant(
+    "luong_lstm", {"cell_type": "lstm", "bidirectional": False, "attention": "luong"},
+    defaults={"bridge": "copy"}, paper=_LUONG, doc="""
+    LSTM encoder, LSTM decoder with Luong global attention and input feeding.
 
     `score` is `"general"` (default), `"dot"` or `"concat"`; `input_feeding=False` gives the
     parallel attention-after-the-RNN variant.
@@ -138,19 +191,12 @@ def luong_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units
 
     Reference:
         - Luong et al., 2015. arXiv:1508.04025.
-    """
-    return _attention_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                              units=units, num_layers=num_layers, dropout=dropout,
-                              cell_type="lstm", bidirectional=False, attention="luong",
-                              score=score, scale=scale, input_feeding=input_feeding,
-                              bridge=bridge, tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_LUONG, tiny=_TINY, training=_TRAINING)
-def luong_bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                 num_layers=1, dropout=0.1, score="general", scale=False, input_feeding=True,
-                 bridge="dense", tie_embeddings=False, name="luong_bilstm"):
-    """Bidirectional LSTM encoder, LSTM decoder with Luong attention and input feeding.
+luong_bilstm = _variant(
+    "luong_bilstm", {"cell_type": "lstm", "bidirectional": True, "attention": "luong"},
+    defaults={"bridge": "dense"}, paper=_LUONG, doc="""
+    Bidirectional LSTM encoder, LSTM decoder with Luong attention and input feeding.
 
     The design card's flagship. `score` is `"general"` (default), `"dot"` or `"concat"`;
     `input_feeding=False` gives the parallel variant.
@@ -161,19 +207,13 @@ def luong_bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, uni
 
     Reference:
         - Luong et al., 2015. arXiv:1508.04025.
-    """
-    return _attention_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                              units=units, num_layers=num_layers, dropout=dropout,
-                              cell_type="lstm", bidirectional=True, attention="luong",
-                              score=score, scale=scale, input_feeding=input_feeding,
-                              bridge=bridge, tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_LUONG, tiny=_TINY, training=_TRAINING)
-def luong_dot_bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                     num_layers=1, dropout=0.1, scale=False, input_feeding=True, bridge="dense",
-                     tie_embeddings=False, name="luong_dot_bilstm"):
-    """`luong_bilstm` with the dot score; a `memory_projection` maps the 2·units memory to units.
+luong_dot_bilstm = _variant(
+    "luong_dot_bilstm",
+    {"cell_type": "lstm", "bidirectional": True, "attention": "luong", "score": "dot"},
+    defaults={"bridge": "dense"}, paper=_LUONG, doc="""
+    `luong_bilstm` with the dot score; a `memory_projection` maps the 2·units memory to units.
 
     Example:
 
@@ -181,19 +221,13 @@ def luong_dot_bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=128,
 
     Reference:
         - Luong et al., 2015. arXiv:1508.04025.
-    """
-    return _attention_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                              units=units, num_layers=num_layers, dropout=dropout,
-                              cell_type="lstm", bidirectional=True, attention="luong",
-                              score="dot", scale=scale, input_feeding=input_feeding,
-                              bridge=bridge, tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_LUONG, tiny=_TINY, training=_TRAINING)
-def luong_concat_bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                        num_layers=1, dropout=0.1, scale=False, input_feeding=True,
-                        bridge="dense", tie_embeddings=False, name="luong_concat_bilstm"):
-    """`luong_bilstm` with the concat score `vᵀ tanh(W [q; m])`.
+luong_concat_bilstm = _variant(
+    "luong_concat_bilstm",
+    {"cell_type": "lstm", "bidirectional": True, "attention": "luong", "score": "concat"},
+    defaults={"bridge": "dense"}, paper=_LUONG, doc="""
+    `luong_bilstm` with the concat score `vᵀ tanh(W [q; m])`.
 
     Example:
 
@@ -201,9 +235,4 @@ def luong_concat_bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=1
 
     Reference:
         - Luong et al., 2015. arXiv:1508.04025.
-    """
-    return _attention_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                              units=units, num_layers=num_layers, dropout=dropout,
-                              cell_type="lstm", bidirectional=True, attention="luong",
-                              score="concat", scale=scale, input_feeding=input_feeding,
-                              bridge=bridge, tie_embeddings=tie_embeddings, name=name)
+    """)

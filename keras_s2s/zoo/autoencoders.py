@@ -23,9 +23,9 @@ between encoder and decoder:
 import keras
 
 from keras_s2s.layers import GaussianPosterior, SequenceNoise, StateBridge, WordDropout
-from keras_s2s.layers._checks import check_positive_int, check_rate
+from keras_s2s.layers._checks import check_choice, check_positive_int, check_rate
 from keras_s2s.zoo import _components as C
-from keras_s2s.zoo.registry import register_model
+from keras_s2s.zoo.registry import register_model, register_variant
 
 _TINY = {"embedding_dim": 8, "units": 8}
 _TRAINING = {"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 64, "clipnorm": 1.0,
@@ -37,19 +37,63 @@ _VINCENT = ("Vincent et al., 2008. Extracting and Composing Robust Features with
             "Autoencoders. ICML; token noise as in Lample et al., 2018. arXiv:1711.00043")
 
 
-def _autoencoder(source_vocab_size, target_vocab_size, *, embedding_dim, units, num_layers,
-                 dropout, cell_type, code, latent_dim=None, noise=None, word_dropout=0.0,
-                 free_bits=0.0, tie_embeddings=False, seed=None, name):
-    """The shared builder; `code` is `"states"`, `"latent"` or `"posterior"`."""
+def sequence_autoencoder(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
+                         num_layers=1, dropout=0.1, cell_type="lstm", code=None,
+                         latent_dim=None, noise=False, deletion=0.1, swap=0.1, mask=0.1,
+                         word_dropout=0.0, free_bits=0.0, seed=None, tie_embeddings=False,
+                         name="sequence_autoencoder"):
+    """The family builder: a recurrent sequence autoencoder, denoising autoencoder or VAE.
+
+    The recurrent entries of this file are this builder with a few arguments fixed or given
+    other defaults (`register_variant`); their docstrings take their `Args` from here.
+
+    Args:
+        source_vocab_size: Size of the input vocabulary, special tokens included.
+        target_vocab_size: Size of the output vocabulary (the same as the input's for a
+            plain autoencoder).
+        embedding_dim: Size of the token embeddings.
+        units: Size of the recurrent states.
+        num_layers: Stacked recurrent layers in the encoder and the decoder.
+        dropout: Input dropout of every recurrent layer and before the projection.
+        cell_type: `"rnn"`, `"gru"`, `"lstm"`, `"peephole"` or `"cifg"`.
+        code: `"states"` (the encoder's final states, copied into the decoder), `"latent"`
+            (a `latent` tanh bottleneck of `latent_dim`, projected back to the decoder's
+            initial states) or `"posterior"` (a Gaussian `posterior` of `latent_dim`, sampled
+            in training, its mean at inference, with the KL term added to the loss); None:
+            `"latent"` when `latent_dim` is given, else `"states"`.
+        latent_dim: Size of the latent code, or None for the encoder's final states.
+        noise: Corrupt the encoder's input in training only (a `source_noise` layer with
+            `deletion`, `swap` and `mask`); the target stays clean.
+        deletion: Probability of deleting each input token.
+        swap: Probability of swapping each adjacent pair of input tokens.
+        mask: Probability of replacing each input token by `<unk>`.
+        word_dropout: Probability of replacing each decoder input token by `<unk>` in
+            training (Bowman et al. use up to 0.5; 0 turns it off).
+        free_bits: Free bits per latent dimension (Kingma et al., 2016): KL below this many
+            nats per dimension is not penalised; 0 turns it off.
+        seed: Seed of the training noise, the posterior sampling and the word dropout.
+        tie_embeddings: Share the decoder embedding with the output projection.
+        name: Name of the model.
+
+    Returns:
+        A functional `keras.Model`, see the zoo contract.
+
+    Example:
+
+    >>> model = sequence_autoencoder(30, 30, units=16, cell_type="gru", latent_dim=4)
+    """
     C.check_common(source_vocab_size, target_vocab_size, embedding_dim, units, num_layers,
                    dropout)
     check_rate("word_dropout", word_dropout)
+    code = code or ("latent" if latent_dim else "states")
+    check_choice("code", code, ("states", "latent", "posterior"))
     if code != "states":
         check_positive_int("latent_dim", latent_dim)
     encoder_ids, decoder_ids = C.seq2seq_inputs()
     source = encoder_ids
     if noise:
-        source = SequenceNoise(**noise, seed=seed, name="source_noise")(source)
+        source = SequenceNoise(deletion=deletion, swap=swap, mask=mask, seed=seed,
+                               name="source_noise")(source)
     _, states, _ = C.encode(source, source_vocab_size=source_vocab_size,
                             embedding_dim=embedding_dim, cell_type=cell_type, units=units,
                             num_layers=num_layers, bidirectional=False, residual=False,
@@ -81,30 +125,24 @@ def _autoencoder(source_vocab_size, target_vocab_size, *, embedding_dim, units, 
     return C.seq2seq_model(encoder_ids, decoder_ids, logits, name)
 
 
-_ARGS = """    Args:
-        source_vocab_size: Size of the input vocabulary, special tokens included.
-        target_vocab_size: Size of the output vocabulary (the same as the input's for a
-            plain autoencoder).
-        embedding_dim: Size of the token embeddings.
-        units: Size of the recurrent states.
-        num_layers: Stacked recurrent layers in the encoder and the decoder.
-        dropout: Input dropout of every recurrent layer and before the projection.
-"""
+# the options that only some entries take; an entry that neither fixes nor re-defaults one
+# does not take it
+_EXTRAS = ("noise", "deletion", "swap", "mask", "word_dropout", "free_bits", "seed")
 
 
-@register_model(paper=_DAI, tiny=_TINY, training=_TRAINING)
-def seq_autoencoder_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128,
-                         units=256, num_layers=1, dropout=0.1, latent_dim=None,
-                         tie_embeddings=False, name="seq_autoencoder_lstm"):
-    """LSTM sequence autoencoder: the encoder's final (h, c), or a bottleneck, is the code.
+def _variant(name, cell_type, *, code, fixed=None, defaults=None, paper, tiny=_TINY,
+             stochastic=False, doc):
+    fixed = {"cell_type": cell_type, "code": code, **(fixed or {})}
+    hide = tuple(k for k in _EXTRAS if k not in fixed and k not in (defaults or {}))
+    return register_variant(sequence_autoencoder, name, fixed=fixed, defaults=defaults,
+                            hide=hide, doc=doc, paper=paper, tiny=tiny, training=_TRAINING,
+                            stochastic=stochastic)
 
-    Args:
-        latent_dim: None: the code is the encoder's final states, copied into the decoder;
-            an integer: a `latent` tanh bottleneck of that size, projected back to the
-            decoder's initial states.
-        tie_embeddings: Share the decoder embedding with the output projection.
-        name: Name of the model.
-        Others: see the family.
+
+_VAE = {"latent_dim": 32, "word_dropout": 0.25, "free_bits": 0.0, "seed": None}
+
+seq_autoencoder_lstm = _variant("seq_autoencoder_lstm", "lstm", code=None, paper=_DAI, doc="""
+    LSTM sequence autoencoder: the encoder's final (h, c), or a bottleneck, is the code.
 
     Example:
 
@@ -112,20 +150,11 @@ def seq_autoencoder_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=
 
     Reference:
         - Dai & Le, 2015. arXiv:1511.01432.
-    """
-    return _autoencoder(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="lstm",
-                        code="latent" if latent_dim else "states", latent_dim=latent_dim,
-                        tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_DAI, tiny={**_TINY, "latent_dim": 4}, training=_TRAINING)
-def seq_autoencoder_gru(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                        num_layers=1, dropout=0.1, latent_dim=None, tie_embeddings=False,
-                        name="seq_autoencoder_gru"):
-    """GRU sequence autoencoder: the encoder's final state, or a bottleneck, is the code.
-
-    Args: as `seq_autoencoder_lstm`.
+seq_autoencoder_gru = _variant("seq_autoencoder_gru", "gru", code=None, paper=_DAI,
+                               tiny={**_TINY, "latent_dim": 4}, doc="""
+    GRU sequence autoencoder: the encoder's final state, or a bottleneck, is the code.
 
     Example:
 
@@ -133,32 +162,16 @@ def seq_autoencoder_gru(source_vocab_size, target_vocab_size, *, embedding_dim=1
 
     Reference:
         - Dai & Le, 2015. arXiv:1511.01432.
-    """
-    return _autoencoder(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="gru",
-                        code="latent" if latent_dim else "states", latent_dim=latent_dim,
-                        tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_VINCENT, tiny=_TINY, training=_TRAINING, stochastic=True)
-def denoising_autoencoder_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128,
-                               units=256, num_layers=1, dropout=0.1, latent_dim=None,
-                               deletion=0.1, swap=0.1, mask=0.1, seed=None,
-                               tie_embeddings=False, name="denoising_autoencoder_lstm"):
-    """LSTM autoencoder that reconstructs the clean sequence from a corrupted input.
+denoising_autoencoder_lstm = _variant(
+    "denoising_autoencoder_lstm", "lstm", code=None, fixed={"noise": True},
+    defaults={"deletion": 0.1, "swap": 0.1, "mask": 0.1, "seed": None}, paper=_VINCENT,
+    stochastic=True, doc="""
+    LSTM autoencoder that reconstructs the clean sequence from a corrupted input.
 
     In training only, a `source_noise` layer deletes, swaps adjacent and masks (`<unk>`) the
     encoder's input tokens with the given probabilities; at inference it is the identity.
-
-    Args:
-        deletion: Probability of deleting each input token.
-        swap: Probability of swapping each adjacent pair of input tokens.
-        mask: Probability of replacing each input token by `<unk>`.
-        seed: Seed of the noise (reproducible training noise).
-        latent_dim: As `seq_autoencoder_lstm`.
-        tie_embeddings: Share the decoder embedding with the output projection.
-        name: Name of the model.
-        Others: see the family.
 
     Example:
 
@@ -167,41 +180,16 @@ def denoising_autoencoder_lstm(source_vocab_size, target_vocab_size, *, embeddin
     Reference:
         - Vincent et al., 2008. ICML.
         - Lample et al., 2018. arXiv:1711.00043.
-    """
-    return _autoencoder(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="lstm",
-                        code="latent" if latent_dim else "states", latent_dim=latent_dim,
-                        noise={"deletion": deletion, "swap": swap, "mask": mask},
-                        tie_embeddings=tie_embeddings, seed=seed, name=name)
+    """)
 
-
-def _vae(cell_type, source_vocab_size, target_vocab_size, **kwargs):
-    return _autoencoder(source_vocab_size, target_vocab_size, cell_type=cell_type,
-                        code="posterior", **kwargs)
-
-
-@register_model(paper=_BOWMAN, tiny={**_TINY, "latent_dim": 4}, training=_TRAINING,
-                stochastic=True)
-def seq_vae_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                 num_layers=1, dropout=0.1, latent_dim=32, word_dropout=0.25, free_bits=0.0,
-                 seed=None, tie_embeddings=False, name="seq_vae_lstm"):
-    """LSTM sequence VAE (Bowman et al., 2016): Gaussian code, KL term, word dropout.
+seq_vae_lstm = _variant("seq_vae_lstm", "lstm", code="posterior", defaults=_VAE, paper=_BOWMAN,
+                        tiny={**_TINY, "latent_dim": 4}, stochastic=True, doc="""
+    LSTM sequence VAE (Bowman et al., 2016): Gaussian code, KL term, word dropout.
 
     The encoder's final states parameterise a diagonal Gaussian posterior (`posterior`);
     its sample, projected by the `bridge`, starts the decoder. The KL divergence to N(0, I),
     times a KL weight that `keras_s2s.callbacks.KLAnnealing` anneals, is added to the loss.
     At inference the code is the posterior mean.
-
-    Args:
-        latent_dim: Size of the latent code.
-        word_dropout: Probability of replacing each decoder input token by `<unk>` in
-            training (Bowman et al. use up to 0.5; 0 turns it off).
-        free_bits: Free bits per latent dimension (Kingma et al., 2016): KL below this many
-            nats per dimension is not penalised; 0 turns it off.
-        seed: Seed of the posterior sampling and the word dropout.
-        tie_embeddings: Share the decoder embedding with the output projection.
-        name: Name of the model.
-        Others: see the family.
 
     Example:
 
@@ -209,21 +197,11 @@ def seq_vae_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, uni
 
     Reference:
         - Bowman et al., 2016. arXiv:1511.06349.
-    """
-    return _vae("lstm", source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                units=units, num_layers=num_layers, dropout=dropout, latent_dim=latent_dim,
-                word_dropout=word_dropout, free_bits=free_bits, seed=seed,
-                tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_BOWMAN, tiny={**_TINY, "latent_dim": 4}, training=_TRAINING,
-                stochastic=True)
-def seq_vae_gru(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                num_layers=1, dropout=0.1, latent_dim=32, word_dropout=0.25, free_bits=0.0,
-                seed=None, tie_embeddings=False, name="seq_vae_gru"):
-    """GRU sequence VAE (Bowman et al., 2016): Gaussian code, KL term, word dropout.
-
-    Args: as `seq_vae_lstm`.
+seq_vae_gru = _variant("seq_vae_gru", "gru", code="posterior", defaults=_VAE, paper=_BOWMAN,
+                       tiny={**_TINY, "latent_dim": 4}, stochastic=True, doc="""
+    GRU sequence VAE (Bowman et al., 2016): Gaussian code, KL term, word dropout.
 
     Example:
 
@@ -231,11 +209,7 @@ def seq_vae_gru(source_vocab_size, target_vocab_size, *, embedding_dim=128, unit
 
     Reference:
         - Bowman et al., 2016. arXiv:1511.06349.
-    """
-    return _vae("gru", source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                units=units, num_layers=num_layers, dropout=dropout, latent_dim=latent_dim,
-                word_dropout=word_dropout, free_bits=free_bits, seed=seed,
-                tie_embeddings=tie_embeddings, name=name)
+    """)
 
 
 @register_model(tiny={"sequence_length": 8, "embedding_dim": 4, "hidden_dim": 16,

@@ -12,7 +12,7 @@ import keras
 
 from keras_s2s.layers._checks import check_positive_int
 from keras_s2s.zoo import _components as C
-from keras_s2s.zoo.registry import register_model
+from keras_s2s.zoo.registry import register_model, register_variant
 
 _TINY = {"embedding_dim": 8, "units": 8}
 _TRAINING = {"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 64, "clipnorm": 1.0,
@@ -28,8 +28,30 @@ def lm_input():
     return keras.Input((None,), dtype="int32", name="token_ids")
 
 
-def _rnn_lm(vocab_size, *, embedding_dim, units, num_layers, dropout, cell_type,
-            tie_embeddings, name):
+def recurrent_lm(vocab_size, *, embedding_dim=128, units=256, num_layers=1, dropout=0.1,
+                 cell_type="lstm", tie_embeddings=False, name="recurrent_lm"):
+    """The family builder: a recurrent decoder-only language model.
+
+    The recurrent LM entries are this builder with the cell fixed and other defaults
+    (`register_variant`); their docstrings take their `Args` from here.
+
+    Args:
+        vocab_size: Size of the vocabulary, special tokens included.
+        embedding_dim: Size of the token embeddings.
+        units: Size of the recurrent state.
+        num_layers: Number of stacked recurrent layers.
+        dropout: Input dropout of every recurrent layer and dropout before the projection.
+        cell_type: `"rnn"`, `"gru"`, `"lstm"`, `"peephole"` or `"cifg"`.
+        tie_embeddings: Share the embedding with the output projection (Press & Wolf, 2017).
+        name: Name of the model.
+
+    Returns:
+        A functional `keras.Model` `{"token_ids"} -> logits (batch, T, vocab_size)`.
+
+    Example:
+
+    >>> model = recurrent_lm(30, units=16, cell_type="gru")
+    """
     C.check_vocabularies(vocab_size=vocab_size)
     C.check_common(vocab_size, vocab_size, embedding_dim, units, num_layers, dropout)
     token_ids = lm_input()
@@ -42,22 +64,14 @@ def _rnn_lm(vocab_size, *, embedding_dim, units, num_layers, dropout, cell_type,
     return keras.Model({"token_ids": token_ids}, logits, name=name)
 
 
-@register_model(paper=_MIKOLOV, tiny=_TINY, training=_TRAINING, kind="lm")
-def rnn_lm(vocab_size, *, embedding_dim=128, units=256, num_layers=1, dropout=0.1,
-           tie_embeddings=False, name="rnn_lm"):
-    """Simple (Elman) RNN language model (Mikolov et al., 2010).
+def _variant(name, cell_type, *, defaults=None, paper, doc):
+    return register_variant(recurrent_lm, name, fixed={"cell_type": cell_type},
+                            defaults=defaults, doc=doc, paper=paper, tiny=_TINY,
+                            training=_TRAINING, kind="lm")
 
-    Args:
-        vocab_size: Size of the vocabulary, special tokens included.
-        embedding_dim: Size of the token embeddings.
-        units: Size of the recurrent state.
-        num_layers: Number of stacked recurrent layers.
-        dropout: Input dropout of every recurrent layer and dropout before the projection.
-        tie_embeddings: Share the embedding with the output projection (Press & Wolf, 2017).
-        name: Name of the model.
 
-    Returns:
-        A functional `keras.Model` `{"token_ids"} -> logits (batch, T, vocab_size)`.
+rnn_lm = _variant("rnn_lm", "rnn", paper=_MIKOLOV, doc="""
+    Simple (Elman) RNN language model (Mikolov et al., 2010).
 
     Example:
 
@@ -65,17 +79,11 @@ def rnn_lm(vocab_size, *, embedding_dim=128, units=256, num_layers=1, dropout=0.
 
     Reference:
         - Mikolov et al., 2010. Interspeech.
-    """
-    return _rnn_lm(vocab_size, embedding_dim=embedding_dim, units=units, num_layers=num_layers,
-                   dropout=dropout, cell_type="rnn", tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_SUNDERMEYER, tiny=_TINY, training=_TRAINING, kind="lm")
-def lstm_lm(vocab_size, *, embedding_dim=128, units=256, num_layers=2, dropout=0.2,
-            tie_embeddings=False, name="lstm_lm"):
-    """Stacked LSTM language model with dropout between layers (Zaremba et al., 2014).
-
-    Args: as `rnn_lm`.
+lstm_lm = _variant("lstm_lm", "lstm", defaults={"num_layers": 2, "dropout": 0.2},
+                   paper=_SUNDERMEYER, doc="""
+    Stacked LSTM language model with dropout between layers (Zaremba et al., 2014).
 
     Example:
 
@@ -84,17 +92,10 @@ def lstm_lm(vocab_size, *, embedding_dim=128, units=256, num_layers=2, dropout=0
     Reference:
         - Sundermeyer et al., 2012. Interspeech.
         - Zaremba et al., 2014. arXiv:1409.2329.
-    """
-    return _rnn_lm(vocab_size, embedding_dim=embedding_dim, units=units, num_layers=num_layers,
-                   dropout=dropout, cell_type="lstm", tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_SUNDERMEYER, tiny=_TINY, training=_TRAINING, kind="lm")
-def gru_lm(vocab_size, *, embedding_dim=128, units=256, num_layers=1, dropout=0.1,
-           tie_embeddings=False, name="gru_lm"):
-    """GRU language model.
-
-    Args: as `rnn_lm`.
+gru_lm = _variant("gru_lm", "gru", paper=_SUNDERMEYER, doc="""
+    GRU language model.
 
     Example:
 
@@ -102,9 +103,7 @@ def gru_lm(vocab_size, *, embedding_dim=128, units=256, num_layers=1, dropout=0.
 
     Reference:
         - Cho et al., 2014. arXiv:1406.1078 (the GRU).
-    """
-    return _rnn_lm(vocab_size, embedding_dim=embedding_dim, units=units, num_layers=num_layers,
-                   dropout=dropout, cell_type="gru", tie_embeddings=tie_embeddings, name=name)
+    """)
 
 
 _RADFORD = ("Radford et al., 2019. Language Models are Unsupervised Multitask Learners "

@@ -1,4 +1,10 @@
-"""The model registry: `@register_model`, `build`, `list_models`, `get_spec` (timm's shape)."""
+"""The model registry: `@register_model`, `register_variant`, `build`, `list_models`, `get_spec`.
+
+The shape is timm's: an entry is a named builder with documented defaults. A family file
+writes one builder that owns the family's signature, defaults and argument docs; each entry
+of the family is `register_variant(family, name, fixed=..., defaults=...)`, which states only
+what differs from the family.
+"""
 
 import dataclasses
 import difflib
@@ -96,6 +102,115 @@ def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, 
         return builder
 
     return decorator(fn) if fn is not None else decorator
+
+
+def _args_section(doc):
+    """`{argument: description lines}` of a Google-style `Args:` section."""
+    entries, current, inside = {}, None, False
+    for line in inspect.cleandoc(doc or "").splitlines():
+        if line.strip() == "Args:":
+            inside = True
+        elif inside and line.startswith("        ") and current:
+            entries[current].append(line.strip())
+        elif inside and line.startswith("    ") and ":" in line:
+            current, _, text = line.strip().partition(":")
+            entries[current] = [text.strip()]
+        elif inside:
+            break
+    return entries
+
+
+def _section(doc, title):
+    """The lines of section `title` (`"Returns"`, ...) of a Google-style docstring."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    if f"{title}:" not in lines:
+        return []
+    out = []
+    for line in lines[lines.index(f"{title}:") + 1:]:
+        if line and not line.startswith("    "):
+            break
+        out.append(line)
+    while out and not out[-1].strip():
+        out.pop()
+    return [f"{title}:"] + out
+
+
+def _variant_doc(doc, family, signature):
+    """`doc` with the family's `Args:` (the entry's arguments only) and `Returns:` inserted
+    before `Example:`."""
+    described = _args_section(family.__doc__)
+    missing = [p for p in signature.parameters if p not in described]
+    if missing:
+        raise ValueError(f"The family builder '{family.__name__}' documents no "
+                         f"{', '.join(missing)} in its Args section. Describe every argument.")
+    args = ["Args:"]
+    for p in signature.parameters:
+        first, *rest = described[p]
+        args += [f"    {p}: {first}"] + [f"        {line}" for line in rest]
+    text = inspect.cleandoc(doc)
+    if "\nExample:" not in text:
+        raise ValueError("A variant's docstring needs an `Example:` section.")
+    head, _, tail = text.partition("\nExample:")
+    inserted = "\n".join(args + [""] + _section(family.__doc__, "Returns"))
+    return f"{head.rstrip()}\n\n{inserted}\n\nExample:{tail}"
+
+
+def register_variant(family, name, *, fixed=None, defaults=None, hide=(), doc, **spec):
+    """Register the entry `name` as the family builder `family` with some arguments changed.
+
+    The entry's builder takes the family's arguments minus those in `fixed` (set to the given
+    values, since they define the entry) and `hide` (left at the family's default because they
+    do not apply), with the defaults in `defaults` changed and `name` defaulting to the entry's
+    name. Its docstring is `doc` with the family's descriptions of those arguments inserted, so
+    cards, `get_spec(name).defaults` and `help()` show the entry's own signature. An option
+    added to the family reaches every entry without editing them.
+
+    Args:
+        family: The family builder, whose keyword-only arguments all have defaults and are all
+            described in its docstring's `Args:` section.
+        name: The entry's name.
+        fixed: Arguments that define the entry, e.g. `{"cell_type": "gru"}`.
+        defaults: Arguments whose entry default differs from the family's.
+        hide: Arguments the entry does not take.
+        doc: The entry's docstring: summary line, body, `Example:` and `Reference:` sections.
+        **spec: `paper`, `tiny`, `training`, `kind`, `stochastic`: as `register_model`.
+
+    Returns:
+        The entry's builder, a function to assign to the module-level name `name`.
+
+    Example:
+
+    >>> luong_lstm = register_variant(
+    ...     attention_seq2seq, "luong_lstm", fixed={"bidirectional": False}, doc="...")
+    """
+    fixed, defaults = dict(fixed or {}), dict(defaults or {})
+    family_signature = inspect.signature(family)
+    unknown = sorted((set(fixed) | set(defaults) | set(hide)) - set(family_signature.parameters))
+    if unknown:
+        raise ValueError(f"Variant '{name}' names argument(s) {unknown} that the family "
+                         f"builder '{family.__name__}' does not take.")
+    parameters = []
+    for p in family_signature.parameters.values():
+        if p.name in fixed or p.name in hide:
+            continue
+        if p.name == "name":
+            p = p.replace(default=name)
+        elif p.name in defaults:
+            p = p.replace(default=defaults[p.name])
+        parameters.append(p)
+    signature = family_signature.replace(parameters=parameters)
+
+    def builder(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return family(*bound.args, **bound.kwargs, **fixed)
+
+    builder.__name__ = builder.__qualname__ = name
+    builder.__module__ = family.__module__
+    builder.__signature__ = signature
+    builder.__doc__ = _variant_doc(doc, family, signature)
+    builder.variant_of = (family.__name__, dict(fixed))
+    return register_model(builder, **spec)
 
 
 def _unknown(name):

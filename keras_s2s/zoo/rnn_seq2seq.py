@@ -8,7 +8,7 @@ is a `keras.layers.RNN` over the same kind of cell, fed the embedded previous ta
 import keras
 
 from keras_s2s.zoo import _components as C
-from keras_s2s.zoo.registry import register_model
+from keras_s2s.zoo.registry import register_variant
 
 _TINY = {"embedding_dim": 8, "units": 8}
 _TRAINING = {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 64, "clipnorm": 1.0,
@@ -18,9 +18,41 @@ _CHO = ("Cho et al., 2014. Learning Phrase Representations using RNN Encoder-Dec
         "Statistical Machine Translation. arXiv:1406.1078")
 
 
-def _rnn_seq2seq(source_vocab_size, target_vocab_size, *, embedding_dim, units, num_layers,
-                 dropout, cell_type, bidirectional=False, residual=False, reverse_source=False,
-                 bridge=None, tie_embeddings=False, name):
+def rnn_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
+                        num_layers=1, dropout=0.1, cell_type="lstm", bidirectional=False,
+                        residual=False, reverse_source=False, bridge=None, tie_embeddings=False,
+                        name="rnn_encoder_decoder"):
+    """The family builder: a recurrent encoder-decoder without attention.
+
+    Every entry of this file is this builder with a few arguments fixed or given other
+    defaults (`register_variant`); the entries' docstrings take their `Args` from here.
+
+    Args:
+        source_vocab_size: Size of the source vocabulary, special tokens included.
+        target_vocab_size: Size of the target vocabulary, special tokens included.
+        embedding_dim: Size of the token embeddings.
+        units: Size of the recurrent state.
+        num_layers: Number of stacked recurrent layers in the encoder and the decoder; each
+            decoder layer starts from its encoder layer's state.
+        dropout: Input dropout of every recurrent layer and dropout before the projection.
+        cell_type: `"rnn"`, `"gru"`, `"lstm"`, `"peephole"` or `"cifg"`.
+        bidirectional: A bidirectional encoder.
+        residual: Residual connections between stacked layers (GNMT).
+        reverse_source: Whether to reverse the source inside the model (the
+            `source_reversal` layer reverses only the real tokens; padding stays at the end).
+        bridge: How the encoder's final states start the decoder: `"copy"`, `"sum"`
+            (forward + backward) or `"dense"` (concatenate forward and backward states and
+            project); None: `"dense"` for a bidirectional encoder, else `"copy"`.
+        tie_embeddings: Share the decoder embedding with the output projection.
+        name: Name of the model.
+
+    Returns:
+        A functional `keras.Model`, see the zoo contract.
+
+    Example:
+
+    >>> model = rnn_encoder_decoder(30, 30, units=16, cell_type="gru", bidirectional=True)
+    """
     C.check_common(source_vocab_size, target_vocab_size, embedding_dim, units, num_layers,
                    dropout)
     bridge = bridge or ("dense" if bidirectional else "copy")
@@ -43,23 +75,17 @@ def _rnn_seq2seq(source_vocab_size, target_vocab_size, *, embedding_dim, units, 
     return C.seq2seq_model(encoder_ids, decoder_ids, logits, name)
 
 
-@register_model(paper=_CHO, tiny=_TINY, training=_TRAINING)
-def vanilla_rnn(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                num_layers=1, dropout=0.1, tie_embeddings=False, name="vanilla_rnn"):
-    """Simple (Elman) RNN encoder-decoder: the baseline that shows why gates matter.
+def _variant(name, fixed, *, hide=("bidirectional", "residual", "reverse_source", "bridge"),
+             defaults=None, paper=_SUTSKEVER, tiny=_TINY, doc):
+    return register_variant(rnn_encoder_decoder, name, fixed=fixed, defaults=defaults,
+                            hide=tuple(h for h in hide if h not in (defaults or {})),
+                            doc=doc, paper=paper, tiny=tiny, training=_TRAINING)
 
-    Args:
-        source_vocab_size: Size of the source vocabulary, special tokens included.
-        target_vocab_size: Size of the target vocabulary, special tokens included.
-        embedding_dim: Size of the token embeddings.
-        units: Size of the recurrent state.
-        num_layers: Number of stacked recurrent layers in the encoder and the decoder.
-        dropout: Input dropout of every recurrent layer and dropout before the projection.
-        tie_embeddings: Share the decoder embedding with the output projection.
-        name: Name of the model.
 
-    Returns:
-        A functional `keras.Model`, see the zoo contract.
+_DEEP = {"num_layers": 4, "dropout": 0.2}
+
+vanilla_rnn = _variant("vanilla_rnn", {"cell_type": "rnn"}, paper=_CHO, doc="""
+    Simple (Elman) RNN encoder-decoder: the baseline that shows why gates matter.
 
     Example:
 
@@ -67,18 +93,10 @@ def vanilla_rnn(source_vocab_size, target_vocab_size, *, embedding_dim=128, unit
 
     Reference:
         - Cho et al., 2014. arXiv:1406.1078.
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="rnn",
-                        tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_CHO, tiny=_TINY, training=_TRAINING)
-def vanilla_gru(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                num_layers=1, dropout=0.1, tie_embeddings=False, name="vanilla_gru"):
-    """GRU encoder-decoder (Cho et al., 2014).
-
-    Args: as `vanilla_rnn`.
+vanilla_gru = _variant("vanilla_gru", {"cell_type": "gru"}, paper=_CHO, doc="""
+    GRU encoder-decoder (Cho et al., 2014).
 
     Example:
 
@@ -86,18 +104,10 @@ def vanilla_gru(source_vocab_size, target_vocab_size, *, embedding_dim=128, unit
 
     Reference:
         - Cho et al., 2014. arXiv:1406.1078.
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="gru",
-                        tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_SUTSKEVER, tiny=_TINY, training=_TRAINING)
-def vanilla_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                 num_layers=1, dropout=0.1, tie_embeddings=False, name="vanilla_lstm"):
-    """LSTM encoder-decoder: the final (h, c) of the encoder starts the decoder.
-
-    Args: as `vanilla_rnn`.
+vanilla_lstm = _variant("vanilla_lstm", {"cell_type": "lstm"}, doc="""
+    LSTM encoder-decoder: the final (h, c) of the encoder starts the decoder.
 
     Example:
 
@@ -105,20 +115,11 @@ def vanilla_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, uni
 
     Reference:
         - Sutskever et al., 2014. arXiv:1409.3215.
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="lstm",
-                        tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_CHO, tiny=_TINY, training=_TRAINING)
-def bigru(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256, num_layers=1,
-          dropout=0.1, bridge="dense", tie_embeddings=False, name="bigru"):
-    """Bidirectional GRU encoder, GRU decoder; states bridged by concat + dense or by sum.
-
-    Args:
-        bridge: `"dense"` (concatenate forward and backward states and project) or `"sum"`.
-        Others: as `vanilla_rnn`.
+bigru = _variant("bigru", {"cell_type": "gru", "bidirectional": True},
+                 defaults={"bridge": "dense"}, paper=_CHO, doc="""
+    Bidirectional GRU encoder, GRU decoder; states bridged by concat + dense or by sum.
 
     Example:
 
@@ -126,21 +127,11 @@ def bigru(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
 
     Reference:
         - Cho et al., 2014. arXiv:1406.1078.
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="gru",
-                        bidirectional=True, bridge=bridge, tie_embeddings=tie_embeddings,
-                        name=name)
+    """)
 
-
-@register_model(paper=_SUTSKEVER, tiny=_TINY, training=_TRAINING)
-def bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256, num_layers=1,
-           dropout=0.1, bridge="dense", tie_embeddings=False, name="bilstm"):
-    """Bidirectional LSTM encoder, LSTM decoder; states bridged by concat + dense or by sum.
-
-    Args:
-        bridge: `"dense"` (concatenate forward and backward states and project) or `"sum"`.
-        Others: as `vanilla_rnn`.
+bilstm = _variant("bilstm", {"cell_type": "lstm", "bidirectional": True},
+                  defaults={"bridge": "dense"}, doc="""
+    Bidirectional LSTM encoder, LSTM decoder; states bridged by concat + dense or by sum.
 
     Example:
 
@@ -148,19 +139,11 @@ def bilstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256
 
     Reference:
         - Sutskever et al., 2014. arXiv:1409.3215 (with a bidirectional encoder).
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="lstm",
-                        bidirectional=True, bridge=bridge, tie_embeddings=tie_embeddings,
-                        name=name)
+    """)
 
-
-@register_model(paper=_SUTSKEVER, tiny={**_TINY, "num_layers": 2}, training=_TRAINING)
-def stacked_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                 num_layers=4, dropout=0.2, tie_embeddings=False, name="stacked_lstm"):
-    """Deep LSTM encoder-decoder; each decoder layer starts from its encoder layer's state.
-
-    Args: as `vanilla_rnn`, with `num_layers=4` by default.
+stacked_lstm = _variant("stacked_lstm", {"cell_type": "lstm"}, defaults=_DEEP,
+                        tiny={**_TINY, "num_layers": 2}, doc="""
+    Deep LSTM encoder-decoder; each decoder layer starts from its encoder layer's state.
 
     Example:
 
@@ -168,19 +151,14 @@ def stacked_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, uni
 
     Reference:
         - Sutskever et al., 2014. arXiv:1409.3215.
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="lstm",
-                        tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper="Wu et al., 2016. Google's Neural Machine Translation System. arXiv:1609.08144",
-                tiny={**_TINY, "num_layers": 3}, training=_TRAINING)
-def residual_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                  num_layers=4, dropout=0.2, tie_embeddings=False, name="residual_lstm"):
-    """Deep LSTM encoder-decoder with residual connections between stacked layers (GNMT).
-
-    Args: as `stacked_lstm`.
+residual_lstm = _variant(
+    "residual_lstm", {"cell_type": "lstm", "residual": True}, defaults=_DEEP,
+    tiny={**_TINY, "num_layers": 3},
+    paper="Wu et al., 2016. Google's Neural Machine Translation System. arXiv:1609.08144",
+    doc="""
+    Deep LSTM encoder-decoder with residual connections between stacked layers (GNMT).
 
     Example:
 
@@ -188,19 +166,12 @@ def residual_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, un
 
     Reference:
         - Wu et al., 2016. arXiv:1609.08144.
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="lstm",
-                        residual=True, tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper="Gers & Schmidhuber, 2000. Recurrent nets that time and count. IJCNN.",
-                tiny=_TINY, training=_TRAINING)
-def peephole_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                  num_layers=1, dropout=0.1, tie_embeddings=False, name="peephole_lstm"):
-    """Encoder-decoder with peephole LSTM cells in the encoder and the decoder.
-
-    Args: as `vanilla_rnn`.
+peephole_lstm = _variant(
+    "peephole_lstm", {"cell_type": "peephole"},
+    paper="Gers & Schmidhuber, 2000. Recurrent nets that time and count. IJCNN.", doc="""
+    Encoder-decoder with peephole LSTM cells in the encoder and the decoder.
 
     Example:
 
@@ -208,19 +179,12 @@ def peephole_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, un
 
     Reference:
         - Gers & Schmidhuber, 2000.
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout,
-                        cell_type="peephole", tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper="Greff et al., 2017. LSTM: A Search Space Odyssey. arXiv:1503.04069",
-                tiny=_TINY, training=_TRAINING)
-def coupled_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-                 num_layers=1, dropout=0.1, tie_embeddings=False, name="coupled_lstm"):
-    """Encoder-decoder with coupled input-forget gate (CIFG) LSTM cells.
-
-    Args: as `vanilla_rnn`.
+coupled_lstm = _variant(
+    "coupled_lstm", {"cell_type": "cifg"},
+    paper="Greff et al., 2017. LSTM: A Search Space Odyssey. arXiv:1503.04069", doc="""
+    Encoder-decoder with coupled input-forget gate (CIFG) LSTM cells.
 
     Example:
 
@@ -228,26 +192,17 @@ def coupled_lstm(source_vocab_size, target_vocab_size, *, embedding_dim=128, uni
 
     Reference:
         - Greff et al., 2017. arXiv:1503.04069.
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="cifg",
-                        tie_embeddings=tie_embeddings, name=name)
+    """)
 
-
-@register_model(paper=_SUTSKEVER, tiny={**_TINY, "num_layers": 2}, training=_TRAINING)
-def sutskever(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
-              num_layers=4, dropout=0.2, reverse_source=True, tie_embeddings=False,
-              name="sutskever"):
-    """Deep LSTM that reads the source reversed, inside the model (Sutskever et al., 2014).
+sutskever = _variant("sutskever", {"cell_type": "lstm"},
+                     defaults={**_DEEP, "reverse_source": True},
+                     tiny={**_TINY, "num_layers": 2}, doc="""
+    Deep LSTM that reads the source reversed, inside the model (Sutskever et al., 2014).
 
     The paper used 4 layers of 1000 units and 1000-dimensional embeddings; the defaults here
     are smaller so that the entry trains on a CPU. Reversal happens in the `source_reversal`
     layer (only the real tokens are reversed; padding stays at the end), so data is never
     reversed by hand. `reverse_source=False` gives the unreversed control.
-
-    Args:
-        reverse_source: Whether to reverse the source inside the model.
-        Others: as `stacked_lstm`.
 
     Example:
 
@@ -255,7 +210,4 @@ def sutskever(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=
 
     Reference:
         - Sutskever et al., 2014. arXiv:1409.3215.
-    """
-    return _rnn_seq2seq(source_vocab_size, target_vocab_size, embedding_dim=embedding_dim,
-                        units=units, num_layers=num_layers, dropout=dropout, cell_type="lstm",
-                        reverse_source=reverse_source, tie_embeddings=tie_embeddings, name=name)
+    """)

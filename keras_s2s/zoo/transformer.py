@@ -16,7 +16,7 @@ from keras_s2s.layers import PaddingMask
 from keras_s2s.layers._checks import check_positive_int
 from keras_s2s.layers.transformer import TransformerDecoderStack, TransformerEncoderStack
 from keras_s2s.zoo import _components as C
-from keras_s2s.zoo.registry import register_model
+from keras_s2s.zoo.registry import register_variant
 
 _VASWANI = ("Vaswani et al., 2017. Attention Is All You Need. arXiv:1706.03762")
 _TINY = {"hidden_dim": 8, "num_heads": 2, "intermediate_dim": 16, "num_encoder_layers": 1,
@@ -38,10 +38,44 @@ def stack_kwargs(num_heads, intermediate_dim, dropout, normalize_first, position
                 normalize_first=normalize_first, position=position, max_length=max_length)
 
 
-def _transformer(source_vocab_size, target_vocab_size, *, hidden_dim, num_heads,
-                 intermediate_dim, num_encoder_layers, num_decoder_layers, dropout,
-                 normalize_first, position, max_length, share_embeddings, tie_embeddings,
-                 alignment_layer, alignment_head, name):
+def transformer_encoder_decoder(source_vocab_size, target_vocab_size, *, hidden_dim=128,
+                                num_heads=4, intermediate_dim=256, num_encoder_layers=2,
+                                num_decoder_layers=2, dropout=0.1, normalize_first=False,
+                                position="sinusoidal", max_length=256, share_embeddings=False,
+                                tie_embeddings=True, alignment_layer=-1, alignment_head=None,
+                                name="transformer_encoder_decoder"):
+    """The family builder: a Transformer encoder-decoder on keras-hub blocks.
+
+    Every entry of this file is this builder with other defaults (`register_variant`); the
+    entries' docstrings take their `Args` from here.
+
+    Args:
+        source_vocab_size: Size of the source vocabulary, special tokens included.
+        target_vocab_size: Size of the target vocabulary, special tokens included.
+        hidden_dim: Model width (d_model); a multiple of `num_heads`.
+        num_heads: Attention heads.
+        intermediate_dim: Width of the feed-forward sublayers (d_ff).
+        num_encoder_layers: Encoder blocks.
+        num_decoder_layers: Decoder blocks.
+        dropout: Dropout of embeddings, attention weights and sublayer outputs.
+        normalize_first: Pre-LN blocks and a final layer norm (Xiong et al., 2020), which
+            train stably without warm-up; False is the paper's post-LN.
+        position: `"sinusoidal"` (the paper) or `"learned"` position encodings (keras-hub).
+        max_length: The longest source or target; also the size of the decoding cache.
+        share_embeddings: One embedding for source, target and output (one vocabulary).
+        tie_embeddings: Share the target embedding with the output projection.
+        alignment_layer: Which decoder block's cross-attention gives the alignments.
+        alignment_head: Which head's weights; None averages the heads.
+        name: Name of the model.
+
+    Returns:
+        A functional `keras.Model`, see the zoo contract.
+
+    Example:
+
+    >>> model = transformer_encoder_decoder(30, 30, hidden_dim=32, num_heads=2,
+    ...                                     intermediate_dim=64)
+    """
     C.check_vocabularies(source_vocab_size=source_vocab_size, target_vocab_size=target_vocab_size)
     for key, value in [("hidden_dim", hidden_dim), ("intermediate_dim", intermediate_dim),
                        ("num_encoder_layers", num_encoder_layers),
@@ -70,46 +104,10 @@ def _transformer(source_vocab_size, target_vocab_size, *, hidden_dim, num_heads,
     return C.seq2seq_model(encoder_ids, decoder_ids, logits, name)
 
 
-_ARGS = """
-    Args:
-        source_vocab_size: Size of the source vocabulary, special tokens included.
-        target_vocab_size: Size of the target vocabulary, special tokens included.
-        hidden_dim: Model width (d_model); a multiple of `num_heads`.
-        num_heads: Attention heads.
-        intermediate_dim: Width of the feed-forward sublayers (d_ff).
-        num_encoder_layers: Encoder blocks.
-        num_decoder_layers: Decoder blocks.
-        dropout: Dropout of embeddings, attention weights and sublayer outputs.
-        normalize_first: Pre-LN blocks and a final layer norm (Xiong et al., 2020), which
-            train stably without warm-up; False is the paper's post-LN.
-        position: `"sinusoidal"` (the paper) or `"learned"` position encodings (keras-hub).
-        max_length: The longest source or target; also the size of the decoding cache.
-        share_embeddings: One embedding for source, target and output (one vocabulary).
-        tie_embeddings: Share the target embedding with the output projection.
-        alignment_layer: Which decoder block's cross-attention gives the alignments.
-        alignment_head: Which head's weights; None averages the heads.
-        name: Name of the model.
-
-    Returns:
-        A functional `keras.Model`, see the zoo contract.
-"""
-
-
-def _doc(fn):
-    fn.__doc__ = fn.__doc__.replace("    Args: ARGS\n", _ARGS.lstrip("\n"))
-    return fn
-
-
-@register_model(paper=_VASWANI, tiny=_TINY, training=_TRAINING)
-@_doc
-def transformer_tiny(source_vocab_size, target_vocab_size, *, hidden_dim=128, num_heads=4,
-                     intermediate_dim=256, num_encoder_layers=2, num_decoder_layers=2,
-                     dropout=0.1, normalize_first=False, position="sinusoidal", max_length=256,
-                     share_embeddings=False, tie_embeddings=True, alignment_layer=-1,
-                     alignment_head=None, name="transformer_tiny"):
-    """Transformer, 2+2 blocks of width 128: trains in CPU minutes on the built-in tasks.
-
-    Args: ARGS
+transformer_tiny = register_variant(
+    transformer_encoder_decoder, "transformer_tiny", paper=_VASWANI, tiny=_TINY,
+    training=_TRAINING, doc="""
+    Transformer, 2+2 blocks of width 128: trains in CPU minutes on the built-in tasks.
 
     Example:
 
@@ -117,21 +115,15 @@ def transformer_tiny(source_vocab_size, target_vocab_size, *, hidden_dim=128, nu
 
     Reference:
         - Vaswani et al., 2017. arXiv:1706.03762.
-    """
-    return _transformer(**{k: v for k, v in locals().items()})
+    """)
 
-
-@register_model(paper=_VASWANI, training=_TRAINING,
-                tiny={**_TINY, "normalize_first": True, "position": "learned"})
-@_doc
-def transformer_small(source_vocab_size, target_vocab_size, *, hidden_dim=256, num_heads=4,
-                      intermediate_dim=1024, num_encoder_layers=3, num_decoder_layers=3,
-                      dropout=0.1, normalize_first=True, position="sinusoidal", max_length=256,
-                      share_embeddings=False, tie_embeddings=True, alignment_layer=-1,
-                      alignment_head=None, name="transformer_small"):
-    """Pre-LN Transformer, 3+3 blocks of width 256, for small data such as G2P.
-
-    Args: ARGS
+transformer_small = register_variant(
+    transformer_encoder_decoder, "transformer_small",
+    defaults={"hidden_dim": 256, "intermediate_dim": 1024, "num_encoder_layers": 3,
+              "num_decoder_layers": 3, "normalize_first": True},
+    paper=_VASWANI, training=_TRAINING,
+    tiny={**_TINY, "normalize_first": True, "position": "learned"}, doc="""
+    Pre-LN Transformer, 3+3 blocks of width 256, for small data such as G2P.
 
     Example:
 
@@ -141,21 +133,15 @@ def transformer_small(source_vocab_size, target_vocab_size, *, hidden_dim=256, n
         - Vaswani et al., 2017. arXiv:1706.03762.
         - Xiong et al., 2020. On Layer Normalization in the Transformer Architecture.
           arXiv:2002.04745.
-    """
-    return _transformer(**{k: v for k, v in locals().items()})
+    """)
 
-
-@register_model(paper=_VASWANI, training={**_TRAINING, "learning_rate": 5e-4},
-                tiny={**_TINY, "tie_embeddings": False, "alignment_head": 1})
-@_doc
-def transformer_base(source_vocab_size, target_vocab_size, *, hidden_dim=512, num_heads=8,
-                     intermediate_dim=2048, num_encoder_layers=6, num_decoder_layers=6,
-                     dropout=0.1, normalize_first=False, position="sinusoidal", max_length=512,
-                     share_embeddings=False, tie_embeddings=True, alignment_layer=-1,
-                     alignment_head=None, name="transformer_base"):
-    """Transformer base (Vaswani et al., 2017): 6+6 blocks, d_model 512, 8 heads, d_ff 2048.
-
-    Args: ARGS
+transformer_base = register_variant(
+    transformer_encoder_decoder, "transformer_base",
+    defaults={"hidden_dim": 512, "num_heads": 8, "intermediate_dim": 2048,
+              "num_encoder_layers": 6, "num_decoder_layers": 6, "max_length": 512},
+    paper=_VASWANI, training={**_TRAINING, "learning_rate": 5e-4},
+    tiny={**_TINY, "tie_embeddings": False, "alignment_head": 1}, doc="""
+    Transformer base (Vaswani et al., 2017): 6+6 blocks, d_model 512, 8 heads, d_ff 2048.
 
     Example:
 
@@ -164,5 +150,4 @@ def transformer_base(source_vocab_size, target_vocab_size, *, hidden_dim=512, nu
 
     Reference:
         - Vaswani et al., 2017. arXiv:1706.03762.
-    """
-    return _transformer(**{k: v for k, v in locals().items()})
+    """)
