@@ -54,7 +54,12 @@ def _assert_parity(model, encoder_model, decoder_model):
     np.testing.assert_allclose(stepped, full, atol=1e-5)
     if alignments:
         a = np.stack(alignments, 1)
-        np.testing.assert_allclose(a.sum(-1), 1.0, atol=1e-5)
+        if "monotonic" in model.name or "local_p" in model.name:
+            # expected monotonic alignments keep the chance of stopping nowhere; local-p's
+            # Gaussian scales the window's softmax: both sum to at most one
+            assert a.min() >= 0.0 and a.sum(-1).max() <= 1.0 + 1e-5
+        else:
+            np.testing.assert_allclose(a.sum(-1), 1.0, atol=1e-5)
         assert np.all(a[1, :, 2:] == 0.0)  # padding of the second source gets no attention
     return stepped
 

@@ -7,6 +7,12 @@ from keras_s2s.layers.attention import BahdanauAttention, BaseAttention, LuongAt
 from keras_s2s.layers.attention_decoder import AttentionDecoder
 from keras_s2s.layers.bridge import StateBridge
 from keras_s2s.layers.latent import GaussianPosterior
+from keras_s2s.layers.local_attention import LuongLocalAttention
+from keras_s2s.layers.monotonic_attention import (
+    BahdanauMonotonicAttention,
+    LuongMonotonicAttention,
+    monotonic_alignments,
+)
 from keras_s2s.layers.noise import SequenceNoise, TokenDeletion, TokenMask, TokenSwap, WordDropout
 from keras_s2s.layers.recurrent import (
     CoupledGateLSTM,
@@ -26,12 +32,15 @@ from keras_s2s.layers.stacking import StackedCells
 __all__ = [
     "AttentionDecoder",
     "BahdanauAttention",
+    "BahdanauMonotonicAttention",
     "BaseAttention",
     "CoupledGateLSTM",
     "CoupledGateLSTMCell",
     "FixedLength",
     "GaussianPosterior",
     "LuongAttention",
+    "LuongLocalAttention",
+    "LuongMonotonicAttention",
     "MatchLength",
     "PaddingMask",
     "PeepholeLSTM",
@@ -46,4 +55,5 @@ __all__ = [
     "WordDropout",
     "ZeroState",
     "masked_softmax",
+    "monotonic_alignments",
 ]

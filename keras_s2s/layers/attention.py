@@ -108,6 +108,23 @@ class BaseAttention(keras.layers.Layer):
         self._check_call(query, memory)  # before precompute, which would fail on memory_dim
         return self.attend(query, memory, self.precompute(memory), memory_mask)
 
+    # The step contract of `AttentionDecoder`. A stateless mechanism has no state; a stateful
+    # one (monotonic attention's previous alignments, local-m's step counter) overrides both.
+    def initial_state(self, memory, memory_mask=None):
+        """The attention's own decoder state before the first step: a list of tensors, each
+        `(batch, ...)`; empty for a stateless mechanism."""
+        return []
+
+    def state_shapes(self):
+        """Shapes of `initial_state`'s tensors without the batch axis (None: source length)."""
+        return []
+
+    def attend_step(self, query, memory, keys, memory_mask, state, training=None):
+        """One decoder step: `(context, weights, new_state)` from the step's query
+        `(batch, query_dim)` and the attention state (see `initial_state`)."""
+        context, weights = self.attend(query, memory, keys, memory_mask)
+        return context, weights, list(state)
+
     def compute_output_shape(self, query_shape, memory_shape, memory_mask_shape=None):
         context = tuple(query_shape[:-1]) + (memory_shape[-1],)
         weights = tuple(query_shape[:-1]) + (memory_shape[1],)

@@ -106,13 +106,16 @@ class AttentionDecoder(keras.layers.Layer):
     same thing one token at a time.
 
     The state of the decoder is a flat list: the cell's states (flattened, as
-    `keras.tree.flatten(cell_states)`), then `ã_{t-1}` when `input_feeding=True`.
+    `keras.tree.flatten(cell_states)`), then `ã_{t-1}` when `input_feeding=True`, then the
+    attention's own state when it has one (`attention.initial_state`: a monotonic
+    mechanism's previous alignments, local-m's step counter). A stateful mechanism always
+    steps through the loop, also without input feeding.
 
     Args:
         cell: A Keras RNN cell instance (`keras.layers.LSTMCell`, `GRUCell`, `SimpleRNNCell`,
             `StackedRNNCells`, `PeepholeLSTMCell`, ...).
         attention: An attention layer with the `BahdanauAttention`/`LuongAttention`
-            contract (`precompute`, `attend`).
+            contract (`precompute`, `attend`, `initial_state`, `attend_step`).
         attention_layer_size: Optional positive integer, the size of `ã_t`. None outputs
             `[c_t; h_t]` without a projection.
         input_feeding: Boolean, whether to feed `ã_{t-1}` into step t (Luong's order only).
@@ -195,6 +198,8 @@ class AttentionDecoder(keras.layers.Layer):
                 name="attention_layer")
         self._cell_states_template = _as_list(cell.state_size)
         self._num_cell_states = len(keras.tree.flatten(self._cell_states_template))
+        self._attention_state_shapes = list(getattr(attention, "state_shapes", list)())
+        self._num_attention_states = len(self._attention_state_shapes)
         self._cell_has_training = _call_has_training(cell)
         self.output_size = None
 
@@ -206,9 +211,20 @@ class AttentionDecoder(keras.layers.Layer):
 
     @property
     def state_size(self):
-        """Sizes of the flat decoder state: the cell's states, then `ã` if input feeding."""
+        """Sizes of the flat decoder state: the cell's states, then `ã` if input feeding, then
+        the attention's states (None where a size is the source length)."""
         sizes = list(keras.tree.flatten(self._cell_states_template))
-        return sizes + ([self.output_size] if self.input_feeding else [])
+        sizes += [self.output_size] if self.input_feeding else []
+        return sizes + [shape[0] for shape in self._attention_state_shapes]
+
+    @property
+    def _num_states(self):
+        return self._num_cell_states + int(self.input_feeding) + self._num_attention_states
+
+    def _loops(self):
+        """Whether `call` steps through the loop (else: the cell over the sequence, then
+        attention for all steps at once)."""
+        return self.input_feeding or self.attention_first or self._num_attention_states > 0
 
     def build(self, decoder_inputs_shape, memory_shape, memory_mask_shape=None,
               initial_state_shape=None):
@@ -246,14 +262,16 @@ class AttentionDecoder(keras.layers.Layer):
         self.built = True
 
     # ------------------------------------------------------------------ states
-    def get_initial_state(self, batch_size, cell_states=None):
+    def get_initial_state(self, batch_size, cell_states=None, memory=None, memory_mask=None):
         """The flat initial decoder state for `batch_size` sequences.
 
         Args:
             batch_size: Integer or scalar tensor.
             cell_states: Optional initial cell states (nested as `cell.state_size`, or flat),
-                e.g. the bridged encoder states; or the full flat decoder state (cell states
-                then `ã`), which is returned as it is. Zeros otherwise.
+                e.g. the bridged encoder states; or the full flat decoder state (see
+                `state_size`), which is returned as it is. Zeros otherwise.
+            memory: `(batch, source_len, memory_dim)`; needed when the attention has a state.
+            memory_mask: Optional `(batch, source_len)`.
 
         Returns:
             A flat list of tensors, see `state_size`.
@@ -263,7 +281,7 @@ class AttentionDecoder(keras.layers.Layer):
                     for size in keras.tree.flatten(self._cell_states_template)]
         else:
             flat = list(keras.tree.flatten(cell_states))
-            full = self._num_cell_states + int(self.input_feeding)
+            full = self._num_states
             if len(flat) not in (self._num_cell_states, full):
                 raise ValueError(
                     f"`initial_state` has {len(flat)} tensors but the decoder cell "
@@ -275,6 +293,12 @@ class AttentionDecoder(keras.layers.Layer):
                 return flat
         if self.input_feeding:
             flat.append(ops.zeros((ops.shape(flat[0])[0], self.output_size), self.compute_dtype))
+        if self._num_attention_states:
+            if memory is None:
+                raise ValueError(
+                    f"The attention {self.attention.name} has a state of its own; pass "
+                    "`memory` to `get_initial_state`.")
+            flat += list(self.attention.initial_state(memory, memory_mask))
         return flat
 
     # ------------------------------------------------------------------ one step
@@ -285,12 +309,18 @@ class AttentionDecoder(keras.layers.Layer):
         h, new_states = self.cell(x, cell_states, **kwargs)
         return h, list(keras.tree.flatten(new_states))
 
-    def _attentional_output(self, h, memory, keys, memory_mask):
-        context, weights = self.attention.attend(h, memory, keys, memory_mask)
+    def _attentional_output(self, h, memory, keys, memory_mask, attention_state=(),
+                            training=None):
+        if len(h.shape) == 3:  # all steps at once: a stateless mechanism only
+            context, weights = self.attention.attend(h, memory, keys, memory_mask)
+            new_attention_state = []
+        else:
+            context, weights, new_attention_state = self.attention.attend_step(
+                h, memory, keys, memory_mask, list(attention_state), training=training)
         output = ops.concatenate([context, ops.cast(h, context.dtype)], axis=-1)
         if self.attention_dense is not None:
             output = self.attention_dense(output)
-        return output, weights
+        return output, weights, new_attention_state
 
     def _query(self, flat_cell_states):
         """The top layer's output h_{t-1} in the cell states s_{t-1} (Bahdanau's query)."""
@@ -301,9 +331,11 @@ class AttentionDecoder(keras.layers.Layer):
             top = top[0]  # an LSTM's [h, c]: h
         return top
 
-    def _attention_first_step(self, x, cell_states, memory, keys, memory_mask, training):
-        context, weights = self.attention.attend(self._query(cell_states), memory, keys,
-                                                 memory_mask)
+    def _attention_first_step(self, x, cell_states, attention_state, memory, keys, memory_mask,
+                              training):
+        context, weights, new_attention_state = self.attention.attend_step(
+            self._query(cell_states), memory, keys, memory_mask, list(attention_state),
+            training=training)
         context = ops.cast(context, x.dtype)
         h, new_cell_states = self._run_cell(ops.concatenate([x, context], axis=-1),
                                             cell_states, training)
@@ -312,7 +344,7 @@ class AttentionDecoder(keras.layers.Layer):
             pre = self.deep_output(output)  # (batch, 2 · attention_layer_size)
             pre = ops.reshape(pre, (-1, self.attention_layer_size, 2))
             output = ops.max(pre, axis=-1)
-        return output, weights, new_cell_states
+        return output, weights, new_cell_states + list(new_attention_state)
 
     def step(self, inputs_t, states, memory, memory_mask=None, keys=None, training=None):
         """Run one decoder step.
@@ -331,18 +363,20 @@ class AttentionDecoder(keras.layers.Layer):
         """
         states = list(states)
         n = self._num_cell_states
+        attention_state = states[len(states) - self._num_attention_states:]
         x = inputs_t
         if keys is None:
             keys = self.attention.precompute(memory)
         if self.attention_first:
-            return self._attention_first_step(x, states[:n], memory, keys, memory_mask,
-                                              training)
+            return self._attention_first_step(x, states[:n], attention_state, memory, keys,
+                                              memory_mask, training)
         if self.input_feeding:
             x = ops.concatenate([x, ops.cast(states[n], x.dtype)], axis=-1)
         h, new_cell_states = self._run_cell(x, states[:n], training)
-        output, weights = self._attentional_output(h, memory, keys, memory_mask)
+        output, weights, new_attention_state = self._attentional_output(
+            h, memory, keys, memory_mask, attention_state, training)
         new_states = new_cell_states + ([output] if self.input_feeding else [])
-        return output, weights, new_states
+        return output, weights, new_states + list(new_attention_state)
 
     # ------------------------------------------------------------------ whole sequence
     def _loop_step(self, inputs_t, states, training):
@@ -360,7 +394,7 @@ class AttentionDecoder(keras.layers.Layer):
     def call(self, decoder_inputs, memory, memory_mask=None, initial_state=None, keys=None,
              training=None):
         batch = ops.shape(memory)[0]
-        states = self.get_initial_state(batch, initial_state)
+        states = self.get_initial_state(batch, initial_state, memory, memory_mask)
         if decoder_inputs is None:
             # "prepare" mode: what a decoding loop needs before its first step. The memory is
             # returned as a new tensor without a Keras mask: the mask travels explicitly.
@@ -380,7 +414,7 @@ class AttentionDecoder(keras.layers.Layer):
                 self._cell_states_template, states[:n]))
         if keys is None:
             keys = self.attention.precompute(memory)
-        if self.input_feeding or self.attention_first:
+        if self._loops():
             mask_f = ops.cast(memory_mask, self.compute_dtype)
             packed, *final = self._loop(
                 decoder_inputs, initial_state=states + [memory, keys, mask_f],
@@ -390,7 +424,7 @@ class AttentionDecoder(keras.layers.Layer):
             alignments = ops.cast(packed[..., self.output_size:], "float32")
         else:
             hs, *final = self._cell_loop(decoder_inputs, initial_state=states, training=training)
-            outputs, alignments = self._attentional_output(hs, memory, keys, memory_mask)
+            outputs, alignments, _ = self._attentional_output(hs, memory, keys, memory_mask)
         if training:
             _reset_dropout_masks(self.cell)
         return outputs, alignments, list(final)
@@ -399,7 +433,10 @@ class AttentionDecoder(keras.layers.Layer):
                             initial_state=None, keys=None, training=None):
         batch = memory.shape[0]
         states = [keras.KerasTensor((batch, size), dtype=self.compute_dtype)
-                  for size in self.state_size]
+                  for size in self.state_size[:self._num_states - self._num_attention_states]]
+        states += [keras.KerasTensor((batch, *[memory.shape[1] if d is None else d
+                                               for d in shape]), dtype="float32")
+                   for shape in self._attention_state_shapes]
         if decoder_inputs is None:
             keys = keras.KerasTensor((batch, memory.shape[1], self.attention.key_dim()),
                                      dtype=self.compute_dtype)

@@ -20,7 +20,14 @@ Luong's additive ("concat") score stays under `luong_concat_bilstm`. See docs/AR
 
 import keras
 
-from keras_s2s.layers import AttentionDecoder, BahdanauAttention, LuongAttention
+from keras_s2s.layers import (
+    AttentionDecoder,
+    BahdanauAttention,
+    BahdanauMonotonicAttention,
+    LuongAttention,
+    LuongLocalAttention,
+    LuongMonotonicAttention,
+)
 from keras_s2s.layers._checks import check_choice
 from keras_s2s.zoo import _components as C
 from keras_s2s.zoo.registry import register_variant
@@ -37,7 +44,9 @@ _LUONG = ("Luong, Pham & Manning, 2015. Effective Approaches to Attention-based 
 def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=128,
                               units=256, num_layers=1, dropout=0.1, cell_type="lstm",
                               bidirectional=True, attention="luong", score="general",
-                              normalize=False, scale=False, input_feeding=True,
+                              normalize=False, scale=False, window=10,
+                              local_mode="predictive", monotonic_mode="parallel",
+                              sigmoid_noise=1.0, score_bias_init=0.0, input_feeding=True,
                               attention_first=False, bridge=None, tie_embeddings=False,
                               name="attention_encoder_decoder"):
     """The family builder: a recurrent encoder-decoder whose decoder attends at every step.
@@ -54,11 +63,22 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
         dropout: Input dropout of every recurrent layer and dropout before the projection.
         cell_type: `"rnn"`, `"gru"`, `"lstm"`, `"peephole"` or `"cifg"`.
         bidirectional: A bidirectional encoder; the memory is then 2·units wide.
-        attention: `"bahdanau"` (additive score) or `"luong"` (the `score` below).
+        attention: `"bahdanau"` (additive score), `"luong"` (the `score` below),
+            `"bahdanau_monotonic"` or `"luong_monotonic"` (Raffel et al.'s monotonic
+            attention with those scores) or `"luong_local"` (Luong's local attention).
         score: Luong's score: `"general"` `qᵀ W m`, `"dot"` `qᵀ m` (a `memory_projection`
             maps a 2·units memory to units) or `"concat"` `vᵀ tanh(W [q; m])`.
         normalize: The weight-normalised ("normed Bahdanau") additive score of GNMT.
         scale: A learned scalar `g` on Luong's score.
+        window: Local attention's half-width D: the decoder reads `[p_t - D, p_t + D]`.
+        local_mode: `"predictive"` (local-p: p_t predicted from the state, Gaussian-weighted)
+            or `"monotonic"` (local-m: p_t = t).
+        monotonic_mode: How monotonic attention computes its alignments: `"parallel"`
+            (Raffel et al.'s closed form), `"recursive"` (the exact recurrence) or `"hard"`
+            (test-time hard attention).
+        sigmoid_noise: Standard deviation of the noise added to monotonic attention's scores
+            in training (Raffel et al. use 1), which makes the stopping decisions near-hard.
+        score_bias_init: Initial value of monotonic attention's learned score bias r.
         input_feeding: Feed the previous attentional vector into the cell (Luong et al.);
             False gives the parallel attention-after-the-RNN variant.
         attention_first: Bahdanau's order (RNNsearch): the previous decoder state queries
@@ -81,17 +101,28 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
     """
     C.check_common(source_vocab_size, target_vocab_size, embedding_dim, units, num_layers,
                    dropout)
-    check_choice("attention", attention, ("bahdanau", "luong"))
+    check_choice("attention", attention, ("bahdanau", "luong", "bahdanau_monotonic",
+                                          "luong_monotonic", "luong_local"))
     bridge = bridge or ("dense" if bidirectional else "copy")
     encoder_ids, decoder_ids = C.seq2seq_inputs()
     memory, states, source_mask = C.encode(
         encoder_ids, source_vocab_size=source_vocab_size, embedding_dim=embedding_dim,
         cell_type=cell_type, units=units, num_layers=num_layers, bidirectional=bidirectional,
         residual=False, dropout=dropout)
+    monotonic = dict(sigmoid_noise=sigmoid_noise, score_bias_init=score_bias_init,
+                     mode=monotonic_mode, name="attention")
     if attention == "bahdanau":
         mechanism = BahdanauAttention(units, normalize=normalize, name="attention")
+    elif attention == "bahdanau_monotonic":
+        mechanism = BahdanauMonotonicAttention(units, normalize=normalize, **monotonic)
     else:
-        mechanism = LuongAttention(score, scale=scale, name="attention")
+        if attention == "luong":
+            mechanism = LuongAttention(score, scale=scale, name="attention")
+        elif attention == "luong_monotonic":
+            mechanism = LuongMonotonicAttention(score, scale=scale, **monotonic)
+        else:
+            mechanism = LuongLocalAttention(score, window=window, mode=local_mode, scale=scale,
+                                            name="attention")
         if score == "dot" and memory.shape[-1] != units:
             # dot scores need memory and query of one size; a bidirectional memory is 2·units
             memory = keras.layers.Dense(units, use_bias=False, name="memory_projection")(memory)
@@ -108,15 +139,29 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
     return C.seq2seq_model(encoder_ids, decoder_ids, logits, name)
 
 
-def _variant(name, fixed, *, defaults=None, paper, doc):
-    luong = fixed["attention"] == "luong"
-    if not luong:  # Bahdanau's entries are RNNsearch: attention first, no input feeding
+# the arguments of each mechanism; an entry takes those of its own
+_MECHANISM_ARGUMENTS = {
+    "bahdanau": {"normalize"},
+    "luong": {"score", "scale"},
+    "bahdanau_monotonic": {"normalize", "monotonic_mode", "sigmoid_noise", "score_bias_init"},
+    "luong_monotonic": {"score", "scale", "monotonic_mode", "sigmoid_noise", "score_bias_init"},
+    "luong_local": {"score", "scale", "window", "local_mode"},
+}
+
+
+def _variant(name, fixed, *, defaults=None, paper, doc, tiny=_TINY):
+    mechanism = fixed["attention"]
+    if mechanism.startswith("bahdanau"):
+        # Bahdanau's entries are RNNsearch: attention first, no input feeding
         fixed = {**fixed, "attention_first": True, "input_feeding": False}
+    every = set().union(*_MECHANISM_ARGUMENTS.values())
     hide = {"cell_type", "bidirectional", "attention", "attention_first",
-            *(("normalize",) if luong else ("score", "scale"))}
+            *(every - _MECHANISM_ARGUMENTS[mechanism])}
+    # monotonic attention draws noise in training (sigmoid_noise)
     return register_variant(attention_encoder_decoder, name, fixed=fixed, defaults=defaults,
                             hide=tuple(sorted(hide - set(fixed))), doc=doc, paper=paper,
-                            tiny=_TINY, training=_TRAINING)
+                            tiny=tiny, training=_TRAINING,
+                            stochastic=mechanism.endswith("monotonic"))
 
 
 bahdanau_gru = _variant(
@@ -232,6 +277,83 @@ luong_concat_bilstm = _variant(
     Example:
 
     >>> model = luong_concat_bilstm(30, 30, units=16)
+
+    Reference:
+        - Luong et al., 2015. arXiv:1508.04025.
+    """)
+
+_RAFFEL = ("Raffel, Luong, Liu, Weiss & Eck, 2017. Online and Linear-Time Attention by "
+           "Enforcing Monotonic Alignments. ICML. arXiv:1704.00784")
+
+bahdanau_monotonic_gru = _variant(
+    "bahdanau_monotonic_gru",
+    {"cell_type": "gru", "bidirectional": True, "attention": "bahdanau_monotonic"},
+    defaults={"bridge": "dense"}, paper=_RAFFEL, doc="""
+    RNNsearch with monotonic attention: the decoder reads the source left to right only.
+
+    `bahdanau_gru` with Raffel et al.'s monotonic additive attention: at each step the
+    mechanism moves right from where it stopped at the previous step and stops at position j
+    with probability `sigmoid(e_ij + r)`; training uses the expected alignment, with
+    `sigmoid_noise` in the scores. `monotonic_mode="hard"` gives the test-time hard attention.
+
+    Example:
+
+    >>> model = bahdanau_monotonic_gru(30, 30, units=16, monotonic_mode="hard")
+
+    Reference:
+        - Raffel et al., 2017. arXiv:1704.00784.
+        - Bahdanau et al., 2015. arXiv:1409.0473.
+    """)
+
+luong_monotonic_bilstm = _variant(
+    "luong_monotonic_bilstm",
+    {"cell_type": "lstm", "bidirectional": True, "attention": "luong_monotonic"},
+    defaults={"bridge": "dense", "scale": True}, paper=_RAFFEL, doc="""
+    `luong_bilstm` with Raffel et al.'s monotonic attention on the scaled general score.
+
+    The score is `g · qᵀ W m + r`, as TensorFlow Addons' `LuongMonotonicAttention(scale=True)`;
+    the previous step's alignments travel in the decoder state, so step decoding works.
+
+    Example:
+
+    >>> model = luong_monotonic_bilstm(30, 30, units=16, sigmoid_noise=0.5)
+
+    Reference:
+        - Raffel et al., 2017. arXiv:1704.00784.
+        - Luong et al., 2015. arXiv:1508.04025.
+    """)
+
+luong_local_p_bilstm = _variant(
+    "luong_local_p_bilstm",
+    {"cell_type": "lstm", "bidirectional": True, "attention": "luong_local",
+     "local_mode": "predictive"},
+    defaults={"bridge": "dense"}, paper=_LUONG, tiny={**_TINY, "window": 2}, doc="""
+    `luong_bilstm` with local-p attention: a predicted window with a Gaussian (section 3.2).
+
+    `p_t = S · sigmoid(v_pᵀ tanh(W_p h_t))`; the weights are the general score's softmax over
+    `[p_t - D, p_t + D]` times `exp(-(s - p_t)² / (2 (D/2)²))`, exactly zero outside.
+
+    Example:
+
+    >>> model = luong_local_p_bilstm(30, 30, units=16, window=3)
+
+    Reference:
+        - Luong et al., 2015. arXiv:1508.04025.
+    """)
+
+luong_local_m_bilstm = _variant(
+    "luong_local_m_bilstm",
+    {"cell_type": "lstm", "bidirectional": True, "attention": "luong_local",
+     "local_mode": "monotonic"},
+    defaults={"bridge": "dense"}, paper=_LUONG, tiny={**_TINY, "window": 1}, doc="""
+    `luong_bilstm` with local-m attention: the window `[t - D, t + D]` (section 3.2).
+
+    Step t reads only the source positions within D of t, with the general score's softmax
+    over them; the step counter travels in the decoder state.
+
+    Example:
+
+    >>> model = luong_local_m_bilstm(30, 30, units=16, window=3)
 
     Reference:
         - Luong et al., 2015. arXiv:1508.04025.

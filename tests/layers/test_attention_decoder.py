@@ -49,7 +49,7 @@ def _data():
 
 
 def _loop_over_step(decoder, x, memory, mask, initial_state=None):
-    states = decoder.get_initial_state(B, initial_state)
+    states = decoder.get_initial_state(B, initial_state, memory, mask)
     keys = decoder.attention.precompute(memory)
     outputs, weights = [], []
     for t in range(x.shape[1]):
