@@ -51,3 +51,27 @@ def test_callbacks_reject_bad_sources_and_metrics():
         SampleDecodes(task, "logs", sources="abc")
     with pytest.raises(ValueError, match="Unknown metric"):
         DecodeEvaluation(task, metric="rouge")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("name", ["bahdanau_monotonic_gru", "luong_local_m_bilstm"])
+def test_attention_images_of_stateful_attention_reach_tensorboard(name, tmp_path):
+    """Monotonic and local-m attention keep a state of their own in the decoder; their
+    alignments still come out of the step graphs and are drawn."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    task = load_task("reverse", num_train=16, num_validation=4, num_test=4, max_length=5)
+    model = zoo.build(name, source_vocab_size=task.source_tokenizer.vocabulary_size,
+                      target_vocab_size=task.target_tokenizer.vocabulary_size,
+                      **zoo.get_spec(name).tiny)
+    images = AttentionImages(task, str(tmp_path / "logs"), num_examples=2, max_length=6)
+    images.set_model(model)
+    images.on_epoch_end(0)
+    events = EventAccumulator(str(tmp_path / "logs" / "samples"),
+                              size_guidance={"images": 0, "tensors": 0})
+    events.Reload()
+    tags = events.Tags()["tensors"] + events.Tags()["images"]
+    attention = [t for t in tags if t.startswith("attention/")]
+    assert len(attention) == 2, tags
