@@ -16,6 +16,7 @@ from keras import ops
 from keras_s2s import inference
 from keras_s2s.decoding._common import BOS_ID, EOS_ID, NEG_INF, PAD_ID, check_float, check_int
 from keras_s2s.decoding.beam import beam_search
+from keras_s2s.decoding.ensemble import Ensemble, as_ensemble
 from keras_s2s.decoding.greedy import greedy_search
 from keras_s2s.decoding.sampling import sample
 
@@ -49,11 +50,12 @@ class DecodeResult:
 
 def _graphs(model):
     """The model's `InferenceModels` (built and checked once per model), and its cache entry."""
-    if not isinstance(model, keras.Model):
+    if not isinstance(model, (keras.Model, Ensemble)):
         inference.check_seq2seq_model(model)  # raises, naming what was given
     entry = _CACHE.setdefault(model, {})
     if "graphs" not in entry:
-        entry["graphs"] = inference.build_inference_models(model)
+        entry["graphs"] = (model.build_inference_models() if isinstance(model, Ensemble)
+                           else inference.build_inference_models(model))
     return entry, entry["graphs"]
 
 
@@ -251,7 +253,9 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
 
     Args:
         model: A model from `keras_s2s.zoo.build` (trained, fresh or reloaded), seq2seq or
-            decoder-only LM.
+            decoder-only LM; or a list of seq2seq models that share their tokenizers, decoded
+            as an ensemble (the normalised mean of their per-step log-probabilities, see
+            `keras_s2s.decoding.ensemble`; no alignments or coverage penalty).
         encoder_token_ids: `(batch, source_len)` ints (0 = padding), a list of id lists, or
             strings when `task` is given. For an LM: the prompts, without `<s>` (an empty
             prompt, `[[]]`, generates from scratch).
@@ -294,6 +298,11 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
     >>> result.token_ids.shape
     (1, 1, 5)
     """
+    if isinstance(model, (list, tuple)):
+        if return_alignments or coverage_penalty:
+            raise ValueError("An ensemble has no single attention: decode it without "
+                             "return_alignments and coverage_penalty.")
+        model = as_ensemble(model)
     entry, graphs = _graphs(model)  # checks the model; everything decode needs to know
     kind = graphs.kind
     prompted = kind.continues_prompt
