@@ -100,10 +100,16 @@ class _Monotonic:
         self.mode = check_choice("mode", mode, _MODES)
         self.seed_generator = keras.random.SeedGenerator(sigmoid_noise_seed)
 
-    def _build_bias(self):
+    def build(self, query_shape, memory_shape, memory_mask_shape=None):
+        super().build(query_shape, memory_shape, memory_mask_shape)  # the score's weights
         self.score_bias = self.add_weight(
             name="score_bias", shape=(),
             initializer=keras.initializers.Constant(self.score_bias_init))
+
+    def get_config(self):
+        return {**super().get_config(), "sigmoid_noise": self.sigmoid_noise,
+                "sigmoid_noise_seed": self.sigmoid_noise_seed,
+                "score_bias_init": self.score_bias_init, "mode": self.mode}
 
     def initial_state(self, memory, memory_mask=None):
         """`[α_0]`: the alignment `[1, 0, ..., 0]` before the first step, `(batch, source_len)`."""
@@ -153,10 +159,6 @@ class _Monotonic:
                             training=None):
         return super().compute_output_spec(query, memory, memory_mask)
 
-    def _monotonic_config(self):
-        return {"sigmoid_noise": self.sigmoid_noise,
-                "sigmoid_noise_seed": self.sigmoid_noise_seed,
-                "score_bias_init": self.score_bias_init, "mode": self.mode}
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -214,13 +216,6 @@ class BahdanauMonotonicAttention(_Monotonic, BahdanauAttention):
                          **kwargs)
         self._init_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
 
-    def build(self, query_shape, memory_shape, memory_mask_shape=None):
-        super().build(query_shape, memory_shape, memory_mask_shape)
-        self._build_bias()
-
-    def get_config(self):
-        return {**super().get_config(), **self._monotonic_config()}
-
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class LuongMonotonicAttention(_Monotonic, LuongAttention):
@@ -272,10 +267,3 @@ class LuongMonotonicAttention(_Monotonic, LuongAttention):
         super().__init__(score, units=units, scale=scale,
                          kernel_initializer=kernel_initializer, **kwargs)
         self._init_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
-
-    def build(self, query_shape, memory_shape, memory_mask_shape=None):
-        super().build(query_shape, memory_shape, memory_mask_shape)
-        self._build_bias()
-
-    def get_config(self):
-        return {**super().get_config(), **self._monotonic_config()}

@@ -59,19 +59,27 @@ def _loop_over_step(decoder, x, memory, mask, initial_state=None):
     return np.stack(outputs, 1), np.stack(weights, 1), [ops.convert_to_numpy(s) for s in states]
 
 
+def assert_call_equals_steps(decoder, x, memory, mask, initial_state=None):
+    """The whole-sequence call and the step loop agree on outputs, alignments and states;
+    returns the loop's `(outputs, alignments, states)`."""
+    outputs, alignments, states = decoder(x, memory, memory_mask=mask,
+                                          initial_state=initial_state)
+    ref_out, ref_w, ref_states = _loop_over_step(decoder, x, memory, mask, initial_state)
+    np.testing.assert_allclose(ops.convert_to_numpy(outputs), ref_out, atol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(alignments), ref_w, atol=1e-5)
+    assert len(states) == len(ref_states) == len(decoder.state_size)
+    for s, r in zip(states, ref_states):
+        np.testing.assert_allclose(ops.convert_to_numpy(s), r, atol=1e-5)
+    return ref_out, ref_w, ref_states
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "peephole", "cifg", "stacked"])
 @pytest.mark.parametrize("input_feeding", [True, False])
 def test_call_equals_loop_over_step(cell, input_feeding):
     x, memory, mask = _data()
     decoder = AttentionDecoder(_cell(cell), LuongAttention("general"),
                                attention_layer_size=UNITS, input_feeding=input_feeding)
-    outputs, alignments, states = decoder(x, memory, memory_mask=mask)
-    ref_out, ref_w, ref_states = _loop_over_step(decoder, x, memory, mask)
-    np.testing.assert_allclose(ops.convert_to_numpy(outputs), ref_out, atol=1e-5)
-    np.testing.assert_allclose(ops.convert_to_numpy(alignments), ref_w, atol=1e-5)
-    assert len(states) == len(ref_states) == len(decoder.state_size)
-    for s, r in zip(states, ref_states):
-        np.testing.assert_allclose(ops.convert_to_numpy(s), r, atol=1e-5)
+    assert_call_equals_steps(decoder, x, memory, mask)
 
 
 @pytest.mark.parametrize("attention", ["bahdanau", "normed_bahdanau", "luong_concat"])
