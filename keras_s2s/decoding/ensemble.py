@@ -23,6 +23,12 @@ from keras_s2s import inference
 _ENSEMBLES = weakref.WeakKeyDictionary()
 
 
+def _check_models(models):
+    if not models or not all(isinstance(m, keras.Model) for m in models):
+        raise ValueError("An ensemble needs a list of one or more keras_s2s models. "
+                         f"Received: {models!r}")
+
+
 class Ensemble:
     """Several seq2seq models that decode as one (see the module docstring).
 
@@ -39,9 +45,7 @@ class Ensemble:
 
     def __init__(self, models):
         models = list(models)
-        if not models or not all(isinstance(m, keras.Model) for m in models):
-            raise ValueError("An ensemble needs a list of one or more keras_s2s models. "
-                             f"Received: {models!r}")
+        _check_models(models)
         self.models = models
         self.name = "ensemble(" + "+".join(m.name for m in models) + ")"
 
@@ -110,9 +114,7 @@ class Ensemble:
 def as_ensemble(models):
     """The cached `Ensemble` of a list of models (the same object for the same models)."""
     models = list(models)
-    if not models or not all(isinstance(m, keras.Model) for m in models):
-        raise ValueError("An ensemble needs a list of one or more keras_s2s models. "
-                         f"Received: {models!r}")
+    _check_models(models)
     key = tuple(id(m) for m in models[1:])
     by_rest = _ENSEMBLES.setdefault(models[0], {})
     cached = by_rest.get(key)
