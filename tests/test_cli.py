@@ -89,6 +89,51 @@ def test_train_writes_a_complete_run(trained):
     assert "best validation sequence_accuracy" in proc.stdout
 
 
+def test_the_cli_averages_the_last_epochs_into_a_new_run(trained, tmp_path):
+    import keras
+    import numpy as np
+
+    out, _, _ = trained  # 2 epochs, the default --keep-epochs 5
+    kept = sorted(os.listdir(os.path.join(out, "epochs")))
+    assert kept == ["epoch-0001.weights.npz", "epoch-0002.weights.npz"]
+    averaged = str(tmp_path / "avg")
+    proc = run_cli("average", out, "--last", "2", "--out", averaged)
+    assert "epochs 1, 2" in proc.stdout
+    config = json.load(open(os.path.join(averaged, "config.json")))
+    assert config["averaged"]["epochs"] == [1, 2] and config["model"] == "luong_lstm"
+
+    # the new run's weights are the mean of the two epochs' weights, read with NumPy
+    model = keras.saving.load_model(os.path.join(averaged, "model.keras"), safe_mode=True)
+    first, second = (np.load(os.path.join(out, "epochs", name)) for name in kept)
+    assert len(model.weights) == len(first.files) - 1 > 10
+    moved = 0
+    for k, variable in enumerate(model.weights):
+        a, b = first[f"w{k:04d}"], second[f"w{k:04d}"]
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(variable), (a + b) / 2,
+                                   rtol=1e-5, atol=1e-7, err_msg=variable.path)
+        moved += not np.array_equal(a, b)
+    assert moved > 5  # the epochs differ, so the mean is not either of them
+    # and the published model is the best epoch's, which epoch 2's file holds when it won
+    best = keras.saving.load_model(os.path.join(out, "model.keras"), safe_mode=True)
+    best_epoch = json.load(open(os.path.join(out, "config.json")))["results"]["best_epoch"]
+    kept_best = np.load(os.path.join(out, "epochs", kept[best_epoch - 1]))
+    for k, variable in enumerate(best.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable),
+                                      kept_best[f"w{k:04d}"])
+
+    scores = run_cli("evaluate", averaged).stdout
+    assert "sequence_accuracy" in scores
+
+    # one line each: too few epochs kept, an existing --out, a run that kept none
+    for args, message in ((["--last", "3"], "kept 2 epoch(s) (1, 2), fewer than --last 3"),
+                          (["--last", "2", "--out", averaged], "already exists")):
+        proc = run_cli("average", out, *args, check=False)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    proc = run_cli("average", averaged, "--last", "1", check=False)
+    assert proc.returncode == 2 and "kept no epoch weights" in proc.stderr, proc.stderr
+
+
 def test_evaluate_prints_metrics_and_writes_json(trained, tmp_path):
     out, _, _ = trained
     path = str(tmp_path / "scores.json")

@@ -62,6 +62,9 @@ def add_parser(subparsers):
                    help="validation examples decoded per epoch")
     p.add_argument("--max-train-examples", type=positive(int),
                    help="use only the first N training examples")
+    p.add_argument("--keep-epochs", type=non_negative_int, default=5,
+                   help="keep the last N epochs' weights in DIR/epochs/ for `keras-s2s "
+                        "average` (default 5; 0 keeps none)")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted training of --out (loses at most one "
                         "epoch); it keeps the settings it started with")
@@ -144,5 +147,5 @@ def run(args):
         verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate,
         patience="auto" if args.patience is None else args.patience or None,
         max_minutes=args.max_minutes, schedule=args.schedule,
-        warmup_steps=args.warmup_steps)
+        warmup_steps=args.warmup_steps, keep_epochs=args.keep_epochs)
     return _report_training(args.model, config, args.out, args.logdir)

@@ -24,11 +24,12 @@ from keras_s2s import kinds, metrics, zoo
 from keras_s2s.data.tokenizers import load_tokenizer
 from keras_s2s.data.task import batch_shapes
 from keras_s2s.training import defaults
+from keras_s2s.training.averaging import KeepLastEpochs
 from keras_s2s.training.guards import FiniteLossGuard, NonFiniteLoss, check_finite_weights
 from keras_s2s.training.plateau import PatienceStop, TimeLimit, WarmupPlateau
-from keras_s2s.training.rundir import (AtomicBackupAndRestore, RunDirectory, RunDirectoryError,
-                                       StorageError, atomic_save, atomic_write_json,
-                                       save_model, storage_error)
+from keras_s2s.training.rundir import (EPOCHS_DIR, AtomicBackupAndRestore, RunDirectory,
+                                       RunDirectoryError, StorageError, atomic_save,
+                                       atomic_write_json, save_model, storage_error)
 
 log = logging.getLogger("keras_s2s")
 
@@ -187,7 +188,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
           log_dir=None, resume=False, metric=None, max_eval_examples=500, task_spec=None,
           verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
           schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience="auto",
-          max_minutes=None, auto_size=True, overwrite=False):
+          max_minutes=None, auto_size=True, overwrite=False, keep_epochs=5):
     """Train a zoo model on a task and write a run directory.
 
     A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
@@ -248,6 +249,9 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         max_minutes: Stop after the first epoch that ends past this many minutes of training.
         auto_size: Choose a recurrent entry's `units`/`embedding_dim` from the data when
             `model_kwargs` leaves them out (`keras_s2s.training.defaults.choose_size`).
+        keep_epochs: Keep the weights of the last this many epochs in the run's `epochs/`
+            directory, for checkpoint averaging (`keras_s2s.training.averaging.average_run`,
+            `keras-s2s average`); 0 keeps none.
 
     Returns:
         The run's config dict (also written to `config.json`).
@@ -265,6 +269,9 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     if patience not in (None, "auto") and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"Argument `patience` must be a positive integer, \"auto\" or None. "
                          f"Received: patience={patience!r}")
+    if not isinstance(keep_epochs, int) or isinstance(keep_epochs, bool) or keep_epochs < 0:
+        raise ValueError(f"Argument `keep_epochs` must be a non-negative integer. Received: "
+                         f"keep_epochs={keep_epochs!r}")
     _check_finite(learning_rate=learning_rate, label_smoothing=label_smoothing,
                   clipnorm=clipnorm, mask_rate=mask_rate, max_minutes=max_minutes)
     run = RunDirectory(out_dir)
@@ -305,7 +312,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                              extra_callbacks=extra_callbacks, side=side, mask_rate=mask_rate,
                              schedule=schedule, warmup_steps=warmup_steps, clipnorm=clipnorm,
                              recipe=recipe, patience=patience, max_minutes=max_minutes,
-                             chosen=chosen)
+                             chosen=chosen, keep_epochs=keep_epochs)
         finally:
             if mixed_precision:
                 keras.mixed_precision.set_global_policy("float32")
@@ -377,7 +384,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
               label_smoothing, model_kwargs, jit, mixed_precision, seed, log_dir, metric,
               max_eval_examples, task_spec, verbose, num_sample_examples, extra_callbacks,
               side, mask_rate, schedule, warmup_steps, clipnorm, recipe, patience, max_minutes,
-              chosen):
+              chosen, keep_epochs):
     """`train` inside the locked run directory `run`; `stored` is the config of the run being
     resumed (None for a new run)."""
     model = build_for_task(model_name, task, side, **model_kwargs)
@@ -411,7 +418,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
                      "learning_rate": learning_rate, "schedule": schedule,
                      "warmup_steps": warmup_steps, "clipnorm": clipnorm,
                      "label_smoothing": label_smoothing, "patience": patience,
-                     "max_minutes": max_minutes,
+                     "max_minutes": max_minutes, "keep_epochs": keep_epochs,
                      "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
                      "metric": metric, "max_eval_examples": max_eval_examples},
         "chosen": chosen,
@@ -456,7 +463,10 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
         backup = AtomicBackupAndRestore(run.backup, delete_checkpoint=True)
         evaluation = kind.checkpoint(task, metric, save_best=best_path, state_path=state_path,
                                      max_examples=max_eval_examples, log_dir=log_dir)
-        callbacks = [guard, backup, evaluation, _PublishBest(run, evaluation, config)]
+        callbacks = [guard, backup, evaluation]
+        if keep_epochs:  # before publishing, so a published run holds its own epoch
+            callbacks.append(KeepLastEpochs(run.work_file(EPOCHS_DIR), keep_epochs))
+        callbacks.append(_PublishBest(run, evaluation, config))
         if schedule == "plateau":
             callbacks.append(WarmupPlateau(evaluation, learning_rate, warmup_steps,
                                            patience=plateau_patience))

@@ -43,7 +43,7 @@ TOP_KEYS = {"model", "task", "out", "description", "task_options", "training", "
 TRAINING_KEYS = {"epochs", "batch_size", "learning_rate", "schedule", "warmup_steps",
                  "label_smoothing", "clipnorm", "seed", "metric", "max_eval_examples",
                  "max_train_examples", "jit", "mixed_precision", "side", "mask_rate",
-                 "patience", "max_minutes"}
+                 "patience", "max_minutes", "keep_epochs"}
 EVALUATION_KEYS = {"beam_width", "length_penalty", "coverage_penalty", "split"}
 
 

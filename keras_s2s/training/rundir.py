@@ -3,8 +3,9 @@
 For `--out runs/x`, three paths are used, all beside each other in `runs/`:
 
 - `runs/x/`, the **published run**: `model.keras` (the best model so far), the two tokenizers,
-  `config.json` and `best.json`. It only ever holds a complete set of files from one run, so
-  `decode` and `evaluate` can read it at any moment, also while a training is running.
+  `config.json`, `best.json` and `epochs/` (the last epochs' weights, for checkpoint
+  averaging). It only ever holds a complete set of files from one run, so `decode` and
+  `evaluate` can read it at any moment, also while a training is running.
 - `runs/.x.training/`, the **work directory** of a training in progress: the same files, plus
   `backup/` (the last epoch's weights and optimizer state, for `--resume`). Every file in it
   is written atomically: to a temporary file in the same directory, `fsync`ed, then
@@ -39,6 +40,8 @@ import numpy as np
 #: the files of a published run, in the order `load_run` needs them
 RUN_FILES = ("model.keras", "source_tokenizer.json", "target_tokenizer.json", "config.json",
              "best.json")
+#: the directory of a run that holds the last epochs' weights (`keras_s2s.training.averaging`)
+EPOCHS_DIR = "epochs"
 _STORAGE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EACCES, errno.EPERM, errno.EROFS,
                    errno.EDQUOT, errno.EFBIG}
 
@@ -121,6 +124,14 @@ def atomic_save(path, write, needed_bytes=0):
             raise converted from error
         raise
     _fsync_dir(directory)
+
+
+def _link(source, target):
+    """Hard-link `source` to `target`, or copy it where links are not supported."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _disk_full(directory, margin=64 * 1024):
@@ -353,10 +364,14 @@ class RunDirectory:
                 source = self.work_file(name)
                 if not os.path.exists(source):
                     continue
-                try:
-                    os.link(source, os.path.join(self.next, name))
-                except OSError:
-                    shutil.copy2(source, os.path.join(self.next, name))
+                _link(source, os.path.join(self.next, name))
+            epochs = self.work_file(EPOCHS_DIR)
+            if os.path.isdir(epochs):
+                os.makedirs(os.path.join(self.next, EPOCHS_DIR))
+                for name in sorted(os.listdir(epochs)):
+                    if not name.startswith("."):  # not a temporary file being written
+                        _link(os.path.join(epochs, name),
+                              os.path.join(self.next, EPOCHS_DIR, name))
             _fsync_dir(self.next)
             if os.path.exists(self.path):
                 if os.path.isdir(self.previous):
