@@ -9,6 +9,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one worker per core: one TensorFlow thread each avoids oversubscribing
+    # the cores (measured: 13 per-entry tests in 123 s instead of 140 s with -n 2, 2 cores)
+    import tensorflow as tf  # noqa: E402
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _seed():
