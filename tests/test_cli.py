@@ -132,6 +132,13 @@ def test_the_cli_averages_the_last_epochs_into_a_new_run(trained, tmp_path):
         assert len(proc.stderr.strip().splitlines()) == 1
     proc = run_cli("average", averaged, "--last", "1", check=False)
     assert proc.returncode == 2 and "kept no epoch weights" in proc.stderr, proc.stderr
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_text("x")
+    proc = run_cli("average", out, "--last", "1", "--out", str(photos), "--overwrite",
+                   check=False)
+    assert proc.returncode == 2 and "holds no keras-s2s run" in proc.stderr, proc.stderr
+    assert os.listdir(photos) == ["a.jpg"]
 
 
 def test_evaluate_prints_metrics_and_writes_json(trained, tmp_path):

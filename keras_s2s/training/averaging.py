@@ -1,13 +1,13 @@
 """Checkpoint averaging: keep the last epochs' weights, and average them into a new run.
 
 Averaging the parameters of the last few checkpoints of one training (Vaswani et al. 2017,
-section 6.1; Junczys-Dowmunt et al. 2016) is a free improvement that the NMT and G2P
-literature reports with nearly every result. Two pieces make it available:
+section 6.1) is a cheap improvement that the NMT and G2P literature often reports. Two pieces
+make it available:
 
 - `KeepLastEpochs`, a callback that writes the model's weights (not the optimizer's) after
-  every epoch to `DIR/epoch-NNNN.weights.npz`, one array per variable path, atomically, and
-  deletes all but the last `keep`. `train`
-  adds it with `keep_epochs` (default 5), into the run's `epochs/` directory.
+  every epoch to `DIR/epoch-NNNN.weights.npz` (`save_weights_npz`: by position), atomically,
+  and deletes all but the last `keep`. `train` adds it with `keep_epochs` (default 5), into
+  the run's `epochs/` directory.
 - `average_run(run, last=N)` (`keras-s2s average RUN --last N`), which averages the last N
   kept epochs of a run, weight by weight, and writes the result as a new run directory that
   `decode` and `evaluate` read like any other.
@@ -27,6 +27,7 @@ import numpy as np
 
 from keras_s2s.training.rundir import (EPOCHS_DIR, RunDirectoryError, atomic_save,
                                        atomic_write_json, model_bytes, save_model)
+
 _EPOCH_FILE = re.compile(r"^epoch-(\d+)\.weights\.npz$")
 
 
@@ -55,8 +56,9 @@ class KeepLastEpochs(keras.callbacks.Callback):
     """Keep the weights of the last `keep` epochs, for checkpoint averaging.
 
     After every epoch the model's weights (not the optimizer's) are written atomically to
-    `directory/epoch-NNNN.weights.npz` (`save_weights_npz`), after a free-space check; then the files of all but the
-    last `keep` epochs are deleted. A resumed training continues the numbering.
+    `directory/epoch-NNNN.weights.npz` (`save_weights_npz`), after a free-space check; then
+    the files of all but the last `keep` epochs are deleted. A resumed training continues the
+    numbering.
 
     Args:
         directory: Where the files go (created when missing).
@@ -190,6 +192,9 @@ def average_run(run_dir, last, out_dir=None, overwrite=False):
     if os.path.exists(out_dir) and not overwrite:
         raise RunDirectoryError(f"{out_dir} already exists; pass --overwrite to replace it, "
                                 "or choose another --out")
+    if os.path.exists(out_dir) and not os.path.isfile(os.path.join(out_dir, "config.json")):
+        raise RunDirectoryError(f"--out {out_dir} exists and holds no keras-s2s run; choose a "
+                                "new directory (--overwrite only replaces a run)")
     model, _, _, config = load_run(run_dir)
     kept = kept_epochs(os.path.join(run_dir, EPOCHS_DIR))
     if not kept:
