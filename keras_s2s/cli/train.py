@@ -10,7 +10,9 @@ from keras_s2s.cli._common import (CliError, add_jit_flag, add_task_args, fracti
 def add_parser(subparsers):
     p = subparsers.add_parser("train", help="train a zoo model on a task or TSV files",
                               description="Train a zoo model; writes DIR/model.keras (best by the "
-                                          "validation metric), the tokenizers and config.json.")
+                                          "validation metric), the tokenizers, config.json and "
+                                          "epochs/ (the last epochs' weights, for `keras-s2s "
+                                          "average`).")
     p.add_argument("model", nargs="?", help="zoo entry, e.g. luong_bilstm")
     p.add_argument("--recipe", metavar="FILE.toml",
                    help="train what a recipe file describes (e.g. "
@@ -109,7 +111,10 @@ def _report_training(model_name, config, out, logdir):
     print(f"trained {model_name} for {results['epochs_run']} epoch(s){resumed}{stopped} in "
           f"{results['seconds']:.0f}s; best validation {metric}: "
           f"{results[f'best_val_{metric}']} at epoch {results.get('best_epoch')}")
-    print(f"run written to {out} (model.keras, tokenizers, config.json)")
+    kept = config["training"].get("keep_epochs")
+    print(f"run written to {out} (model.keras, tokenizers, config.json"
+          + (f"; the last {kept} epochs' weights in epochs/, for keras-s2s average)" if kept
+             else ")"))
     if logdir:
         print(f"TensorBoard: tensorboard --logdir {logdir}")
     return 0
