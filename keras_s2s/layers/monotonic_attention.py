@@ -160,7 +160,6 @@ class _Monotonic:
         return super().compute_output_spec(query, memory, memory_mask)
 
 
-
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class BahdanauMonotonicAttention(_Monotonic, BahdanauAttention):
     """Monotonic attention with Bahdanau's additive score (Raffel et al., 2017).

@@ -20,13 +20,14 @@ import glob
 import os
 import re
 import shutil
-import uuid
 
 import keras
 import numpy as np
 
-from keras_s2s.training.rundir import (EPOCHS_DIR, RunDirectoryError, atomic_save,
-                                       atomic_write_json, model_bytes, save_model)
+from keras_s2s.layers._checks import check_positive_int
+from keras_s2s.training.rundir import (EPOCHS_DIR, RunDirectory, RunDirectoryError,
+                                       atomic_save, atomic_write_json, model_bytes,
+                                       save_model, storage_error)
 
 _EPOCH_FILE = re.compile(r"^epoch-(\d+)\.weights\.npz$")
 
@@ -71,10 +72,7 @@ class KeepLastEpochs(keras.callbacks.Callback):
 
     def __init__(self, directory, keep=5):
         super().__init__()
-        if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
-            raise ValueError(f"Argument `keep` must be a positive integer. Received: "
-                             f"keep={keep!r}")
-        self.directory, self.keep = directory, keep
+        self.directory, self.keep = directory, check_positive_int("keep", keep)
 
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.directory, exist_ok=True)
@@ -160,8 +158,9 @@ def average_run(run_dir, last, out_dir=None, overwrite=False):
 
     The new run holds the averaged `model.keras`, the run's tokenizers and its `config.json`
     with an `"averaged"` entry (the source run and the epochs); `decode` and `evaluate` read
-    it like any run. It is written to a temporary directory beside `out_dir` and renamed into
-    place, so `out_dir` is never half-written.
+    it like any run. It is written under the run-directory contract of `train`
+    (`keras_s2s.training.rundir`): the lock, a complete `.NAME.next` directory, then two
+    renames, so `out_dir` is never half-written.
 
     Args:
         run_dir: A run written by `train` with `keep_epochs` (its `epochs/` directory).
@@ -173,8 +172,8 @@ def average_run(run_dir, last, out_dir=None, overwrite=False):
         `(out_dir, epochs)`: the new run's path and the averaged epochs.
 
     Raises:
-        ValueError: One line: the run kept fewer than `last` epochs, `out_dir` exists, or the
-            run can't be read.
+        ValueError: One line: the run kept fewer than `last` epochs, `out_dir` exists (and
+            `overwrite` is off, or it holds no run), or the run can't be read.
 
     Example:
 
@@ -182,57 +181,55 @@ def average_run(run_dir, last, out_dir=None, overwrite=False):
     """
     from keras_s2s.training.recipe import load_run
 
-    if not isinstance(last, int) or isinstance(last, bool) or last < 1:
-        raise ValueError(f"Argument `last` must be a positive integer. Received: last={last!r}")
+    last = check_positive_int("last", last)
     run_dir = os.path.normpath(run_dir)
     out_dir = os.path.normpath(out_dir or f"{run_dir}-avg{last}")
-    if os.path.abspath(out_dir) == os.path.abspath(run_dir):
+    out = RunDirectory(out_dir)
+    if out.path == os.path.abspath(run_dir):
         raise RunDirectoryError(f"--out {out_dir} is the run being averaged; choose another "
                                 "directory")
-    if os.path.exists(out_dir) and not overwrite:
-        raise RunDirectoryError(f"{out_dir} already exists; pass --overwrite to replace it, "
-                                "or choose another --out")
-    if os.path.exists(out_dir) and not os.path.isfile(os.path.join(out_dir, "config.json")):
-        raise RunDirectoryError(f"--out {out_dir} exists and holds no keras-s2s run; choose a "
-                                "new directory (--overwrite only replaces a run)")
-    model, _, _, config = load_run(run_dir)
-    kept = kept_epochs(os.path.join(run_dir, EPOCHS_DIR))
-    if not kept:
-        raise RunDirectoryError(
-            f"{run_dir} kept no epoch weights to average (no {EPOCHS_DIR}/ directory); train "
-            "it with --keep-epochs N (a keras-s2s older than checkpoint averaging kept none)")
-    if len(kept) < last:
-        raise RunDirectoryError(
-            f"{run_dir} kept {len(kept)} epoch(s) ({', '.join(str(e) for e, _ in kept)}), "
-            f"fewer than --last {last}; average at most {len(kept)}, or train with "
-            f"--keep-epochs {last}")
-    chosen = kept[-last:]
-    try:
-        average_weights(model, [path for _, path in chosen])
-    except (OSError, ValueError, KeyError) as error:
-        raise RunDirectoryError(f"the kept weights of {run_dir} don't fit its model.keras: "
-                                f"{error}") from error
-    epochs = [epoch for epoch, _ in chosen]
-    parent = os.path.dirname(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    tmp = os.path.join(parent, f".{os.path.basename(out_dir)}.averaging-{uuid.uuid4().hex[:8]}")
-    try:
-        os.makedirs(tmp)
-        save_model(model, os.path.join(tmp, "model.keras"))
-        for name in ("source_tokenizer.json", "target_tokenizer.json"):
-            shutil.copy2(os.path.join(run_dir, name), os.path.join(tmp, name))
+    out.check_path()
+    with out.lock():  # the run-directory contract, as for `train`
+        out.recover()
+        if os.path.exists(out.path):
+            if not out.is_run():
+                raise RunDirectoryError(
+                    f"--out {out_dir} exists and holds no keras-s2s run; choose a new "
+                    "directory (--overwrite only replaces a run)")
+            if not overwrite:
+                raise RunDirectoryError(f"{out_dir} already exists; pass --overwrite to "
+                                        "replace it, or choose another --out")
+        model, _, _, config = load_run(run_dir)
+        kept = kept_epochs(os.path.join(run_dir, EPOCHS_DIR))
+        if not kept:
+            raise RunDirectoryError(
+                f"{run_dir} kept no epoch weights to average (no {EPOCHS_DIR}/ directory); "
+                "train it with --keep-epochs N (a keras-s2s older than checkpoint averaging "
+                "kept none)")
+        if len(kept) < last:
+            raise RunDirectoryError(
+                f"{run_dir} kept {len(kept)} epoch(s) ({', '.join(str(e) for e, _ in kept)}), "
+                f"fewer than --last {last}; average at most {len(kept)}, or train with "
+                f"--keep-epochs {last}")
+        chosen = kept[-last:]
+        try:
+            average_weights(model, [path for _, path in chosen])
+        except (OSError, ValueError, KeyError) as error:
+            raise RunDirectoryError(f"the kept weights of {run_dir} don't fit its "
+                                    f"model.keras: {error}") from error
+        epochs = [epoch for epoch, _ in chosen]
         config = {**config, "averaged": {"run": os.path.abspath(run_dir), "epochs": epochs}}
         config.pop("progress", None)
-        atomic_write_json(os.path.join(tmp, "config.json"), config)
-        if os.path.exists(out_dir):
-            old = f"{tmp}.old"
-            os.rename(out_dir, old)
-            os.rename(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:  # a complete `.NAME.next`, then two renames: `out_dir` is never half-written
+            out.prepare_next()
+            save_model(model, os.path.join(out.next, "model.keras"))
+            for name in ("source_tokenizer.json", "target_tokenizer.json"):
+                shutil.copy2(os.path.join(run_dir, name), os.path.join(out.next, name))
+            atomic_write_json(os.path.join(out.next, "config.json"), config)
+        except OSError as error:
+            shutil.rmtree(out.next, ignore_errors=True)
+            raise (storage_error(out.next, error) or error) from error
+        out.replace_with_next()
     return out_dir, epochs
 
 

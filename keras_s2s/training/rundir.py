@@ -357,9 +357,7 @@ class RunDirectory:
     def publish(self):
         """Make the work directory's files the published run (see the module docstring)."""
         try:
-            if os.path.isdir(self.next):
-                shutil.rmtree(self.next)
-            os.makedirs(self.next)
+            self.prepare_next()
             for name in RUN_FILES:
                 source = self.work_file(name)
                 if not os.path.exists(source):
@@ -372,6 +370,21 @@ class RunDirectory:
                     if not name.startswith("."):  # not a temporary file being written
                         _link(os.path.join(epochs, name),
                               os.path.join(self.next, EPOCHS_DIR, name))
+        except OSError as error:
+            raise (storage_error(self.path, error, "publish") or error) from error
+        self.replace_with_next()
+
+    def prepare_next(self):
+        """An empty `.x.next` directory, for the files of the run about to be published."""
+        if os.path.isdir(self.next):
+            shutil.rmtree(self.next)
+        os.makedirs(self.next)
+
+    def replace_with_next(self):
+        """Make the complete `.x.next` directory the run, by two renames (`x` → `.x.prev`,
+        `.x.next` → `x`); `recover` finishes or undoes a crash between them. Call with the
+        lock held."""
+        try:
             _fsync_dir(self.next)
             if os.path.exists(self.path):
                 if os.path.isdir(self.previous):
