@@ -7,7 +7,8 @@
 Each task (default: past_tense, de_lemma, p2g, the shipped real word-level tasks) is
 written to TSV files and used the way a user would use their own data, through the CLI:
 
-    keras-s2s train luong_bilstm --train train.tsv --validation dev.tsv --multiple-references --out RUN
+    keras-s2s train luong_bilstm --train train.tsv --validation dev.tsv \\
+        --multiple-references --out RUN
     keras-s2s evaluate RUN --test test.tsv --multiple-references --json metrics.json
 
 (`--multiple-references`: a line may list several accepted targets, as `past_tense` does
@@ -142,10 +143,11 @@ def run(name, max_minutes):
         subprocess.run(_cli("average", out, "--last", str(last), "--out", averaged,
                             "--overwrite"), check=True, cwd=ROOT, capture_output=True)
         candidates[f"average of last {last}"] = averaged
-    validation = {}
+    validation, options = {}, {}
     for model_label, path_of_model in candidates.items():
         for label, flags in (("greedy", []), ("beam5", ["--beam", "5"])):
             key = label if model_label == "best epoch" else f"{label}, {model_label}"
+            options[key] = (path_of_model, flags)
             path = os.path.join(RUNS, name, f"validation_{key.replace(' ', '_')}.json")
             subprocess.run(_cli("evaluate", path_of_model, "--test", paths["validation"],
                                 "--multiple-references", "--json", path, "--max-examples",
@@ -154,8 +156,7 @@ def run(name, max_minutes):
             with open(path) as f:
                 validation[key] = json.load(f)[metric]
     method = max(validation, key=validation.get)  # the first of equal values
-    flags = ["--beam", "5"] if method.startswith("beam5") else []
-    chosen_model = candidates[method.split(", ", 1)[1]] if ", " in method else out
+    chosen_model, flags = options[method]
     metrics_path = os.path.join(RUNS, name, "test_metrics.json")
     evaluate = _cli("evaluate", chosen_model, "--test", paths["test"], "--multiple-references",
                     "--json", metrics_path, *flags)
@@ -168,8 +169,8 @@ def run(name, max_minutes):
     with open(sources_path, "w", encoding="utf-8") as f:
         f.write("".join(e.source + "\n" for e in task.splits["test"]))
     with open(sources_path, encoding="utf-8") as f:
-        decoded = subprocess.run(_cli("decode", chosen_model, *flags), stdin=f, check=True, cwd=ROOT,
-                                 capture_output=True, text=True).stdout.split("\n")[:-1]
+        decoded = subprocess.run(_cli("decode", chosen_model, *flags), stdin=f, check=True,
+                                 cwd=ROOT, capture_output=True, text=True).stdout.split("\n")[:-1]
     with open(os.path.join(RUNS, name, "test_outputs.txt"), "w", encoding="utf-8") as f:
         f.write("".join(line + "\n" for line in decoded))
     empty = sum(not line.strip() for line in decoded)
@@ -272,7 +273,8 @@ def section():
         "decoded by the epoch chosen on validation, with greedy search or beam 5, whichever "
         "scored better on the first 500 validation examples (runs trained since checkpoint "
         "averaging also try the average of the last 5 epochs, `keras-s2s average RUN --last "
-        "5`, on validation: the decoder column says when it was chosen); accuracy is exact match against any "
+        "5`, on validation: the decoder column says when it was chosen); accuracy is exact "
+        "match against any "
         "reference, CER the character error rate. One run each (seed 0), on the 2-core CPU "
         "(other jobs running: the load average is in the JSON). Every test decode made so far "
         "is shown, not only the last: the first version of this script decoded the test "

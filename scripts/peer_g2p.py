@@ -41,9 +41,9 @@ def install(venv):
     python = os.path.join(venv, "bin", "python")
     if not os.path.exists(python):
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    found = subprocess.run([python, "-c", "import os, phonetisaurus; "
-                            "print(os.path.dirname(phonetisaurus.__file__))"],
-                           capture_output=True, text=True)
+    where = [python, "-c", "import os, phonetisaurus; "
+             "print(os.path.dirname(phonetisaurus.__file__))"]
+    found = subprocess.run(where, capture_output=True, text=True)
     if found.returncode != 0:
         pip = subprocess.run([python, "-m", "pip", "install", "-q",
                               f"phonetisaurus=={VERSION}"], capture_output=True, text=True)
@@ -51,9 +51,7 @@ def install(venv):
             sys.exit(f"peer_g2p: error: could not install phonetisaurus=={VERSION} into {venv} "
                      f"({(pip.stderr.strip().splitlines() or ['pip failed'])[-1]}); the "
                      "Phonetisaurus row needs it")
-        found = subprocess.run([python, "-c", "import os, phonetisaurus; "
-                                "print(os.path.dirname(phonetisaurus.__file__))"],
-                               capture_output=True, text=True, check=True)
+        found = subprocess.run(where, capture_output=True, text=True, check=True)
     return found.stdout.strip()
 
 
