@@ -83,6 +83,12 @@ def _classes(config, found=None):
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def _entry_classes(name):
+    """The classes of the tiny build of entry `name` (see `_classes`)."""
+    return frozenset(_classes(keras.saving.serialize_keras_object(_tiny(name))))
+
+
 @functools.lru_cache(maxsize=1)
 def _xla_entries():
     """The entries whose training step the per-entry test compiles with XLA: in registry order,
@@ -92,7 +98,7 @@ def _xla_entries():
     entry than a graph on this CPU. A new entry with a new layer gets XLA by itself."""
     covered, chosen = set(), set()
     for name in ENTRIES:
-        classes = _classes(keras.saving.serialize_keras_object(_tiny(name)))
+        classes = _entry_classes(name)
         if not classes <= covered:
             chosen.add(name)
             covered |= classes
@@ -213,14 +219,11 @@ def test_every_class_of_every_entry_is_trained_under_xla():
     """The per-entry test's XLA selection covers the classes of all entries, and is not all of
     them (else the selection saved nothing)."""
     xla = _xla_entries()
-    covered = set().union(*(_classes(keras.saving.serialize_keras_object(_tiny(name)))
-                            for name in xla))
+    covered = set().union(*(_entry_classes(name) for name in xla))
     for name in ENTRIES:
-        classes = _classes(keras.saving.serialize_keras_object(_tiny(name)))
-        assert classes <= covered, (name, classes - covered)
+        assert _entry_classes(name) <= covered, (name, _entry_classes(name) - covered)
     assert 0 < len(xla) < len(ENTRIES)
     # nested layers are seen: a cell inside keras.layers.RNN, an attention inside a decoder
-    assert "keras_s2s.layers.recurrent.PeepholeLSTMCell" in _classes(
-        keras.saving.serialize_keras_object(_tiny("peephole_lstm")))
-    assert any(c.endswith("MonotonicAttention") for c in _classes(
-        keras.saving.serialize_keras_object(_tiny("luong_monotonic_bilstm"))))
+    assert "keras_s2s.layers.recurrent.PeepholeLSTMCell" in _entry_classes("peephole_lstm")
+    assert any(c.endswith("MonotonicAttention")
+               for c in _entry_classes("luong_monotonic_bilstm"))
