@@ -113,7 +113,7 @@ def test_the_cli_averages_the_last_epochs_into_a_new_run(trained, tmp_path):
                                    rtol=1e-5, atol=1e-7, err_msg=variable.path)
         moved += not np.array_equal(a, b)
     assert moved > 5  # the epochs differ, so the mean is not either of them
-    # and the published model is the best epoch's, which epoch 2's file holds when it won
+    # and the published model.keras is the best epoch's, as kept in that epoch's file
     best = keras.saving.load_model(os.path.join(out, "model.keras"), safe_mode=True)
     best_epoch = json.load(open(os.path.join(out, "config.json")))["results"]["best_epoch"]
     kept_best = np.load(os.path.join(out, "epochs", kept[best_epoch - 1]))
