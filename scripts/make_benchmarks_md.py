@@ -90,12 +90,29 @@ def _decoding(decode, cache):
                 f"{_num(decode['beam']['seconds'], 3)} |",
                 f"| keras.io-style loop | {_num(decode['tutorial_loop']['tokens_per_second'], 1)} "
                 f"| {_num(decode['tutorial_loop']['seconds'], 2)} |", ""]
+        per = decode.get("seconds_per_sequence")
+        if per:
+            out += [f"Per sequence, at equal batch size: the keras.io-style loop takes "
+                    f"{_num(1000 * per['tutorial_loop'], 1)} ms per source; compiled greedy "
+                    f"decoding of one source per call takes "
+                    f"{_num(1000 * per['greedy_batch1'], 1)} ms "
+                    f"({_num(decode['speedup_greedy_batch1_vs_tutorial'], 1)}× faster without "
+                    f"batching), and {_num(1000 * per['greedy'], 2)} ms in batches of "
+                    f"{decode['batch_size']}.", ""]
     if cache:
         out += [f"Cached against uncached greedy decoding of `{cache['model']}` "
                 f"({_num(cache['parameters'])} parameters), batch {cache['batch_size']}, "
-                f"exactly {cache['max_length']} tokens: {_num(cache['cached']['seconds'], 3)} s "
-                f"against {_num(cache['uncached']['seconds'], 3)} s; identical tokens: "
-                f"{'yes' if cache['identical_tokens'] else 'no'}.", ""]
+                f"exactly {cache['max_length']} tokens: cached {_num(cache['cached']['seconds'], 3)} s; "
+                f"uncached, the encoder run once and the decoder stack re-run over the output "
+                f"buffer at each step, {_num(cache['uncached']['seconds'], 3)} s "
+                f"({_num(cache['speedup'], 1)}× for the caches)"]
+        if "uncached_with_encoder" in cache:
+            out[-1] += (f"; uncached with the whole model, encoder included, re-run at each "
+                        f"step (this benchmark's first baseline) "
+                        f"{_num(cache['uncached_with_encoder']['seconds'], 3)} s "
+                        f"({_num(cache['speedup_with_encoder_rerun'], 1)}×)")
+        out[-1] += f". Identical tokens: {'yes' if cache['identical_tokens'] else 'no'}."
+        out.append("")
     return out
 
 

@@ -81,7 +81,16 @@ def test_quick_suite_writes_every_field(suite):
     for part in ("greedy", "beam", "tutorial_loop"):
         assert positive(decode[part]["tokens_per_second"])
     assert positive(decode["speedup_greedy_vs_tutorial"])
+    # one source per call: the compiled decode emits what the keras.io loop emits
+    assert decode["greedy_batch1"]["tokens"] == decode["tutorial_loop"]["tokens"] > 0
+    per = decode["seconds_per_sequence"]
+    assert decode["speedup_greedy_batch1_vs_tutorial"] == pytest.approx(
+        per["tutorial_loop"] / per["greedy_batch1"])
+    # the honest baseline (encoder run once) and the first one (whole model each step) both
+    # emit the cached decode's tokens; re-running the encoder too can only cost more work
     assert positive(cache["speedup"]) and cache["identical_tokens"] is True
+    assert cache["speedup_with_encoder_rerun"] == pytest.approx(
+        cache["uncached_with_encoder"]["seconds"] / cache["cached"]["seconds"])
 
 
 def test_benchmarks_md_renders(suite, tmp_path):

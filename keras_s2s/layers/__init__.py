@@ -13,6 +13,7 @@ from keras_s2s.layers.monotonic_attention import (
     LuongMonotonicAttention,
     monotonic_alignments,
 )
+from keras_s2s.layers.pointer import GatherSlots, PointerLogits, PointerSlots
 from keras_s2s.layers.noise import SequenceNoise, TokenDeletion, TokenMask, TokenSwap, WordDropout
 from keras_s2s.layers.recurrent import (
     CoupledGateLSTM,
@@ -37,6 +38,7 @@ __all__ = [
     "CoupledGateLSTM",
     "CoupledGateLSTMCell",
     "FixedLength",
+    "GatherSlots",
     "GaussianPosterior",
     "LuongAttention",
     "LuongLocalAttention",
@@ -45,6 +47,8 @@ __all__ = [
     "PaddingMask",
     "PeepholeLSTM",
     "PeepholeLSTMCell",
+    "PointerLogits",
+    "PointerSlots",
     "ReverseSequence",
     "SequenceNoise",
     "StackedCells",

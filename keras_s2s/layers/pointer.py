@@ -1,0 +1,213 @@
+"""Pointer-network layers (Vinyals, Fortunato and Jaitly, 2015): the decoder's attention over
+the input is itself the output distribution.
+
+A pointer model chooses among *slots*: the four special ids of `keras_s2s.constants` first
+(`<pad>`, `<unk>`, `<s>`, `</s>`), then one slot per input position, so that position `j` of
+the input is slot `NUM_SPECIAL_TOKENS + j`. Pointing at `</s>` ends the output, `<s>` is the
+first decoder input, and `<pad>` and `<unk>` can never be chosen. The greedy and beam searches
+of `keras_s2s.decoding` then run unchanged over slots instead of a vocabulary.
+
+- `PointerSlots` turns the inputs (float feature vectors, e.g. 2-D points) into the slots'
+  vectors: learned vectors for the special slots, a dense projection of each input, and the
+  mask of the slots that may be pointed at.
+- `PointerLogits` scores every slot for every decoder state with the paper's
+  `u_j = vᵀ tanh(W1 e_j + W2 d_i)`; those scores are the logits.
+"""
+
+import keras
+from keras import ops
+
+from keras_s2s.constants import EOS_ID, NUM_SPECIAL_TOKENS
+from keras_s2s.layers._checks import check_positive_int
+
+# what a slot that may not be pointed at scores: exp() of it underflows to exactly 0
+MASKED_LOGIT = -1e9
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class PointerSlots(keras.layers.Layer):
+    """The slots of a pointer model: special vectors, then one projected vector per input.
+
+    Args:
+        units: Positive integer, the size of each slot's vector.
+        kernel_initializer: Initializer of the inputs' projection.
+        **kwargs: Base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: Float tensor `(batch, n, features)`, e.g. points `(batch, n, 2)`.
+        input_mask: Optional `(batch, n)`, true where an input is real (shorter inputs are
+            padded at the end); all real when omitted.
+
+    Returns:
+        `(slots, slot_mask)`: `slots` `(batch, NUM_SPECIAL_TOKENS + n, units)`; `slot_mask`
+        `(batch, NUM_SPECIAL_TOKENS + n)` bool, true for `</s>` and the real inputs, the slots
+        a pointer may choose.
+
+    Example:
+
+    >>> slots, mask = PointerSlots(8)(np.zeros((2, 5, 2), "float32"))
+    >>> tuple(slots.shape), np.asarray(mask)[0].tolist()
+    ((2, 9, 8), [False, False, False, True, True, True, True, True, True])
+    """
+
+    def __init__(self, units, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_positive_int("units", units)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, inputs_shape, input_mask_shape=None):
+        if len(inputs_shape) != 3 or inputs_shape[-1] is None:
+            raise ValueError("`inputs` must have shape (batch, n, features) with a known "
+                             f"number of features. Received shape: {tuple(inputs_shape)}")
+        self.kernel = self.add_weight(name="kernel", shape=(inputs_shape[-1], self.units),
+                                      initializer=self.kernel_initializer)
+        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+        # N(0, 1) like the zoo's token embeddings (docs/ARCHITECTURE.md, "Initialisation")
+        self.special = self.add_weight(name="special", shape=(NUM_SPECIAL_TOKENS, self.units),
+                                       initializer=keras.initializers.RandomNormal(0.0, 1.0))
+        self.built = True
+
+    def call(self, inputs, input_mask=None):
+        inputs = ops.cast(inputs, self.compute_dtype)
+        batch, n = ops.shape(inputs)[0], ops.shape(inputs)[1]
+        projected = ops.matmul(inputs, self.kernel) + self.bias  # (batch, n, units)
+        special = ops.broadcast_to(ops.expand_dims(ops.cast(self.special, self.compute_dtype),
+                                                   0), (batch, NUM_SPECIAL_TOKENS, self.units))
+        slots = ops.concatenate([special, projected], axis=1)  # (batch, 4 + n, units)
+        real = (ops.ones((batch, n), "bool") if input_mask is None
+                else ops.cast(input_mask, "bool"))
+        eos_only = ops.equal(ops.arange(NUM_SPECIAL_TOKENS), EOS_ID)  # (4,)
+        special_mask = ops.broadcast_to(ops.expand_dims(eos_only, 0), (batch, NUM_SPECIAL_TOKENS))
+        return slots, ops.concatenate([special_mask, real], axis=1)
+
+    def compute_output_spec(self, inputs, input_mask=None):
+        width = None if inputs.shape[1] is None else NUM_SPECIAL_TOKENS + inputs.shape[1]
+        return (keras.KerasTensor((inputs.shape[0], width, self.units), dtype=self.compute_dtype),
+                keras.KerasTensor((inputs.shape[0], width), dtype="bool"))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"units": self.units,
+                       "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class PointerLogits(keras.layers.Layer):
+    """Pointer logits (Vinyals et al., 2015): additive attention scores used as the output.
+
+        u_ij = vᵀ tanh(W1 e_j + W2 d_i),   u_ij = -1e9 where slot j may not be chosen
+
+    where `e_j` is slot `j`'s encoding and `d_i` the decoder's state at step `i`. A softmax
+    over `j` is the distribution over what to point at; it is never taken here, so that the
+    losses and the searches see logits as from any output layer.
+
+    Args:
+        units: Positive integer, the size of the hidden layer of the score (the paper's
+            `W1`, `W2` map to it).
+        kernel_initializer: Initializer of `W1`, `W2` and `v`.
+        **kwargs: Base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        query: Decoder states `(batch, query_dim)` or `(batch, steps, query_dim)`.
+        memory: Slot encodings `(batch, slots, memory_dim)`.
+        memory_mask: Optional `(batch, slots)`, true where a slot may be chosen.
+
+    Returns:
+        Float32 logits `(batch, [steps,] slots)`.
+
+    Example:
+
+    >>> layer = PointerLogits(16)
+    >>> logits = layer(np.ones((2, 3, 8)), np.ones((2, 6, 12)),
+    ...                np.array([[1, 1, 1, 1, 0, 0]] * 2, bool))
+    >>> tuple(logits.shape), float(np.asarray(logits)[0, 0, 5])
+    ((2, 3, 6), -1000000000.0)
+
+    Reference:
+        - [Vinyals, Fortunato and Jaitly, 2015. Pointer Networks.](
+          https://arxiv.org/abs/1506.03134)
+    """
+
+    def __init__(self, units, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_positive_int("units", units)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, query_shape, memory_shape, memory_mask_shape=None):
+        if len(memory_shape) != 3 or len(query_shape) not in (2, 3):
+            raise ValueError(
+                "`query` must have shape (batch, [steps,] query_dim) and `memory` (batch, "
+                f"slots, memory_dim). Received shapes: {tuple(query_shape)}, "
+                f"{tuple(memory_shape)}")
+        self.memory_kernel = self.add_weight(name="memory_kernel",
+                                             shape=(memory_shape[-1], self.units),
+                                             initializer=self.kernel_initializer)  # W1
+        self.query_kernel = self.add_weight(name="query_kernel",
+                                            shape=(query_shape[-1], self.units),
+                                            initializer=self.kernel_initializer)  # W2
+        self.v = self.add_weight(name="v", shape=(self.units,),
+                                 initializer=self.kernel_initializer)
+        self.built = True
+
+    def precompute(self, memory):
+        """`W1 e_j` for every slot, once per input: `(batch, slots, units)`."""
+        return ops.matmul(memory, self.memory_kernel)
+
+    def logits(self, query, keys, memory_mask=None):
+        """The logits from precomputed `keys` (`precompute(memory)`): one decoding step
+        (`query` `(batch, query_dim)`) or all steps at once."""
+        q = ops.matmul(query, self.query_kernel)  # (batch, [steps,] units)
+        if len(query.shape) == 2:
+            scores = ops.sum(self.v * ops.tanh(keys + ops.expand_dims(q, 1)), axis=-1)
+        else:
+            hidden = ops.tanh(ops.expand_dims(q, 2) + ops.expand_dims(keys, 1))
+            scores = ops.sum(self.v * hidden, axis=-1)  # (batch, steps, slots)
+        scores = ops.cast(scores, "float32")
+        if memory_mask is None:
+            return scores
+        mask = ops.cast(memory_mask, "bool")
+        if len(query.shape) == 3:
+            mask = ops.expand_dims(mask, 1)
+        return ops.where(mask, scores, ops.full_like(scores, MASKED_LOGIT))
+
+    def call(self, query, memory, memory_mask=None):
+        return self.logits(query, self.precompute(memory), memory_mask)
+
+    def compute_output_spec(self, query, memory, memory_mask=None):
+        return keras.KerasTensor(tuple(query.shape[:-1]) + (memory.shape[1],), dtype="float32")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"units": self.units,
+                       "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class GatherSlots(keras.layers.Layer):
+    """The vectors of the slots a decoder was fed: its input at step `i` is the slot it
+    pointed at in step `i - 1` (`<s>` first), as in the paper, where the decoder reads the
+    input point it chose last.
+
+    Call arguments:
+        slots: `(batch, slots, units)`, from `PointerSlots`.
+        slot_ids: Int `(batch, steps)`.
+
+    Returns:
+        `(batch, steps, units)`: `slots[b, slot_ids[b, i]]`.
+
+    Example:
+
+    >>> slots = np.arange(12, dtype="float32").reshape(1, 6, 2)
+    >>> np.asarray(GatherSlots()(slots, np.array([[2, 5]]))).tolist()
+    [[[4.0, 5.0], [10.0, 11.0]]]
+    """
+
+    def call(self, slots, slot_ids):
+        ids = ops.expand_dims(ops.cast(slot_ids, "int32"), -1)  # (batch, steps, 1)
+        return ops.take_along_axis(slots, ids, axis=1)
+
+    def compute_output_spec(self, slots, slot_ids):
+        return keras.KerasTensor((slots.shape[0], slot_ids.shape[1], slots.shape[2]),
+                                 dtype=slots.dtype)
