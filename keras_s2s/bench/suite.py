@@ -19,14 +19,15 @@ from keras_s2s.bench.train import bench_train
 
 
 def environment():
-    """Where the numbers were measured: backend, versions, CPU count, machine, date."""
+    """Where the numbers were measured: backend, versions, CPU count, machine, date, load."""
     import datetime
 
     env = {"backend": keras.backend.backend(), "keras": keras.__version__,
            "cpu_count": os.cpu_count(), "machine": platform.machine(),
            "processor": platform.processor(), "platform": platform.platform(),
            "python": platform.python_version(),
-           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "load_average": list(os.getloadavg())}  # 1, 5 and 15 minutes, at the start
     try:
         with open("/proc/cpuinfo") as f:
             env["cpu_model"] = next((line.split(":", 1)[1].strip() for line in f
