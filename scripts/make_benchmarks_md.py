@@ -163,15 +163,32 @@ def render(results):
     return "\n".join(out).rstrip() + "\n"
 
 
+PEER_JSON = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo",
+                         "results", "peer_bench.json")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", help="the JSON written by `keras-s2s bench all --json`")
     parser.add_argument("--out", default=os.path.join("zoo", "BENCHMARKS.md"))
+    parser.add_argument("--peer", default=PEER_JSON,
+                        help="the JSON of `python scripts/peer_bench.py`, appended as a section "
+                             "when it exists (default: %(default)s)")
     args = parser.parse_args(argv)
     with open(args.json) as f:
         results = json.load(f)
+    text = render(results)
+    if args.peer and os.path.exists(args.peer):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            "peer_bench", os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_bench.py"))
+        peer = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(peer)
+        with open(args.peer) as f:
+            text = text.rstrip("\n") + "\n\n" + peer.render(json.load(f))
     with open(args.out, "w") as f:
-        f.write(render(results))
+        f.write(text)
     print(f"wrote {args.out}")
     return 0
 
