@@ -562,14 +562,9 @@ def _rates(row, settings):
 
 
 def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
+    from keras_s2s.bench.suite import cpu_model
+
+    return cpu_model() or platform.processor() or None
 
 
 def benchmark(args):
@@ -749,27 +744,19 @@ def render_command(args):
     return 0
 
 
-def _positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def main(argv=None):
+    from keras_s2s.cli._common import positive
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", nargs="?", choices=["run", "render"], default="run",
                         help="run the benchmark (default) or print the BENCHMARKS.md section")
     parser.add_argument("--venv", default=DEFAULT_VENV,
                         help="JoeyNMT's virtual environment (made once; default "
                              "runs/peer_bench/venv)")
-    parser.add_argument("--epochs", type=_positive, help="default: the recipe's (4)")
-    parser.add_argument("--max-train-words", type=_positive,
+    parser.add_argument("--epochs", type=positive(int), help="default: the recipe's (4)")
+    parser.add_argument("--max-train-words", type=positive(int),
                         help="default: the recipe's max_train_examples (40,000)")
-    parser.add_argument("--threads", type=_positive, default=1,
+    parser.add_argument("--threads", type=positive(int), default=1,
                         help="CPU threads each framework may use (default 1)")
     parser.add_argument("--torch", metavar="SPEC",
                         help="the torch requirement to install into the venv (default: the "

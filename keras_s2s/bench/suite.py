@@ -18,6 +18,16 @@ from keras_s2s.bench.defaults import (CACHE_GOAL, DECODE_GOAL, QUICK_ENTRIES, SU
 from keras_s2s.bench.train import bench_train
 
 
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo, or None where there is none (not Linux)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("model name")), None)
+    except OSError:
+        return None
+
+
 def environment():
     """Where the numbers were measured: backend, versions, CPU count, machine, date, load."""
     import datetime
@@ -28,12 +38,7 @@ def environment():
            "python": platform.python_version(),
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "load_average": list(os.getloadavg())}  # 1, 5 and 15 minutes, at the start
-    try:
-        with open("/proc/cpuinfo") as f:
-            env["cpu_model"] = next((line.split(":", 1)[1].strip() for line in f
-                                     if line.startswith("model name")), None)
-    except OSError:
-        env["cpu_model"] = None
+    env["cpu_model"] = cpu_model()
     try:
         import tensorflow as tf
 

@@ -11,7 +11,8 @@ of `keras_s2s.decoding` then run unchanged over slots instead of a vocabulary.
   vectors: learned vectors for the special slots, a dense projection of each input, and the
   mask of the slots that may be pointed at.
 - `PointerLogits` scores every slot for every decoder state with the paper's
-  `u_j = vᵀ tanh(W1 e_j + W2 d_i)`; those scores are the logits.
+  `u_j = vᵀ tanh(W1 e_j + W2 d_i)` (`BahdanauAttention`'s score); those scores are the
+  logits.
 """
 
 import keras
@@ -19,6 +20,7 @@ from keras import ops
 
 from keras_s2s.constants import EOS_ID, NUM_SPECIAL_TOKENS
 from keras_s2s.layers._checks import check_positive_int
+from keras_s2s.layers.attention import BahdanauAttention
 
 # what a slot that may not be pointed at scores: exp() of it underflows to exactly 0
 MASKED_LOGIT = -1e9
@@ -93,18 +95,22 @@ class PointerSlots(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class PointerLogits(keras.layers.Layer):
+class PointerLogits(BahdanauAttention):
     """Pointer logits (Vinyals et al., 2015): additive attention scores used as the output.
 
         u_ij = vᵀ tanh(W1 e_j + W2 d_i),   u_ij = -1e9 where slot j may not be chosen
 
-    where `e_j` is slot `j`'s encoding and `d_i` the decoder's state at step `i`. A softmax
-    over `j` is the distribution over what to point at; it is never taken here, so that the
-    losses and the searches see logits as from any output layer.
+    where `e_j` is slot `j`'s encoding and `d_i` the decoder's state at step `i`. This is
+    `BahdanauAttention`'s score (its `memory_kernel` is `W1`, its `query_kernel` `W2`), whose
+    softmax the pointer returns as logits instead of reading a context with it: a softmax over
+    `j` is the distribution over what to point at, so that the losses and the searches see
+    logits as from any output layer.
 
     Args:
         units: Positive integer, the size of the hidden layer of the score (the paper's
             `W1`, `W2` map to it).
+        normalize: Boolean, whether to use the weight-normalised score (see
+            `BahdanauAttention`); the paper's is not.
         kernel_initializer: Initializer of `W1`, `W2` and `v`.
         **kwargs: Base layer arguments (`name`, `dtype`, ...).
 
@@ -129,41 +135,10 @@ class PointerLogits(keras.layers.Layer):
           https://arxiv.org/abs/1506.03134)
     """
 
-    def __init__(self, units, kernel_initializer="glorot_uniform", **kwargs):
-        super().__init__(**kwargs)
-        self.units = check_positive_int("units", units)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-
-    def build(self, query_shape, memory_shape, memory_mask_shape=None):
-        if len(memory_shape) != 3 or len(query_shape) not in (2, 3):
-            raise ValueError(
-                "`query` must have shape (batch, [steps,] query_dim) and `memory` (batch, "
-                f"slots, memory_dim). Received shapes: {tuple(query_shape)}, "
-                f"{tuple(memory_shape)}")
-        self.memory_kernel = self.add_weight(name="memory_kernel",
-                                             shape=(memory_shape[-1], self.units),
-                                             initializer=self.kernel_initializer)  # W1
-        self.query_kernel = self.add_weight(name="query_kernel",
-                                            shape=(query_shape[-1], self.units),
-                                            initializer=self.kernel_initializer)  # W2
-        self.v = self.add_weight(name="v", shape=(self.units,),
-                                 initializer=self.kernel_initializer)
-        self.built = True
-
-    def precompute(self, memory):
-        """`W1 e_j` for every slot, once per input: `(batch, slots, units)`."""
-        return ops.matmul(memory, self.memory_kernel)
-
     def logits(self, query, keys, memory_mask=None):
-        """The logits from precomputed `keys` (`precompute(memory)`): one decoding step
-        (`query` `(batch, query_dim)`) or all steps at once."""
-        q = ops.matmul(query, self.query_kernel)  # (batch, [steps,] units)
-        if len(query.shape) == 2:
-            scores = ops.sum(self.v * ops.tanh(keys + ops.expand_dims(q, 1)), axis=-1)
-        else:
-            hidden = ops.tanh(ops.expand_dims(q, 2) + ops.expand_dims(keys, 1))
-            scores = ops.sum(self.v * hidden, axis=-1)  # (batch, steps, slots)
-        scores = ops.cast(scores, "float32")
+        """The logits from precomputed `keys` (`precompute(memory)`, `W1 e_j` once per
+        input): one decoding step (`query` `(batch, query_dim)`) or all steps at once."""
+        scores = ops.cast(self.score(query, keys), "float32")
         if memory_mask is None:
             return scores
         mask = ops.cast(memory_mask, "bool")
@@ -172,16 +147,15 @@ class PointerLogits(keras.layers.Layer):
         return ops.where(mask, scores, ops.full_like(scores, MASKED_LOGIT))
 
     def call(self, query, memory, memory_mask=None):
+        self._check_call(query, memory)
         return self.logits(query, self.precompute(memory), memory_mask)
 
-    def compute_output_spec(self, query, memory, memory_mask=None):
-        return keras.KerasTensor(tuple(query.shape[:-1]) + (memory.shape[1],), dtype="float32")
+    def compute_output_shape(self, query_shape, memory_shape, memory_mask_shape=None):
+        return tuple(query_shape[:-1]) + (memory_shape[1],)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"units": self.units,
-                       "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)})
-        return config
+    def compute_output_spec(self, query, memory, memory_mask=None):
+        return keras.KerasTensor(self.compute_output_shape(query.shape, memory.shape),
+                                 dtype="float32")
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
