@@ -12,6 +12,10 @@ import pytest  # noqa: E402
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # `make test` runs one worker per core: one TensorFlow thread each avoids oversubscribing
     # the cores (measured: 13 per-entry tests in 123 s instead of 140 s with -n 2, 2 cores)
+    # ... and so do the processes the tests start (CLI subprocesses, notebook kernels): TF
+    # reads these before it makes its thread pools
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
     import tensorflow as tf  # noqa: E402
 
     tf.config.threading.set_intra_op_parallelism_threads(1)

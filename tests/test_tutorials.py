@@ -15,14 +15,38 @@ TUTORIALS = os.path.join(ROOT, "tutorials")
 NOTEBOOKS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(TUTORIALS, "*.ipynb")))
 
 
-def _runner():
-    return load_script("run_notebook")
+@pytest.fixture(scope="module")
+def kernel():
+    """One kernel per test worker: each notebook still runs in an emptied namespace and its
+    own directory (scripts/run_notebook.py, `Kernel`), without paying ~5 s of kernel start and
+    TensorFlow import each."""
+    kernel = load_script("run_notebook").Kernel(smoke=True, timeout=300)
+    yield kernel
+    kernel.close()
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_in_smoke_mode(name):
+def test_notebook_runs_in_smoke_mode(name, kernel):
     # a failing cell raises nbclient's CellExecutionError with the cell's traceback
-    _runner().run(os.path.join(TUTORIALS, name), smoke=True, timeout=300)
+    kernel.run(os.path.join(TUTORIALS, name))
+
+
+def test_the_shared_kernel_runs_each_notebook_as_if_alone(kernel, tmp_path):
+    """What one notebook leaves behind (names, files, Keras' policy) is not there for the next."""
+    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import keras\nleaked = 1\nopen('left.txt', 'w').close()\n"
+        "keras.mixed_precision.set_global_policy('mixed_bfloat16')")])
+    second = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nimport keras\nassert 'leaked' not in globals()\n"
+        "assert os.listdir('.') == [], os.listdir('.')\n"
+        "assert keras.mixed_precision.global_policy().name == 'float32'")])
+    for name, notebook in [("first", first), ("second", second)]:
+        nbformat.write(notebook, str(tmp_path / f"{name}.ipynb"))
+        kernel.run(str(tmp_path / f"{name}.ipynb"))
+    with pytest.raises(Exception, match="leaked"):  # a name it never defined is missing
+        third = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(leaked)")])
+        nbformat.write(third, str(tmp_path / "third.ipynb"))
+        kernel.run(str(tmp_path / "third.ipynb"))
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
