@@ -32,4 +32,5 @@ MEMORY_PROJECTION = "memory_projection"
 OUTPUT_BOTTLENECK = "output_bottleneck"
 OUTPUT_PROJECTION = "output_projection"
 LOGITS = "logits"
+COPY = "copy"  # a pointer-generator's CopyMixture, applied after LOGITS
 POSTERIOR = "posterior"

@@ -11,6 +11,8 @@ returns is a per-source constant that the step reads:
 - recurrent decoders: each state is `(batch, size)`; attention models also pass `memory`
   `(batch, source_len, memory_dim)`, `memory_mask` `(batch, source_len)` and
   `attention_keys` `(batch, source_len, key_dim)`, which the encoder computes once per source;
+  a pointer-generator (a `copy` layer, `keras_s2s.zoo.copy_seq2seq`) also passes the
+  `source_token_ids` `(batch, source_len)` that its step copies from;
 - Transformer decoders: `state_0` is the int32 position `(batch,)` and `state_1..L` the
   self-attention key/value caches `(batch, 2, cache_len, heads, head_dim)`, one per block;
   the constants are `memory_mask` and the cross-attention caches `cross_cache_i`
@@ -22,6 +24,7 @@ returns is a per-source constant that the step reads:
 import keras
 
 from keras_s2s import kinds
+from keras_s2s.constants import COPY
 from keras_s2s.layers import AttentionDecoder, ZeroState
 from keras_s2s.layers.transformer import TransformerDecoderCall, TransformerDecoderStack
 
@@ -169,6 +172,9 @@ def _encoder_model(model):
         mask = model.get_layer("source_mask").output
         memory, keys, states = decoder(None, memory, initial_state=states)
         outputs.update({"memory": memory, "memory_mask": mask, "attention_keys": keys})
+    if _layer(model, COPY) is not None:
+        # a pointer-generator copies source tokens: its step reads the source ids
+        outputs["source_token_ids"] = keras.layers.Identity(name="copy_source_ids")(encoder_ids)
     outputs.update(dict(zip(state_names(len(states)), states)))
     return keras.Model({"encoder_token_ids": encoder_ids}, outputs, name=f"{model.name}_encoder")
 
@@ -194,7 +200,7 @@ def _decoder_model(model, encoder_model):
     inputs = {"decoder_token_ids": token, **dict(zip(names, states))}
     y = model.get_layer("decoder_embedding")(token)  # (batch, 1, embedding_dim)
     outputs = {}
-    alignments = None
+    alignments = copy = None
     if transformer:
         constants = {k: _input_like(v, k, 0 if k == "memory_mask" else 1)
                      for k, v in specs.items() if not k.startswith("state_")}
@@ -213,6 +219,7 @@ def _decoder_model(model, encoder_model):
         inputs.update({"memory": memory, "memory_mask": mask, "attention_keys": keys})
         out, alignments, new_states = decoder(y, memory, memory_mask=mask, initial_state=states,
                                               keys=keys)
+        copy = _layer(model, COPY)
     else:
         from keras_s2s.zoo._components import pack_states
 
@@ -221,6 +228,10 @@ def _decoder_model(model, encoder_model):
     if alignments is not None:
         outputs["alignments"] = keras.layers.Reshape((-1,), name="step_alignments")(alignments)
     logits = _project(model, out)
+    if copy is not None:  # mix in copying: log P(w) over the vocabulary (see CopyMixture)
+        source_ids = keras.Input((None,), dtype="int32", name="source_token_ids")
+        inputs["source_token_ids"] = source_ids
+        logits = copy(logits, alignments, memory, out, y, source_ids)
     vocab = logits.shape[-1]
     outputs["logits"] = keras.layers.Reshape((vocab,), name="step_logits")(logits)
     outputs.update(dict(zip(names, new_states)))

@@ -106,7 +106,8 @@ def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, 
 
 
 def build_for_task(model_name, task, side=None, **model_kwargs):
-    """Build a zoo entry with the vocabulary sizes of a task's tokenizers.
+    """Build a zoo entry with the vocabulary sizes of a task's tokenizers (and whatever else
+    the entry reads off the task: `ModelSpec.task_arguments`).
 
     A seq2seq entry gets both sides' sizes. A language model gets `vocab_size` from the
     tokenizer of `side` (`"target"` by default); a masked LM (kind `"mlm"`) one id more, for
@@ -116,9 +117,13 @@ def build_for_task(model_name, task, side=None, **model_kwargs):
 
     >>> model = build_for_task("lstm_lm", load_task("g2p"), side="target", units=64)
     """
-    kind = kinds.get(zoo.get_spec(model_name).kind)
+    spec = zoo.get_spec(model_name)
+    kind = kinds.get(spec.kind)
     side, _ = check_options(model_name, side)
-    return zoo.build(model_name, **kind.task_size_arguments(task, side), **model_kwargs)
+    # what the entry reads off the data beyond the vocabulary sizes (the caller's values win)
+    derived = spec.task_arguments(task) if spec.task_arguments is not None else {}
+    return zoo.build(model_name, **kind.task_size_arguments(task, side),
+                     **{**derived, **model_kwargs})
 
 
 def check_options(model_name, side=None, metric=None):

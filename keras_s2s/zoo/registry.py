@@ -34,6 +34,10 @@ class ModelSpec:
         stochastic: Whether training draws noise beyond dropout (posterior samples, input
             noise), so that a training step's loss differs from an inference-mode loss.
         builder: The registered function.
+        task_arguments: None, or a function `task -> dict` of the arguments an entry takes
+            from the data it is built for beyond the vocabulary sizes (e.g. the copy map of
+            `copy_bilstm`); `keras_s2s.training.recipe.build_for_task` applies it, and
+            arguments given by the caller win.
     """
 
     name: str
@@ -46,10 +50,11 @@ class ModelSpec:
     kind: str
     stochastic: bool
     builder: object = dataclasses.field(repr=False, compare=False)
+    task_arguments: object = dataclasses.field(default=None, repr=False, compare=False)
 
 
 def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, kind="seq2seq",
-                   stochastic=False):
+                   stochastic=False, task_arguments=None):
     """Register a model builder under its function name.
 
     Usable bare (`@register_model`) or with arguments. The function's keyword-only parameters
@@ -63,6 +68,8 @@ def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, 
         training: Recommended training settings.
         kind: The input/output contract of the built model.
         stochastic: Whether training draws noise beyond dropout.
+        task_arguments: A function `task -> dict` of arguments taken from the data (see
+            `ModelSpec`).
 
     Returns:
         The builder, unchanged.
@@ -98,6 +105,7 @@ def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, 
             kind=kind,
             stochastic=bool(stochastic),
             builder=builder,
+            task_arguments=task_arguments,
         )
         return builder
 
@@ -173,7 +181,8 @@ def register_variant(family, name, *, fixed=None, defaults=None, hide=(), doc, *
         defaults: Arguments whose entry default differs from the family's.
         hide: Arguments the entry does not take.
         doc: The entry's docstring: summary line, body, `Example:` and `Reference:` sections.
-        **spec: `paper`, `tiny`, `training`, `kind`, `stochastic`: as `register_model`.
+        **spec: `paper`, `tiny`, `training`, `kind`, `stochastic`, `task_arguments`: as
+            `register_model`.
 
     Returns:
         The entry's builder, a function to assign to the module-level name `name`.

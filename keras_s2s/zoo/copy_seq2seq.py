@@ -1,0 +1,99 @@
+"""Copy mechanisms: the pointer-generator (See, Liu and Manning, 2017).
+
+An attention encoder-decoder (`keras_s2s.zoo.attention_seq2seq`) whose output distribution
+mixes generating from the vocabulary with copying a source token through the attention
+weights (`keras_s2s.layers.CopyMixture`):
+
+    p_gen = σ(w_cᵀ c_t + w_sᵀ s_t + w_xᵀ x_t + b)
+    P(w)  = p_gen P_vocab(w) + (1 - p_gen) Σ_{j: x_j = w} α_tj
+
+The model's output is `log P(w)` (layer `copy`, after the usual `logits` layer), so training,
+decoding and the inference graphs treat it as logits; the step graph feeds the source ids to
+the `copy` layer as one more per-source constant (`source_token_ids`).
+
+`s_t` is the decoder's attentional vector (Luong's `h̃_t`, which reads the new state and the
+context) and `x_t` the previous token's embedding. Source and target vocabularies may differ:
+`copy_map` (taken from the task's tokenizers by `build_for_task`) says which target id each
+source id copies to. There is no extended vocabulary (the paper's copying of out-of-vocabulary
+words), and no coverage loss yet.
+"""
+
+from keras_s2s.constants import COPY, DECODER, DECODER_EMBEDDING, ENCODER, ENCODER_TOKEN_IDS
+from keras_s2s.constants import MEMORY_PROJECTION
+from keras_s2s.layers.copy import CopyMixture, copy_map_from_vocabularies
+from keras_s2s.zoo import _components as C
+from keras_s2s.zoo.attention_seq2seq import attention_encoder_decoder
+from keras_s2s.zoo.registry import register_variant
+
+_SEE = ("See, Liu & Manning, 2017. Get To The Point: Summarization with Pointer-Generator "
+        "Networks. arXiv:1704.04368")
+_TRAINING = {"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 64, "clipnorm": 1.0,
+             "label_smoothing": 0.1, "epochs": 30}
+
+
+def copy_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=128,
+                         units=256, num_layers=1, dropout=0.1, score="general",
+                         input_feeding=True, copy_map=None, name="copy_encoder_decoder"):
+    """The family builder: a Luong attention encoder-decoder with a pointer-generator output.
+
+    Args:
+        source_vocab_size: Size of the source vocabulary, special tokens included.
+        target_vocab_size: Size of the target vocabulary, special tokens included.
+        embedding_dim: Size of the token embeddings.
+        units: Size of the recurrent state and of the attentional hidden state.
+        num_layers: Number of stacked recurrent layers in the encoder and the decoder.
+        dropout: Input dropout of every recurrent layer and dropout before the projection.
+        score: Luong's score: `"general"`, `"dot"` or `"concat"`.
+        input_feeding: Feed the previous attentional vector into the cell (Luong et al.).
+        copy_map: List of ints, the target id each source id copies to (`<unk>` where the
+            target vocabulary lacks the token); None: source id `i` copies to target id `i`
+            (tokenizers that share one vocabulary). `build_for_task` and `keras-s2s train`
+            take it from the task's tokenizers.
+        name: Name of the model.
+
+    Returns:
+        A functional `keras.Model`, see the zoo contract.
+
+    Example:
+
+    >>> model = copy_encoder_decoder(30, 30, units=16)
+    """
+    base = attention_encoder_decoder(
+        source_vocab_size, target_vocab_size, embedding_dim=embedding_dim, units=units,
+        num_layers=num_layers, dropout=dropout, cell_type="lstm", bidirectional=True,
+        attention="luong", score=score, input_feeding=input_feeding, name=name)
+    encoder_ids = base.get_layer(ENCODER_TOKEN_IDS).output
+    decoder_ids = base.get_layer("decoder_token_ids").output
+    outputs, alignments = base.get_layer(DECODER).output[:2]
+    names = {layer.name for layer in base.layers}
+    # what the attention read: the encoder outputs, projected for the dot score
+    memory = (base.get_layer(MEMORY_PROJECTION).output if MEMORY_PROJECTION in names
+              else base.get_layer(ENCODER).output[0])
+    embedded = base.get_layer(DECODER_EMBEDDING).output
+    log_probs = CopyMixture(target_vocab_size, copy_map, name=COPY)(
+        base.output, alignments, memory, outputs, embedded, encoder_ids)
+    return C.seq2seq_model(encoder_ids, decoder_ids, log_probs, name)
+
+
+def _copy_map(task):
+    """`copy_map` from a task's tokenizers: which target id each source id copies to."""
+    return {"copy_map": copy_map_from_vocabularies(task.source_tokenizer.vocabulary,
+                                                   task.target_tokenizer.vocabulary)}
+
+
+copy_bilstm = register_variant(
+    copy_encoder_decoder, "copy_bilstm", paper=_SEE, tiny={"embedding_dim": 8, "units": 8},
+    training=_TRAINING, task_arguments=_copy_map, doc="""
+    `luong_bilstm` with a pointer-generator output: each token is generated or copied.
+
+    For tasks whose outputs copy much of the input (inflection, spelling normalisation,
+    summarisation): the switch `p_gen` decides, at each step, between the vocabulary
+    distribution and the attention weights over the source tokens.
+
+    Example:
+
+    >>> model = copy_bilstm(30, 30, units=16)
+
+    Reference:
+        - See et al., 2017. arXiv:1704.04368.
+    """)
