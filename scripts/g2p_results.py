@@ -226,6 +226,7 @@ def render():
         "decodes the test split",
         "python scripts/make_figures.py         # the paper-finding figures below",
         "python scripts/own_data_results.py run # the your-own-data table",
+        "python scripts/copy_results.py run     # copy against no copy",
         "```",
         "",
         "## Grapheme-to-phoneme (CMUdict, no stress marks)",
@@ -286,6 +287,9 @@ def render():
     import own_data_results
 
     lines += own_data_results.section()
+    import copy_results
+
+    lines += copy_results.section()
     if os.path.exists(FIGURES_JSON):
         with open(FIGURES_JSON) as f:
             figures = json.load(f)

@@ -99,20 +99,28 @@ def baselines_of(name, task=None):
                          if name in SENTENCE_TASKS else None)
 
 
-def run(name, max_minutes):
-    paths = export(name)
+def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None):
+    """Train `model` on task `name` with default settings, choose the decoder on validation,
+    decode the test split once; returns the task's record.
+
+    `folder` (default `runs/own_data/NAME`) holds the run and its files; `previous` is the
+    task's earlier record (default: the one in `zoo/results/own_data.json`), whose test
+    decodes stay on record. `paths`: the task's TSV files, when already exported (`export`)."""
+    paths = paths or export(name)
+    folder = folder or os.path.join(RUNS, name)
+    os.makedirs(folder, exist_ok=True)
     source_tok, target_tok = TOKENIZERS.get(name, ("char", "char"))
     sentences = name in SENTENCE_TASKS
     task = _baseline_task(name, paths)
     start = time.perf_counter()
     baselines = baselines_of(name, task)
     baseline_seconds = time.perf_counter() - start
-    out = os.path.join(RUNS, name, "run")
-    train = _cli("train", MODEL, "--train", paths["train"], "--validation",
+    out = os.path.join(folder, "run")
+    train = _cli("train", model, "--train", paths["train"], "--validation",
                  paths["validation"], "--source-tokenizer", source_tok, "--target-tokenizer",
                  target_tok, "--multiple-references", "--out", out, "--max-minutes",
                  str(max_minutes))
-    timing = _timing(name, out)
+    timing = _timing(name, out, folder)
     if timing is not None:
         print(f"[{name}] trained already ({out}); delete it to retrain", flush=True)
     else:
@@ -124,7 +132,7 @@ def run(name, max_minutes):
         timing = {"wall": time.perf_counter() - start,
                   "cpu": after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime,
                   "load_average": os.getloadavg()}
-        with open(os.path.join(RUNS, name, "timing.json"), "w") as f:
+        with open(os.path.join(folder, "timing.json"), "w") as f:
             json.dump(timing, f)
     with open(os.path.join(out, "config.json")) as f:
         config = json.load(f)
@@ -148,7 +156,7 @@ def run(name, max_minutes):
         for label, flags in (("greedy", []), ("beam5", ["--beam", "5"])):
             key = label if model_label == "best epoch" else f"{label}, {model_label}"
             options[key] = (path_of_model, flags)
-            path = os.path.join(RUNS, name, f"validation_{key.replace(' ', '_')}.json")
+            path = os.path.join(folder, f"validation_{key.replace(' ', '_')}.json")
             subprocess.run(_cli("evaluate", path_of_model, "--test", paths["validation"],
                                 "--multiple-references", "--json", path, "--max-examples",
                                 "500", *flags),
@@ -157,7 +165,7 @@ def run(name, max_minutes):
                 validation[key] = json.load(f)[metric]
     method = max(validation, key=validation.get)  # the first of equal values
     chosen_model, flags = options[method]
-    metrics_path = os.path.join(RUNS, name, "test_metrics.json")
+    metrics_path = os.path.join(folder, "test_metrics.json")
     evaluate = _cli("evaluate", chosen_model, "--test", paths["test"], "--multiple-references",
                     "--json", metrics_path, *flags)
     print(" ".join(evaluate[1:]), flush=True)
@@ -165,16 +173,17 @@ def run(name, max_minutes):
     with open(metrics_path) as f:
         metrics = json.load(f)
     # what a user reads: the outputs of the test sources, and how many are empty
-    sources_path = os.path.join(RUNS, name, "test_sources.txt")
+    sources_path = os.path.join(folder, "test_sources.txt")
     with open(sources_path, "w", encoding="utf-8") as f:
         f.write("".join(e.source + "\n" for e in task.splits["test"]))
     with open(sources_path, encoding="utf-8") as f:
         decoded = subprocess.run(_cli("decode", chosen_model, *flags), stdin=f, check=True,
                                  cwd=ROOT, capture_output=True, text=True).stdout.split("\n")[:-1]
-    with open(os.path.join(RUNS, name, "test_outputs.txt"), "w", encoding="utf-8") as f:
+    with open(os.path.join(folder, "test_outputs.txt"), "w", encoding="utf-8") as f:
         f.write("".join(line + "\n" for line in decoded))
     empty = sum(not line.strip() for line in decoded)
-    previous = _load()["runs"].get(name, {})
+    if previous is None:
+        previous = _load()["runs"].get(name, {})
     # an earlier version of this script decoded the test split greedily, before the decoder
     # was chosen on validation: that first test decode is kept and shown, not hidden
     earlier = previous.get("earlier_greedy_test") or (
@@ -189,7 +198,7 @@ def run(name, max_minutes):
     return {
         "earlier_greedy_test": earlier,
         "earlier_runs": earlier_runs,
-        "task": name, "model": MODEL, "train_pairs": len(task.pairs("train")),
+        "task": name, "model": model, "train_pairs": len(task.pairs("train")),
         "test_examples": len(task.splits["test"]),
         "command": " ".join(["keras-s2s"] + train[1:]).replace(ROOT + "/", ""),
         "baselines": baselines, "baseline_seconds": baseline_seconds,
@@ -228,15 +237,16 @@ def by_length(examples, outputs, edges=(5, 10, 15, 20, 25), tokens=False):
             for (_, label), (right, total) in sorted(buckets.items())]
 
 
-def _timing(name, out):
+def _timing(name, out, folder=None):
     """The recorded training time of a finished run, or None when it must be trained."""
+    folder = folder or os.path.join(RUNS, name)
     config = os.path.join(out, "config.json")
     if not os.path.exists(config):
         return None
     with open(config) as f:
         if "results" not in json.load(f):
             return None
-    path = os.path.join(RUNS, name, "timing.json")
+    path = os.path.join(folder, "timing.json")
     if os.path.exists(path):
         with open(path) as f:
             return json.load(f)

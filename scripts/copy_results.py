@@ -1,0 +1,132 @@
+"""Copy against no copy: `copy_bilstm` and `luong_bilstm` at default settings (issue 23).
+
+    python scripts/copy_results.py run [TASK ...] [--max-minutes 20]
+    python scripts/copy_results.py render     # (re)writes zoo/RESULTS.md, as g2p_results does
+
+Each task (default: `past_tense`, a real character-level task whose outputs mostly copy the
+input) is trained by both entries exactly as `scripts/own_data_results.py` trains a user's
+TSV: `keras-s2s train MODEL --train train.tsv --validation dev.tsv --multiple-references
+--out RUN --max-minutes M`, every other setting at its default (chosen by `train` from the
+data). The two trainings run side by side, one TensorFlow thread each, so each has one of the
+2 cores. For each, the decoder (greedy or beam 5, best epoch or the average of the last 5
+epochs) is chosen on validation and the test split is decoded once. Results:
+`zoo/results/copy.json`; the section of `zoo/RESULTS.md` comes from `section()`.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# one thread per training: the two share the 2 cores evenly (the CLI subprocesses inherit it)
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import own_data_results  # noqa: E402
+
+ROOT = own_data_results.ROOT
+RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "copy.json")
+RUNS = os.path.join(ROOT, "runs", "copy")
+MODELS = ("luong_bilstm", "copy_bilstm")
+TASKS = ("past_tense",)
+
+
+def _load():
+    if os.path.exists(RESULTS_JSON):
+        with open(RESULTS_JSON) as f:
+            return json.load(f)
+    return {"runs": {}}
+
+
+def run(name, max_minutes):
+    """Train both entries on `name` side by side; returns `{model: record}`."""
+    previous = _load()["runs"].get(name, {})
+    paths = own_data_results.export(name)  # once: the two trainings read the same files
+    with concurrent.futures.ThreadPoolExecutor(len(MODELS)) as pool:
+        futures = {model: pool.submit(own_data_results.run, name, max_minutes, model=model,
+                                      folder=os.path.join(RUNS, name, model),
+                                      previous=previous.get(model, {}), paths=paths)
+                   for model in MODELS}
+        return {model: future.result() for model, future in futures.items()}
+
+
+def section():
+    """The markdown lines of the copy section of zoo/RESULTS.md (empty without results)."""
+    results = _load()["runs"]
+    if not results:
+        return []
+    lines = [
+        "## Copying: the pointer-generator against the same model without it",
+        "",
+        "`copy_bilstm` is `luong_bilstm` with See et al.'s copy switch (docs/ARCHITECTURE.md, "
+        "\"The copy mechanism\"). Both trained side by side through the CLI with every "
+        "setting at its default, as in the table above (`python scripts/copy_results.py "
+        "run`; one TensorFlow thread each on the 2-core CPU), the decoder chosen on "
+        "validation, the test split decoded once. One run each (seed 0): a point or so is "
+        "within what another seed could move.",
+        "",
+        "| task | model | parameters | best baseline | baseline acc. / CER | val. acc. | "
+        "test acc. | test CER | decoder | train min (wall) | epochs (best) | "
+        "test words right minus the baseline's |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    notes = []
+    for name, by_model in results.items():
+        for model, r in by_model.items():
+            accuracy = {k: v["sequence_accuracy"] for k, v in r["baselines"].items()}
+            best = max(accuracy, key=accuracy.get)
+            test = r["model_metrics"]["sequence_accuracy"]
+            n = r["test_examples"]
+            margin = round((test - accuracy[best]) * n)
+            lines.append(
+                f"| `{name}` | `{model}` | {r.get('parameters', 0):,} | `{best}` | "
+                f"{100 * accuracy[best]:.1f} / {100 * r['baselines'][best]['cer']:.1f} | "
+                f"{100 * r['validation_by_decoder'][r['decoder']]:.1f} | {100 * test:.1f} | "
+                f"{100 * r['model_metrics']['cer']:.1f} | {r['decoder']} | "
+                f"{r['train_seconds'] / 60:.1f} | {r['epochs_run']} ({r['best_epoch']}) | "
+                f"{margin:+d} of {n} |")
+            if r["best_epoch"] == r["epochs_run"] and not r.get("stopped_early"):
+                notes.append(f"`{model}` on `{name}` had its best validation epoch at the "
+                             "last one: it stopped at the epoch limit while still improving.")
+    lines += ["", "Validation accuracy is on the first 500 validation examples, with the "
+              "chosen decoder. The last column counts test words: a margin of a few words "
+              "is within what another seed could move, so one run cannot say that a model "
+              "beats the rule. " + " ".join(notes), ""]
+    return lines
+
+
+def _parameters(run_dir):
+    with open(os.path.join(run_dir, "config.json")) as f:
+        return json.load(f)["parameters"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("run", "render"))
+    parser.add_argument("tasks", nargs="*", default=list(TASKS))
+    parser.add_argument("--max-minutes", type=float, default=20)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        results = _load()
+        for name in args.tasks:
+            records = run(name, args.max_minutes)
+            for model, record in records.items():
+                record["parameters"] = _parameters(os.path.join(RUNS, name, model, "run"))
+            results["runs"][name] = records
+            os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
+            with open(RESULTS_JSON, "w") as f:
+                json.dump(results, f, indent=1)
+            print(f"wrote {os.path.relpath(RESULTS_JSON, ROOT)}")
+    import g2p_results
+
+    g2p_results.render()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
