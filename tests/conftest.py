@@ -9,7 +9,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
+if os.environ.get("PYTEST_XDIST_WORKER") and keras.backend.backend() == "tensorflow":
     # `make test` runs one worker per core: one TensorFlow thread each avoids oversubscribing
     # the cores (measured: 13 per-entry tests in 123 s instead of 140 s with -n 2, 2 cores)
     # ... and so do the processes the tests start (CLI subprocesses, notebook kernels): TF
