@@ -23,6 +23,7 @@ once, by the model chosen on validation. Results go to `zoo/results/own_data.jso
 """
 
 import argparse
+import datetime
 import json
 import os
 import resource
@@ -205,6 +206,7 @@ def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None):
         "model_metrics": metrics, "decoder": method, "validation_by_decoder": validation,
         "train_seconds": config["results"]["seconds"], "process_wall_seconds": timing["wall"],
         "process_cpu_seconds": timing["cpu"], "load_average": timing["load_average"],
+        "date": datetime.date.today().isoformat(),
         "epochs_run": config["results"]["epochs_run"],
         "best_epoch": config["results"]["best_epoch"],
         "stopped_early": config["results"].get("stopped_early"),
@@ -286,7 +288,9 @@ def section():
         "5`, on validation: the decoder column says when it was chosen); accuracy is exact "
         "match against any "
         "reference, CER the character error rate. One run each (seed 0), on the 2-core CPU "
-        "(other jobs running: the load average is in the JSON). Every test decode made so far "
+        "(other jobs running: the load average is in the JSON). Rows were trained in "
+        "different sessions, on machines of different speed: a time cap is wall time on its "
+        "own machine (the date of each task's current run is in the JSON). Every test decode made so far "
         "is shown, not only the last: the first version of this script decoded the test "
         "split greedily with no decoder selection (\"greedy (first)\"), and a task "
         "retrained after a change of defaults or of the time cap keeps its earlier result "
