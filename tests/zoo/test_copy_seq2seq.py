@@ -44,10 +44,11 @@ def test_the_copy_map_comes_from_the_tokenizers_and_an_explicit_one_wins():
 def test_short_fit_on_real_inflection_goes_well_below_the_unigram_entropy():
     """Past tenses of real English verbs (shipped): 2 epochs of 2,000 verbs.
 
-    Measured (seed 0, 2-core CPU shared with two other trainings, 25 s): loss 0.68, 0.15
-    against a unigram entropy of 2.81 nats; greedy exact match on 200 validation verbs 0.84
-    (an untrained model: 0); the mean p_gen on real target positions 0.33, so about two
-    thirds of the probability mass comes from copying."""
+    Measured (seed 0, 2-core CPU, 11 s as a TensorFlow graph; under XLA the same numbers to
+    two digits but a compile that doubled the time): loss 0.67, 0.15 against a unigram
+    entropy of 2.81 nats; greedy exact match on 200 validation verbs 0.835 (an untrained
+    model: 0); the mean p_gen on real target positions 0.32, so about two thirds of the
+    probability mass comes from copying."""
     task = load_task("past_tense", max_train_examples=2000)
     _, targets, _ = task.encode_pairs("train")
     counts = collections.Counter(t for row in targets for t in row + [EOS_ID])
@@ -55,12 +56,12 @@ def test_short_fit_on_real_inflection_goes_well_below_the_unigram_entropy():
     entropy = -sum(c / total * math.log(c / total) for c in counts.values())
     keras.utils.set_random_seed(0)
     model = build_for_task("copy_bilstm", task, units=64, embedding_dim=32)
-    compile_model(model, learning_rate=5e-3, label_smoothing=0.0)
+    compile_model(model, learning_rate=5e-3, label_smoothing=0.0, jit=False)
     history = model.fit(task.dataset("train", batch_size=32, bucket=False), epochs=2, verbose=0)
     losses = history.history["loss"]
     assert all(math.isfinite(v) for v in losses)
     assert losses[-1] < entropy - 2.0, (losses, entropy)
-    scores, _ = evaluate(model, task, "validation", max_examples=200, verbose=0)
+    scores, _ = evaluate(model, task, "validation", max_examples=200, verbose=0, jit=False)
     assert scores["sequence_accuracy"] > 0.6, scores
     # the switch is used: on real-token steps the model copies part of the time (p_gen < 1)
     copy = model.get_layer("copy")
