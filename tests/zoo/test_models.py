@@ -200,10 +200,11 @@ def test_stable_layer_names(name):
     assert ("source_mask" in names) == (zoo.get_spec(name).family == "attention_seq2seq")
 
 
-# The Transformer trains as a TensorFlow graph: XLA's compile of its step alone took ~20 s of
-# the 34 s its XLA fit took on this CPU (24 s as a graph); per-entry tests cover its XLA step.
+# Both train as TensorFlow graphs: XLA's compile of the Transformer's step alone took ~20 s of
+# the 34 s its XLA fit took on this CPU (24 s as a graph), and luong_bilstm's fit took 6.2 s as
+# a graph against 11.1 s under XLA; the per-entry tests cover their XLA steps.
 @pytest.mark.parametrize("name, kwargs, learning_rate, epochs, goal, jit", [
-    ("luong_bilstm", {"embedding_dim": 24, "units": 32}, 5e-3, 6, 0.95, True),
+    ("luong_bilstm", {"embedding_dim": 24, "units": 32}, 5e-3, 6, 0.95, False),
     ("transformer_tiny", {"hidden_dim": 64, "num_heads": 4, "intermediate_dim": 128,
                           "normalize_first": True, "max_length": 32}, 2e-3, 5, 0.9, False),
 ])
