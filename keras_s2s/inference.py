@@ -167,8 +167,9 @@ def _encoder_model(model):
         states = model.get_layer("bridge").output
         states = list(states) if isinstance(states, (list, tuple)) else [states]
     if isinstance(decoder, AttentionDecoder):
-        projection = _layer(model, "memory_projection")
-        memory = projection.output if projection is not None else model.get_layer("encoder").output[0]
+        from keras_s2s.zoo._components import attention_memory
+
+        memory = attention_memory(model)
         mask = model.get_layer("source_mask").output
         memory, keys, states = decoder(None, memory, initial_state=states)
         outputs.update({"memory": memory, "memory_mask": mask, "attention_keys": keys})

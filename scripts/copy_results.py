@@ -36,10 +36,7 @@ TASKS = ("past_tense",)
 
 
 def _load():
-    if os.path.exists(RESULTS_JSON):
-        with open(RESULTS_JSON) as f:
-            return json.load(f)
-    return {"runs": {}}
+    return own_data_results._load(RESULTS_JSON)
 
 
 def run(name, max_minutes):

@@ -252,16 +252,18 @@ def _timing(name, out, folder=None):
     if os.path.exists(path):
         with open(path) as f:
             return json.load(f)
-    previous = _load()["runs"].get(name)  # recorded by an earlier version of this script
+    # recorded by an earlier version of this script, in its own folder only
+    previous = _load()["runs"].get(name) if folder == os.path.join(RUNS, name) else None
     if previous:
         return {"wall": previous["process_wall_seconds"], "cpu": previous["process_cpu_seconds"],
                 "load_average": previous["load_average"]}
     return None
 
 
-def _load():
-    if os.path.exists(RESULTS_JSON):
-        with open(RESULTS_JSON) as f:
+def _load(path=RESULTS_JSON):
+    """The results file at `path` (this script's by default), or an empty one."""
+    if os.path.exists(path):
+        with open(path) as f:
             return json.load(f)
     return {"runs": {}}
 

@@ -187,6 +187,14 @@ def output_logits(outputs, target_vocab_size, dropout, embedding_layer=None, emb
     return keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
 
 
+def attention_memory(model):
+    """The tensor an attention decoder of `model` reads: the encoder outputs, or their
+    `memory_projection` (the dot score's map of a 2·units memory to units)."""
+    if any(layer.name == "memory_projection" for layer in model.layers):
+        return model.get_layer("memory_projection").output
+    return model.get_layer("encoder").output[0]
+
+
 def seq2seq_model(encoder_ids, decoder_ids, logits, name):
     return keras.Model({"encoder_token_ids": encoder_ids, "decoder_token_ids": decoder_ids},
                        logits, name=name)

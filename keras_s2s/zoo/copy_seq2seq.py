@@ -18,8 +18,7 @@ source id copies to. There is no extended vocabulary (the paper's copying of out
 words), and no coverage loss yet.
 """
 
-from keras_s2s.constants import COPY, DECODER, DECODER_EMBEDDING, ENCODER, ENCODER_TOKEN_IDS
-from keras_s2s.constants import MEMORY_PROJECTION
+from keras_s2s.constants import COPY, DECODER, DECODER_EMBEDDING, ENCODER_TOKEN_IDS
 from keras_s2s.layers.copy import CopyMixture, copy_map_from_vocabularies
 from keras_s2s.zoo import _components as C
 from keras_s2s.zoo.attention_seq2seq import attention_encoder_decoder
@@ -65,10 +64,7 @@ def copy_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=
     encoder_ids = base.get_layer(ENCODER_TOKEN_IDS).output
     decoder_ids = base.get_layer("decoder_token_ids").output
     outputs, alignments = base.get_layer(DECODER).output[:2]
-    names = {layer.name for layer in base.layers}
-    # what the attention read: the encoder outputs, projected for the dot score
-    memory = (base.get_layer(MEMORY_PROJECTION).output if MEMORY_PROJECTION in names
-              else base.get_layer(ENCODER).output[0])
+    memory = C.attention_memory(base)
     embedded = base.get_layer(DECODER_EMBEDDING).output
     log_probs = CopyMixture(target_vocab_size, copy_map, name=COPY)(
         base.output, alignments, memory, outputs, embedded, encoder_ids)
