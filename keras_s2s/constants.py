@@ -34,3 +34,10 @@ OUTPUT_PROJECTION = "output_projection"
 LOGITS = "logits"
 COPY = "copy"  # a pointer-generator's CopyMixture, applied after LOGITS
 POSTERIOR = "posterior"
+
+# The pointer kind (`keras_s2s.kinds.pointer`): float inputs and their mask, and its layers.
+POINTS = "points"
+POINT_MASK = "point_mask"
+POINTER_SLOTS = "slots"
+POINTER_READ_MASK = "read_mask"
+POINTER = "pointer"  # the PointerLogits layer, whose scores are the model's output

@@ -231,9 +231,9 @@ def run(args):
                     ", ..." if len(skipped) > 10 else "")
     if args.attention:
         source = first[0][1]
-        source_tokens = task.source_tokenizer.tokenize(source)
+        source_tokens = kind.source_labels(task, source)
         ids = result.token_ids[0, 0, :result.lengths[0, 0]]
-        output_tokens = [task.target_tokenizer.id_to_token(int(t)) for t in ids]
+        output_tokens = kind.output_labels(task, ids)
         plot_attention(result.alignments[0, 0], source_tokens, output_tokens, title=source,
                        path=args.attention)
         print(f"attention plot written to {args.attention}", file=sys.stderr)

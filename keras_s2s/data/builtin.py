@@ -7,7 +7,9 @@
 - `numbers`: numbers → words in a chosen language (num2words);
 - `p2g`: CMUdict phoneme-to-grapheme (the g2p data reversed);
 - `past_tense`: English verb → past tense, from a real inflection table (shipped);
-- `de_lemma`: German word form → lemma, from a real lemma table (shipped).
+- `de_lemma`: German word form → lemma, from a real lemma table (shipped);
+- `convex_hull`, `tsp`, `sort_numbers`: the pointer-network problems (points in, positions
+  out; `keras_s2s.data.pointer_tasks`).
 
 The shipped word lists lie in `keras_s2s/data/corpora/` (see its README.md for their sources
 and licences) and are made by `scripts/make_word_tasks.py`.
@@ -24,6 +26,7 @@ import string
 import numpy as np
 
 from keras_s2s.data import g2p as cmudict_g2p
+from keras_s2s.data import pointer_tasks
 from keras_s2s.data import translation as parallel
 from keras_s2s.data.task import Example, Task
 from keras_s2s.data.tokenizers import CharTokenizer, SubwordTokenizer, WordTokenizer
@@ -34,6 +37,11 @@ _TASKS = {}
 def _register(fn):
     _TASKS[fn.__name__.lstrip("_")] = fn
     return fn
+
+
+def _register_all(functions):
+    for fn in functions:
+        _register(fn)
 
 
 def list_tasks():
@@ -444,3 +452,6 @@ def _numbers(lang="en", max_value=999_999, num_train=10000, num_validation=1000,
                               np.random.default_rng(seed))
     return _make_task("numbers", splits, f"numbers -> {lang} words",
                       ("sequence_accuracy", "wer", "cer"), target_words=True)
+
+
+_register_all(pointer_tasks.TASKS)

@@ -51,6 +51,8 @@ class Task:
         data_report: What loading the user's files noticed (`keras_s2s.data.from_tsv`):
             per file its lines, skipped lines, header line and exact duplicates, and per
             split the examples that are also in the training split. Empty for built-in tasks.
+        decode_options: Decoding options that `evaluate` uses for this task unless told
+            otherwise, e.g. `{"constraint": "permutation"}` for the tours of a pointer task.
 
     Example:
 
@@ -71,6 +73,7 @@ class Task:
     skipped: dict = dataclasses.field(default_factory=dict)
     overlong: dict = dataclasses.field(default_factory=dict)
     data_report: dict = dataclasses.field(default_factory=dict)
+    decode_options: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         for split in self.splits:

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_s2s import inference
+from keras_s2s import inference, kinds
 from keras_s2s.decoding._common import BOS_ID, EOS_ID, NEG_INF, PAD_ID, check_float, check_int
 from keras_s2s.decoding.beam import beam_search
 from keras_s2s.decoding.ensemble import Ensemble, as_ensemble
@@ -46,6 +46,17 @@ class DecodeResult:
     alignments: object = None
     lengths: object = None
     texts: object = None
+
+
+def _own_decoding_kind(model):
+    """The model's kind when that kind decodes by itself (`Kind.own_decode`), else None."""
+    if not isinstance(model, keras.Model):
+        return None
+    try:
+        kind = kinds.of(model)
+    except ValueError:
+        return None
+    return kind if kind.own_decode else None
 
 
 def _graphs(model):
@@ -303,6 +314,15 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
             raise ValueError("An ensemble has no single attention: decode it without "
                              "return_alignments and coverage_penalty.")
         model = as_ensemble(model)
+    own = _own_decoding_kind(model)
+    if own is not None:  # e.g. a pointer network, which points at its inputs
+        return own.decode(model, encoder_token_ids, method, max_length=max_length,
+                          min_length=min_length, beam_width=beam_width,
+                          num_return_sequences=num_return_sequences,
+                          length_penalty=length_penalty, coverage_penalty=coverage_penalty,
+                          temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+                          return_alignments=return_alignments, batch_size=batch_size,
+                          jit=jit, verbose=verbose, task=task, side=side)
     entry, graphs = _graphs(model)  # checks the model; everything decode needs to know
     kind = graphs.kind
     prompted = kind.continues_prompt

@@ -18,6 +18,7 @@ The built-in kinds:
 | `"lm"` | `token_ids` = `<s> y1..yn` | logits `(batch, T, V)` | `y1..yn </s>` |
 | `"mlm"` | `token_ids` (some masked), `mask_positions` `(batch, P)` | logits `(batch, P, V)` | the original ids at the positions (`mask_ids`), 0 where a slot is unused |
 | `"positionwise"` | `encoder_token_ids` | logits `(batch, T, V)`, one per input position (`dense_autoencoder`) | the inputs themselves |
+| `"pointer"` | `points` `(batch, n, d)` float, `point_mask`, `decoder_token_ids` | logits over slots `(batch, T, 4 + n)` | the answer's slots (input `j` is slot `4 + j`), `</s>` |
 
 This module is the bottom of the import graph (it imports nothing from the package at import
 time): the interface (`Kind`), the registry (`register`, `get`, `of`, `names`) and
@@ -41,7 +42,7 @@ import keras
 
 _REGISTRY = {}
 _BUILTIN = ("keras_s2s.kinds.seq2seq", "keras_s2s.kinds.language_models",
-            "keras_s2s.kinds.positionwise")
+            "keras_s2s.kinds.positionwise", "keras_s2s.kinds.pointer")
 _loaded = False
 
 
@@ -65,6 +66,8 @@ class Kind:
         has_decoder: The model steps a decoder: `decode`, beam search and the inference
             graphs apply to it.
         continues_prompt: `decode` forces the input tokens, then continues them (an LM).
+        own_decode: `keras_s2s.decoding.decode` hands the model to the kind's `decode`
+            instead of the token search over `build_inference_models`' graphs.
         fit_example: A `model.fit` line for this kind's inputs (model cards).
         use_example: A line that uses a trained model of this kind (model cards).
 
@@ -80,6 +83,7 @@ class Kind:
     reads_one_side = False
     has_decoder = False
     continues_prompt = False
+    own_decode = False
     fit_example = ""
     use_example = ""
 
@@ -168,6 +172,19 @@ class Kind:
         """Why `decode` cannot step this model, and what to use instead."""
         return (f"Model '{model.name}' is a {self.name} model: it has no decoder to step or "
                 "decode with.")
+
+    def decode(self, model, inputs, method="greedy", **options):
+        """Decode `inputs` with `model` (kinds with `own_decode`); returns a `DecodeResult`."""
+        raise NotImplementedError(f"kind '{self.name}' decodes with the token search")
+
+    def source_labels(self, task, source):
+        """The labels of a source's parts on an attention plot (`keras-s2s decode
+        --attention`): its tokens."""
+        return task.source_tokenizer.tokenize(source)
+
+    def output_labels(self, task, token_ids):
+        """The labels of decoded ids on an attention plot: the target tokens."""
+        return [task.target_tokenizer.id_to_token(int(t)) for t in token_ids]
 
     def text_tokenizers(self, task, side="target"):
         """`(reader, writer)`: the tokenizers that encode `decode`'s inputs and its outputs."""

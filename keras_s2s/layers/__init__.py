@@ -14,7 +14,7 @@ from keras_s2s.layers.monotonic_attention import (
     LuongMonotonicAttention,
     monotonic_alignments,
 )
-from keras_s2s.layers.pointer import GatherSlots, PointerLogits, PointerSlots
+from keras_s2s.layers.pointer import GatherSlots, PointerLogits, PointerSlots, SlotReadMask
 from keras_s2s.layers.noise import SequenceNoise, TokenDeletion, TokenMask, TokenSwap, WordDropout
 from keras_s2s.layers.recurrent import (
     CoupledGateLSTM,
@@ -51,6 +51,7 @@ __all__ = [
     "PeepholeLSTMCell",
     "PointerLogits",
     "PointerSlots",
+    "SlotReadMask",
     "ReverseSequence",
     "SequenceNoise",
     "StackedCells",

@@ -10,6 +10,8 @@ of `keras_s2s.decoding` then run unchanged over slots instead of a vocabulary.
 - `PointerSlots` turns the inputs (float feature vectors, e.g. 2-D points) into the slots'
   vectors: learned vectors for the special slots, a dense projection of each input, and the
   mask of the slots that may be pointed at.
+- `SlotReadMask` gives the mask of the slots an encoder reads: the special slots and the real
+  inputs (not the padding).
 - `PointerLogits` scores every slot for every decoder state with the paper's
   `u_j = vᵀ tanh(W1 e_j + W2 d_i)` (`BahdanauAttention`'s score); those scores are the
   logits.
@@ -185,3 +187,33 @@ class GatherSlots(keras.layers.Layer):
     def compute_output_spec(self, slots, slot_ids):
         return keras.KerasTensor((slots.shape[0], slot_ids.shape[1], slots.shape[2]),
                                  dtype=slots.dtype)
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class SlotReadMask(keras.layers.Layer):
+    """The slots an encoder reads: the special slots, then the real inputs.
+
+    `PointerSlots`' mask says which slots may be *chosen* (`</s>` and the real inputs); an
+    encoder that reads every slot in order also reads the special slots' learned vectors, and
+    must skip only the padding of a shorter input.
+
+    Call arguments:
+        input_mask: `(batch, n)`, nonzero where an input is real.
+
+    Returns:
+        Bool `(batch, NUM_SPECIAL_TOKENS + n)`.
+
+    Example:
+
+    >>> np.asarray(SlotReadMask()(np.array([[1, 1, 0]]))).tolist()
+    [[True, True, True, True, True, True, False]]
+    """
+
+    def call(self, input_mask):
+        real = ops.cast(input_mask, "bool")
+        special = ops.ones((ops.shape(real)[0], NUM_SPECIAL_TOKENS), "bool")
+        return ops.concatenate([special, real], axis=1)
+
+    def compute_output_spec(self, input_mask):
+        width = None if input_mask.shape[1] is None else NUM_SPECIAL_TOKENS + input_mask.shape[1]
+        return keras.KerasTensor((input_mask.shape[0], width), dtype="bool")
