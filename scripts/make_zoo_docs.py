@@ -54,15 +54,15 @@ def render_card(spec, model):
     ]
     lines += [f"| `{k}` | {_fmt(v)} |" for k, v in spec.defaults.items()]
     lines += ["", f"Parameters at the default size: **{params:,}** "
-              f"({'vocabularies' if len(sizes) > 1 else 'a vocabulary'} of "
-              f"{CARD_VOCAB:,} tokens).", "",
+              f"({kind.size_description(CARD_VOCAB)}).", "",
               "## Recommended training", "", "| setting | value |", "| --- | --- |"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in spec.training.items()]
     lines += ["", "## Paper", "", spec.paper, "", "## Usage", "", "```python",
               "import keras, keras_s2s", "",
               f'model = keras_s2s.zoo.build("{spec.name}", {_vocab_args(kind)})',
               "model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0),",
-              "              loss=keras_s2s.losses.MaskedSparseCategoricalCrossentropy(label_smoothing=0.1),",
+              "              loss=keras_s2s.losses.MaskedSparseCategoricalCrossentropy("
+              f"label_smoothing={kind.example_label_smoothing}),",
               "              metrics=[keras_s2s.metrics.MaskedAccuracy()], jit_compile=True)",
               kind.fit_example, kind.use_example,
               "```", "", "## Measured results", ""]
@@ -112,7 +112,10 @@ def render_index(rows):
              "`{\"token_ids\", \"mask_positions\"}`, output logits at the positions "
              "`(batch, P, vocab_size)`;",
              "- `positionwise` (`dense_autoencoder`): `build(name, vocab_size=...)`; input "
-             "`{\"encoder_token_ids\"}`, logits per input position `(batch, T, vocab_size)`.",
+             "`{\"encoder_token_ids\"}`, logits per input position `(batch, T, vocab_size)`;",
+             "- `pointer` (pointer networks): `build(name, point_dim=...)`; inputs `{\"points\", "
+             "\"point_mask\", \"decoder_token_ids\"}` (float points `(batch, n, point_dim)`), "
+             "logits over the inputs' slots `(batch, T, 4 + n)`.",
              "",
              "The recurrent autoencoders and VAEs are `seq2seq` models whose target is their "
              "source.", "",

@@ -68,6 +68,7 @@ class Kind:
         continues_prompt: `decode` forces the input tokens, then continues them (an LM).
         own_decode: `keras_s2s.decoding.decode` hands the model to the kind's `decode`
             instead of the token search over `build_inference_models`' graphs.
+        example_label_smoothing: The label smoothing of the model cards' `compile` line.
         fit_example: A `model.fit` line for this kind's inputs (model cards).
         use_example: A line that uses a trained model of this kind (model cards).
 
@@ -84,6 +85,7 @@ class Kind:
     has_decoder = False
     continues_prompt = False
     own_decode = False
+    example_label_smoothing = 0.1
     fit_example = ""
     use_example = ""
 
@@ -91,6 +93,12 @@ class Kind:
     def size_arguments(self, vocabulary_size):
         """The arguments that size an entry for vocabularies of `vocabulary_size`."""
         return {"vocab_size": vocabulary_size}
+
+    def size_description(self, vocabulary_size):
+        """What `size_arguments(vocabulary_size)` sizes, in words (model cards)."""
+        sizes = self.size_arguments(vocabulary_size)
+        return (f"{'vocabularies' if len(sizes) > 1 else 'a vocabulary'} of "
+                f"{vocabulary_size:,} tokens")
 
     def task_size_arguments(self, task, side):
         """The vocabulary arguments of an entry built for `task` (and `side`)."""

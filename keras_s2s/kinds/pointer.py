@@ -86,6 +86,7 @@ class Pointer(kinds.Kind):
               kinds.InputSpec(DECODER_TOKEN_IDS))
     has_decoder = True
     own_decode = True
+    example_label_smoothing = 0.0  # smoothing would put mass on unchoosable slots (`loss`)
     fit_example = ('model.fit({"points": xy, "point_mask": real, "decoder_token_ids": dec_in}, '
                    'slots_out, epochs=10)')
     use_example = ('result = keras_s2s.decoding.decode(model, ["0.1 0.5; 0.9 0.2; 0.4 0.8"], '
@@ -93,6 +94,9 @@ class Pointer(kinds.Kind):
 
     def size_arguments(self, vocabulary_size):
         return {"point_dim": 2}
+
+    def size_description(self, vocabulary_size):
+        return "inputs of 2 features: points in the plane"
 
     def task_size_arguments(self, task, side):
         return {"point_dim": point_dim(task)}

@@ -122,7 +122,7 @@ pointer_lstm = register_variant(
 pointer_transformer = register_variant(
     pointer_network, "pointer_transformer", fixed={"encoder": "transformer"},
     kind="pointer", paper=_PAPER, training=_TRAINING,
-    tiny={"units": 8, "num_layers": 1, "num_heads": 2, "intermediate_dim": 16}, doc="""
+    tiny={"units": 16, "num_layers": 1, "num_heads": 2, "intermediate_dim": 32}, doc="""
     A pointer network whose encoder is Transformer blocks with no position embedding.
 
     The inputs of a convex hull or a tour are a set: self-attention without positions encodes

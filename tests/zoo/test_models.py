@@ -15,7 +15,8 @@ ENTRIES = zoo.list_models()
 def _tiny(name, **overrides):
     spec = zoo.get_spec(name)
     vocab = ({"source_vocab_size": SRC_VOCAB, "target_vocab_size": TGT_VOCAB}
-             if spec.kind == "seq2seq" else {"vocab_size": TGT_VOCAB})
+             if spec.kind == "seq2seq" else {"point_dim": 2} if spec.kind == "pointer"
+             else {"vocab_size": TGT_VOCAB})
     return zoo.build(name, **vocab, **{**spec.tiny, "dropout": 0.0, **overrides})
 
 
@@ -39,10 +40,30 @@ def _batch(seed=0, batch=4, src_len=6, tgt_len=5, kind="seq2seq"):
         return {"token_ids": dec}, tgt
     if kind == "mlm":
         return _mlm_batch(rng, dec, tgt)
+    if kind == "pointer":  # point at the real inputs: slot 4 + j is input j
+        return _pointer_batch(rng, src, dec, tgt)
     if kind == "positionwise":  # reconstruct the input itself, position by position
         ids = np.where(src != 0, src % (TGT_VOCAB - 4) + 4, 0).astype("int32")
         return {"encoder_token_ids": ids}, ids
     return {"encoder_token_ids": src, "decoder_token_ids": dec}, tgt
+
+
+def _pointer_batch(rng, src, dec, tgt):
+    """Points for the sources' positions; the targets point at real inputs (slots 4 + j)."""
+    real = (src != 0).astype("int32")
+    points = rng.random((*src.shape, 2)).astype("float32") * real[..., None]
+    for k in range(len(src)):
+        n = int(real[k].sum())
+        body = tgt[k] > 3
+        tgt[k, body] = 4 + rng.integers(0, n, int(body.sum()))
+        dec[k, 1:] = np.where(dec[k, 1:] > 3, tgt[k, :-1], dec[k, 1:])
+    return {"points": points, "point_mask": real, "decoder_token_ids": dec}, tgt
+
+
+def _outputs(kind, x):
+    """The size of the last axis of the logits: the slots of a pointer model, else the
+    target vocabulary."""
+    return 4 + x["points"].shape[1] if kind == "pointer" else TGT_VOCAB
 
 
 def _mlm_batch(rng, dec, tgt, slots=2):
@@ -61,8 +82,10 @@ def _mlm_batch(rng, dec, tgt, slots=2):
 
 def _more_padding(x):
     """The same batch with extra padding at the end of every token sequence."""
-    extra = {"encoder_token_ids": 3, "decoder_token_ids": 2, "token_ids": 2}
-    return {k: np.pad(v, ((0, 0), (0, extra[k]))) if k in extra else v for k, v in x.items()}
+    extra = {"encoder_token_ids": 3, "decoder_token_ids": 2, "token_ids": 2, "points": 3,
+             "point_mask": 3}
+    return {k: np.pad(v, ((0, 0), (0, extra[k])) + ((0, 0),) * (v.ndim - 2))
+            if k in extra else v for k, v in x.items()}
 
 
 def _np(x):
@@ -116,14 +139,15 @@ def _xla_entries():
 def test_entry_trains_saves_and_ignores_padding(name, tmp_path):
     model = _tiny(name)
     assert model.name == name
-    x, y = _batch(kind=zoo.get_spec(name).kind)
+    kind = zoo.get_spec(name).kind
+    x, y = _batch(kind=kind)
     logits = model(x)
-    assert tuple(logits.shape) == (*y.shape, TGT_VOCAB)
+    assert tuple(logits.shape) == (*y.shape, _outputs(kind, x))
     assert keras.backend.standardize_dtype(logits.dtype) == "float32"
 
     # Padding invariance: more source or target padding leaves real positions unchanged.
     real = y != 0
-    padded = _np(model(_more_padding(x)))[:, :y.shape[1]]
+    padded = _np(model(_more_padding(x)))[:, :y.shape[1], :logits.shape[-1]]
     np.testing.assert_allclose(padded[real], _np(logits)[real], atol=1e-5)
 
     # .keras round trip in safe mode gives identical outputs.
