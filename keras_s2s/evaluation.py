@@ -20,8 +20,10 @@ from keras_s2s.text_metrics import METRICS, metric_function  # noqa: F401 (publi
 
 
 def normalize_reference(task, text):
-    """A reference as the target tokenizer would print it (e.g. punctuation split off)."""
-    return task.target_tokenizer.decode(task.target_tokenizer.encode(text))
+    """A reference as the target tokenizer would print it (e.g. punctuation split off), with
+    its words kept: a word the vocabulary lacks stays itself, never `<unk>`, so a model that
+    writes `<unk>` there is not credited with it (`Tokenizer.normalize`)."""
+    return task.target_tokenizer.normalize(text)
 
 
 def evaluate(model, task, split="test", method="greedy", metrics=None, max_examples=None,
@@ -79,11 +81,13 @@ def evaluate_decoded(model, task, split="test", method="greedy", metrics=None,
         raise ValueError(f"Split '{split}' of task '{task.name}' is empty.")
     metrics = list(metrics or task.metrics)
     functions = {m: metric_function(m, task) for m in metrics}
-    ids = task.encode_source(sources)
     start = time.perf_counter()
-    result = decode(model, ids, method, batch_size=batch_size, verbose=verbose, **decode_kwargs)
+    # strings in, texts out: the model's kind encodes the sources and writes the outputs
+    # (a pointer-generator's copied words included)
+    result = decode(model, list(sources), method, batch_size=batch_size, verbose=verbose,
+                    task=task, **decode_kwargs)
     seconds = time.perf_counter() - start
-    hypotheses = [task.decode_target(row[0]) for row in result.token_ids]
+    hypotheses = [rows[0] for rows in result.texts]
     references = [[normalize_reference(task, r) for r in refs] for refs in references]
     scores = {m: float(f(hypotheses, references)) for m, f in functions.items()}
     scores.update({"examples": len(sources), "seconds": seconds})

@@ -25,7 +25,7 @@ import keras
 
 from keras_s2s import kinds
 from keras_s2s.constants import COPY
-from keras_s2s.layers import AttentionDecoder, ZeroState
+from keras_s2s.layers import AttentionDecoder, ExtendedIdsToUnk, ZeroState
 from keras_s2s.layers.transformer import TransformerDecoderCall, TransformerDecoderStack
 
 _STEP_LAYERS = ("decoder_embedding", "decoder", "logits")
@@ -199,9 +199,13 @@ def _decoder_model(model, encoder_model):
     states = [_input_like(specs[k], k, 1 if transformer and k != "state_0" else None)
               for k in names]
     inputs = {"decoder_token_ids": token, **dict(zip(names, states))}
-    y = model.get_layer("decoder_embedding")(token)  # (batch, 1, embedding_dim)
+    copy = _layer(model, COPY)
+    fed = token
+    if copy is not None and copy.extended:  # a copied unknown word is read back as <unk>
+        fed = ExtendedIdsToUnk(copy.target_vocab_size, name="extended_ids")(token)
+    y = model.get_layer("decoder_embedding")(fed)  # (batch, 1, embedding_dim)
     outputs = {}
-    alignments = copy = None
+    alignments = None
     if transformer:
         constants = {k: _input_like(v, k, 0 if k == "memory_mask" else 1)
                      for k, v in specs.items() if not k.startswith("state_")}
@@ -220,7 +224,6 @@ def _decoder_model(model, encoder_model):
         inputs.update({"memory": memory, "memory_mask": mask, "attention_keys": keys})
         out, alignments, new_states = decoder(y, memory, memory_mask=mask, initial_state=states,
                                               keys=keys)
-        copy = _layer(model, COPY)
     else:
         from keras_s2s.zoo._components import pack_states
 
@@ -233,8 +236,8 @@ def _decoder_model(model, encoder_model):
         source_ids = keras.Input((None,), dtype="int32", name="source_token_ids")
         inputs["source_token_ids"] = source_ids
         logits = copy(logits, alignments, memory, out, y, source_ids)
-    vocab = logits.shape[-1]
-    outputs["logits"] = keras.layers.Reshape((vocab,), name="step_logits")(logits)
+    vocab = logits.shape[-1]  # None for an extended vocabulary (it grows with the source)
+    outputs["logits"] = keras.layers.Reshape((vocab or -1,), name="step_logits")(logits)
     outputs.update(dict(zip(names, new_states)))
     return keras.Model(inputs, outputs, name=f"{model.name}_decoder_step")
 

@@ -696,6 +696,40 @@ def chrf(hypotheses, references, char_order=6, word_order=0, beta=2):
 
 
 # metric name -> function(hypotheses, references); references are lists per example
+def unseen_token_accuracy(hypotheses, references, known):
+    """Share of the references' unknown words that the hypotheses get right, in place.
+
+    A reference word is *unknown* when it is not in `known` (the target vocabulary a model
+    was trained with: names, numbers, words never seen in training); it counts as right when
+    the hypothesis has the same word at the same position (words split on whitespace). The
+    first reference of each example is used. This is what only copying can score: a model
+    without it writes `<unk>` there.
+
+    Args:
+        hypotheses: A sequence of hypothesis strings.
+        references: One reference string, or a non-empty list of them, per hypothesis.
+        known: A collection of the known words.
+
+    Returns:
+        A float in [0, 1]; NaN when no reference has an unknown word.
+
+    Example:
+
+    >>> unseen_token_accuracy(["meet zorro now"], ["meet zorro today"], {"meet", "now"})
+    0.5
+    """
+    known = set(known)
+    right = total = 0
+    for hypothesis, reference in zip(hypotheses, references):
+        reference = reference if isinstance(reference, str) else reference[0]
+        words, guess = reference.split(), hypothesis.split()
+        for i, word in enumerate(words):
+            if word not in known:
+                total += 1
+                right += i < len(guess) and guess[i] == word
+    return right / total if total else float("nan")
+
+
 METRICS = {
     "bleu": corpus_bleu,
     "chrf": chrf,
@@ -721,6 +755,13 @@ def metric_function(name, task=None):
     """
     if name == "wer" and task is not None and task.name == "g2p":
         return sequence_error_rate
+    if name == "unseen_token_accuracy":
+        if task is None:
+            raise ValueError("unseen_token_accuracy needs the task, whose target vocabulary "
+                             "says which words were seen.")
+        known = set(task.target_tokenizer.vocabulary)
+        return lambda hypotheses, references: unseen_token_accuracy(hypotheses, references,
+                                                                    known)
     if name not in METRICS:
         raise ValueError(f"Unknown metric '{name}'. Known metrics: {sorted(METRICS)}.")
     return METRICS[name]

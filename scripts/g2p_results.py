@@ -290,6 +290,9 @@ def render():
     import copy_results
 
     lines += copy_results.section()
+    import pointer_results
+
+    lines += pointer_results.section()
     if os.path.exists(FIGURES_JSON):
         with open(FIGURES_JSON) as f:
             figures = json.load(f)

@@ -455,3 +455,55 @@ def _numbers(lang="en", max_value=999_999, num_train=10000, num_validation=1000,
 
 
 _register_all(pointer_tasks.TASKS)
+
+
+# ---------------------------------------------------------------------------------- copying
+# (source, target) templates: {a} and {b} are words, {n} a number; the target reorders them
+_COPY_TEMPLATES = (
+    ("{a} {b} was born in {n}", "{b} , {a} ( born {n} )"),
+    ("call {a} on {n}", "phone {n} : {a}"),
+    ("{a} met {b} in {n}", "in {n} , {a} met {b}"),
+    ("the {a} costs {n} dollars", "{a} : {n} $"),
+    ("send {n} {a} to {b}", "to {b} : {n} x {a}"),
+    ("{a} lives near {b}", "{b} is near where {a} lives"),
+)
+
+
+@_register
+def _copy_templates(num_train=5000, num_validation=500, num_test=500, seed=0):
+    """Template sentences whose words and numbers in the test split were never seen in
+    training: only copying can get them right (See et al.'s out-of-vocabulary copying).
+
+    Each example fills one of six templates with real English words (CMUdict's, a-z, 3 to 10
+    letters) and a number, and the target reorders them (`"call gordon on 4821"` →
+    `"phone 4821 : gordon"`). The words are split 80/10/10 into disjoint lists for train,
+    validation and test, and the numbers by their last digit (0-7 train, 8 validation, 9
+    test), so no filler of the validation or test split occurs in training. The vocabularies
+    hold the templates' own words only: every filler is `<unk>` to a model, in training too.
+
+    Scored by `unseen_token_accuracy` (the fillers right, in place) and exact match.
+    """
+    words = sorted(w for w in cmudict_g2p.read_cmudict() if w.isalpha() and w.isascii()
+                   and 3 <= len(w) <= 10)
+    rng = np.random.default_rng(seed)
+    words = [words[i] for i in rng.permutation(len(words))]
+    cut1, cut2 = int(0.8 * len(words)), int(0.9 * len(words))
+    fillers = {"train": (words[:cut1], (0, 8)), "validation": (words[cut1:cut2], (8, 9)),
+               "test": (words[cut2:], (9, 10))}
+    sizes = {"train": num_train, "validation": num_validation, "test": num_test}
+    splits = {}
+    for split, size in sizes.items():
+        pool, (low, high) = fillers[split]
+        examples = []
+        for _ in range(size):
+            source, target = _COPY_TEMPLATES[rng.integers(len(_COPY_TEMPLATES))]
+            a, b = (pool[i] for i in rng.choice(len(pool), 2, replace=False))
+            n = int(rng.integers(100, 10000)) // 10 * 10 + int(rng.integers(low, high))
+            values = {"a": a, "b": b, "n": str(n)}
+            examples.append(Example(source.format(**values), target.format(**values)))
+        splits[split] = examples
+    known_source = sorted({w for s, _ in _COPY_TEMPLATES for w in s.split() if "{" not in w})
+    known_target = sorted({w for _, t in _COPY_TEMPLATES for w in t.split() if "{" not in w})
+    return _make_task("copy_templates", splits, "template sentences with unseen fillers",
+                      ("unseen_token_accuracy", "sequence_accuracy"),
+                      WordTokenizer(known_source), WordTokenizer(known_target))

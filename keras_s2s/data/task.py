@@ -238,6 +238,76 @@ class Task:
             bucket_width=bucket_width, repeat=repeat, fixed_batch_size=fixed_batch_size,
             max_buckets=max_buckets)
 
+    def extended_labels(self, source, target):
+        """The label ids of `target` for a pointer-generator with an extended vocabulary
+        (kind `"copy"`): its ids, with every `<unk>` whose word occurs in `source` replaced by
+        `target vocabulary size + j`, `j` the word's first position among the source tokens.
+
+        Example:
+
+        >>> task.target_tokenizer.vocabulary_size, task.extended_labels("meet zorro", "zorro")
+        (12, [13])
+        """
+        return self._extend(self.source_tokenizer.tokenize(source),
+                            self.target_tokenizer.tokenize(target),
+                            self.target_tokenizer.encode(target))
+
+    def _extend(self, source_tokens, target_tokens, target_ids):
+        size = self.target_tokenizer.vocabulary_size
+        first = {}
+        for j, token in enumerate(source_tokens):
+            first.setdefault(token, j)
+        out = list(target_ids)
+        if len(target_tokens) == len(out):
+            for i, (token, id) in enumerate(zip(target_tokens, out)):
+                if id == UNK_ID and token in first:
+                    out[i] = size + first[token]
+        return out
+
+    def copy_dataset(self, split="train", batch_size=64, bucket=True, shuffle=None, seed=0,
+                     bucket_width=8, repeat=False, fixed_batch_size=True, max_buckets=8):
+        """A tf.data pipeline for a pointer-generator with an extended vocabulary (kind
+        `"copy"`): `dataset`'s, with labels in the extended vocabulary.
+
+        A target word that the target vocabulary lacks (encoded as `<unk>`) but that occurs in
+        the source is labelled `target vocabulary size + j`, `j` its first position among the
+        source's tokens: the model learns to copy it from there. The decoder input keeps
+        `<unk>` for it, as the paper's decoder reads a copied word. Everything else (pairs,
+        bucketing, length limits, shuffling, filled-up partial batches) is `dataset`'s.
+
+        Args:
+            As `dataset`.
+
+        Returns:
+            A `tf.data.Dataset` of `({"encoder_token_ids", "decoder_token_ids"}, labels)`.
+
+        Example:
+
+        >>> inputs, labels = next(iter(task.copy_dataset("train", batch_size=8)))
+        """
+        sources, targets, labels = [], [], []
+        overlong = 0
+        for source, target in self.pairs(split):
+            s = self.source_tokenizer.encode(source)
+            t = self.target_tokenizer.encode(target)
+            if ((self.max_source_length and len(s) > self.max_source_length)
+                    or (self.max_target_length and len(t) > self.max_target_length)):
+                overlong += 1
+                continue
+            sources.append(s)
+            targets.append(t)
+            labels.append(self._extend(self.source_tokenizer.tokenize(source),
+                                       self.target_tokenizer.tokenize(target), t))
+        self.overlong[split] = overlong
+        if not sources:
+            raise ValueError(f"Split '{split}' of task '{self.name}' has no pairs to batch.")
+        columns = [sources, [[BOS_ID] + t for t in targets], [t + [EOS_ID] for t in labels]]
+        return _pipeline(
+            split, columns, lambda s, di, do: ({"encoder_token_ids": s, "decoder_token_ids": di}, do),
+            batch_size=batch_size, bucket=bucket, shuffle=shuffle, seed=seed,
+            bucket_width=bucket_width, repeat=repeat, fixed_batch_size=fixed_batch_size,
+            max_buckets=max_buckets)
+
     def lm_dataset(self, split="train", batch_size=64, side="target", bucket=True, shuffle=None,
                    seed=0, bucket_width=8, repeat=False, fixed_batch_size=True, max_buckets=8):
         """A tf.data pipeline of `({"token_ids"}, labels)` for a language model (kind "lm").

@@ -382,6 +382,50 @@ class Tokenizer:
         """
         return self._detokenize(self._kept_tokens(ids))
 
+    def normalize(self, text):
+        """`text` as `decode(encode(text))` prints it, but with every piece kept: a piece the
+        vocabulary lacks stays itself instead of becoming `"<unk>"` (how references are
+        scored).
+
+        Example:
+
+        >>> WordTokenizer(["hi"]).normalize("hi,zorro")
+        'hi , zorro'
+        """
+        return self._detokenize(self.tokenize(text))
+
+    def decode_extended(self, ids, source_tokens):
+        """Decode ids of an extended vocabulary: id `vocabulary_size + j` is the source's
+        token `j` (a word copied by a pointer-generator, `keras_s2s.layers.CopyMixture`).
+
+        Args:
+            ids: A 1-D sequence of ints.
+            source_tokens: The source's tokens (`tokenize(source)` of its tokenizer), which
+                the extended ids point at.
+
+        Returns:
+            A string; an extended id past the source's tokens comes out as `"<unk>"`.
+
+        Example:
+
+        >>> WordTokenizer(["the", "is"]).decode_extended([4, 6, 5, 7, 3], ["zorro", "here"])
+        'the zorro is here'
+        """
+        tokens = []
+        for id in _ids_array(ids).tolist():
+            if id == EOS_ID:
+                break
+            if id in (PAD_ID, BOS_ID):
+                continue
+            if id >= self.vocabulary_size:
+                j = id - self.vocabulary_size
+                tokens.append(source_tokens[j] if j < len(source_tokens) else
+                              self._vocabulary[UNK_ID])
+            else:
+                self._check_id(id)
+                tokens.append(self._vocabulary[id])
+        return self._detokenize(tokens)
+
     def decode_batch(self, ids):
         """Decode a batch of id sequences to strings.
 

@@ -323,6 +323,31 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
                           temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
                           return_alignments=return_alignments, batch_size=batch_size,
                           jit=jit, verbose=verbose, task=task, side=side)
+    return decode_tokens(model, encoder_token_ids, method, max_length=max_length,
+                         min_length=min_length, beam_width=beam_width,
+                         num_return_sequences=num_return_sequences,
+                         length_penalty=length_penalty, coverage_penalty=coverage_penalty,
+                         temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+                         return_alignments=return_alignments, batch_size=batch_size, jit=jit,
+                         verbose=verbose, task=task, side=side)
+
+
+def decode_tokens(model, encoder_token_ids, method="greedy", *, max_length=None, min_length=0,
+                  beam_width=4, num_return_sequences=1, length_penalty=0.0,
+                  coverage_penalty=0.0, temperature=1.0, top_k=None, top_p=None, seed=None,
+                  return_alignments=False, batch_size=64, jit=True, verbose="auto", task=None,
+                  side="target"):
+    """The token search of `decode` over the model's inference graphs, whatever its kind.
+
+    `decode` runs it for every kind whose decoding is the token search; a kind that decodes
+    by itself (`Kind.own_decode`) may run it too and post-process the result (the `copy`
+    kind maps extended ids back to source words). Arguments and result as `decode` (`model`
+    is one model or an `Ensemble`).
+
+    Example:
+
+    >>> result = decode_tokens(model, [[5, 6, 7]], max_length=5)
+    """
     entry, graphs = _graphs(model)  # checks the model; everything decode needs to know
     kind = graphs.kind
     prompted = kind.continues_prompt

@@ -6,7 +6,7 @@ Pure `keras.ops`: nothing here imports TensorFlow, so the layers run on every Ke
 from keras_s2s.layers.attention import BahdanauAttention, BaseAttention, LuongAttention, masked_softmax
 from keras_s2s.layers.attention_decoder import AttentionDecoder
 from keras_s2s.layers.bridge import StateBridge
-from keras_s2s.layers.copy import CopyMixture
+from keras_s2s.layers.copy import CopyMixture, ExtendedIdsToUnk
 from keras_s2s.layers.latent import GaussianPosterior
 from keras_s2s.layers.local_attention import LuongLocalAttention
 from keras_s2s.layers.monotonic_attention import (
@@ -37,6 +37,7 @@ __all__ = [
     "BahdanauMonotonicAttention",
     "BaseAttention",
     "CopyMixture",
+    "ExtendedIdsToUnk",
     "CoupledGateLSTM",
     "CoupledGateLSTMCell",
     "FixedLength",

@@ -13,9 +13,14 @@ greedy and beam search and sampling read it unchanged.
 
 Source and target vocabularies may differ: `copy_map[i]` is the target id of source id `i`
 (built from the two tokenizers by `copy_map_from_vocabularies`); a source token that the target
-vocabulary lacks copies to `<unk>`. This version has no extended vocabulary, so it copies
-tokens that both vocabularies hold (the typical case for characters, and for words seen on both
-sides); copying out-of-vocabulary words needs the extended vocabulary of the paper.
+vocabulary lacks copies to `<unk>`. With `extended=True` (the paper's extended vocabulary),
+the output has one more entry per source position: a source token whose target id would be
+`<unk>` (a word the target vocabulary lacks, unseen words included) copies to id
+`target_vocab_size + j`, its position `j`, so that a decode can emit it and map it back to the
+source's string (`Tokenizer.decode_extended`). One difference from the paper: the paper gives
+all occurrences of one out-of-vocabulary word a single extended id, and this layer one per
+position (the ids alone cannot tell two unknown words apart); training labels point at the
+word's first occurrence (`Task.copy_dataset`).
 """
 
 import keras
@@ -54,6 +59,8 @@ class CopyMixture(keras.layers.Layer):
         target_vocab_size: Positive integer, the size of the output vocabulary.
         copy_map: List of ints, the target id of each source id; None maps source id `i` to
             target id `i` (`<unk>` from `target_vocab_size` on), for a shared vocabulary.
+        extended: Boolean, whether to return the extended vocabulary: a source token that
+            copies to `<unk>` copies to `target_vocab_size + j` instead (`j` its position).
         **kwargs: Base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -65,7 +72,8 @@ class CopyMixture(keras.layers.Layer):
         source_ids: int `(batch, S)`, the source token ids.
 
     Returns:
-        `(batch, T, target_vocab_size)` float32 `log P(w)`.
+        `(batch, T, target_vocab_size)` float32 `log P(w)`, or `(batch, T, target_vocab_size
+        + S)` with `extended=True`.
 
     Example:
 
@@ -77,7 +85,7 @@ class CopyMixture(keras.layers.Layer):
     (1, 2, 6)
     """
 
-    def __init__(self, target_vocab_size, copy_map=None, **kwargs):
+    def __init__(self, target_vocab_size, copy_map=None, extended=False, **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.target_vocab_size = check_positive_int("target_vocab_size", target_vocab_size)
@@ -88,6 +96,7 @@ class CopyMixture(keras.layers.Layer):
                 raise ValueError(f"Argument `copy_map` holds target ids outside "
                                  f"[0, {target_vocab_size}): {bad[:5]}")
         self.copy_map = copy_map
+        self.extended = bool(extended)
 
     def build(self, logits_shape, alignments_shape, memory_shape, query_shape,
               embedded_shape, source_ids_shape):
@@ -120,17 +129,69 @@ class CopyMixture(keras.layers.Layer):
         alignments = ops.cast(alignments, "float32")
         p_gen = self.generation_probability(alignments, memory, query, embedded)
         p_vocab = ops.softmax(logits, axis=-1)
-        # (batch, S, V): where each source token copies to
-        copy_to = ops.one_hot(self.target_ids(source_ids), self.target_vocab_size,
-                              dtype="float32")
+        targets = self.target_ids(source_ids)  # (batch, S)
+        width = self.target_vocab_size
+        if self.extended:  # an unknown word copies to its position's extended id
+            source_len = ops.shape(source_ids)[1]
+            positions = ops.expand_dims(ops.arange(source_len, dtype="int32"), 0) + width
+            targets = ops.where(ops.equal(targets, UNK_ID), positions, targets)
+            width = width + source_len
+            p_vocab = ops.pad(p_vocab, [[0, 0], [0, 0], [0, source_len]])
+        # (batch, S, width): where each source token copies to
+        copy_to = ops.one_hot(targets, width, dtype="float32")
         p_copy = ops.einsum("bts,bsv->btv", alignments, copy_to)
         return ops.log(p_gen * p_vocab + (1.0 - p_gen) * p_copy + EPSILON)
 
-    def compute_output_shape(self, logits_shape, *args):
-        return tuple(logits_shape)
+    def compute_output_shape(self, logits_shape, alignments_shape=None, *args):
+        if not self.extended:
+            return tuple(logits_shape)
+        source_len = None if alignments_shape is None else alignments_shape[-1]
+        width = None if source_len is None else logits_shape[-1] + source_len
+        return tuple(logits_shape[:-1]) + (width,)
 
     def get_config(self):
         config = super().get_config()
         config.update({"target_vocab_size": self.target_vocab_size,
-                       "copy_map": self.copy_map})
+                       "copy_map": self.copy_map, "extended": self.extended})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class ExtendedIdsToUnk(keras.layers.Layer):
+    """Map extended-vocabulary ids (`>= vocab_size`, copied source words) to `<unk>`.
+
+    A pointer-generator with an extended vocabulary can emit ids past its vocabulary; its
+    decoder reads such a word back as `<unk>`, as in the paper (the decode loop feeds every
+    emitted id to the next step).
+
+    Args:
+        vocab_size: Positive integer, the size of the target vocabulary.
+        **kwargs: Base layer arguments.
+
+    Call arguments:
+        token_ids: Int tensor of any shape.
+
+    Returns:
+        The ids, with those `>= vocab_size` replaced by `UNK_ID`.
+
+    Example:
+
+    >>> np.asarray(ExtendedIdsToUnk(6)(np.array([[2, 5, 6, 9]]))).tolist()
+    [[2, 5, 1, 1]]
+    """
+
+    def __init__(self, vocab_size, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+
+    def call(self, token_ids):
+        token_ids = ops.cast(token_ids, "int32")
+        return ops.where(token_ids >= self.vocab_size, UNK_ID, token_ids)
+
+    def compute_output_spec(self, token_ids):
+        return keras.KerasTensor(token_ids.shape, dtype="int32")
+
+    def get_config(self):
+        config = super().get_config()
+        config["vocab_size"] = self.vocab_size
         return config

@@ -21,7 +21,7 @@ from keras_s2s.plots import plot_attention
 from keras_s2s.training.rundir import atomic_write_json, save_model
 
 log = logging.getLogger("keras_s2s")
-_HIGHER_IS_BETTER = {"bleu", "chrf", "sequence_accuracy", "accuracy"}
+_HIGHER_IS_BETTER = {"bleu", "chrf", "sequence_accuracy", "accuracy", "unseen_token_accuracy"}
 
 
 def _writer(log_dir):

@@ -14,8 +14,9 @@ the `copy` layer as one more per-source constant (`source_token_ids`).
 `s_t` is the decoder's attentional vector (Luong's `h̃_t`, which reads the new state and the
 context) and `x_t` the previous token's embedding. Source and target vocabularies may differ:
 `copy_map` (taken from the task's tokenizers by `build_for_task`) says which target id each
-source id copies to. There is no extended vocabulary (the paper's copying of out-of-vocabulary
-words), and no coverage loss yet.
+source id copies to. `pointer_generator` adds the paper's extended vocabulary (kind `copy`,
+`keras_s2s.kinds.copy`): a source word the target vocabulary lacks is emitted by copying it,
+through one more output per source position. There is no coverage loss yet.
 """
 
 from keras_s2s.constants import COPY, DECODER, DECODER_EMBEDDING, ENCODER_TOKEN_IDS
@@ -32,7 +33,8 @@ _TRAINING = {"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 64, "clip
 
 def copy_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=128,
                          units=256, num_layers=1, dropout=0.1, score="general",
-                         input_feeding=True, copy_map=None, name="copy_encoder_decoder"):
+                         input_feeding=True, copy_map=None, extended_vocabulary=False,
+                         name="copy_encoder_decoder"):
     """The family builder: a Luong attention encoder-decoder with a pointer-generator output.
 
     Args:
@@ -48,6 +50,9 @@ def copy_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=
             target vocabulary lacks the token); None: source id `i` copies to target id `i`
             (tokenizers that share one vocabulary). `build_for_task` and `keras-s2s train`
             take it from the task's tokenizers.
+        extended_vocabulary: Output one more entry per source position, so that source words
+            the target vocabulary lacks can be copied (the paper's extended vocabulary; the
+            logits are then `(batch, T, target_vocab_size + source_len)`, kind `copy`).
         name: Name of the model.
 
     Returns:
@@ -66,7 +71,8 @@ def copy_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=
     outputs, alignments = base.get_layer(DECODER).output[:2]
     memory = C.attention_memory(base)
     embedded = base.get_layer(DECODER_EMBEDDING).output
-    log_probs = CopyMixture(target_vocab_size, copy_map, name=COPY)(
+    log_probs = CopyMixture(target_vocab_size, copy_map, extended=extended_vocabulary,
+                            name=COPY)(
         base.output, alignments, memory, outputs, embedded, encoder_ids)
     return C.seq2seq_model(encoder_ids, decoder_ids, log_probs, name)
 
@@ -78,7 +84,7 @@ def _copy_map(task):
 
 
 copy_bilstm = register_variant(
-    copy_encoder_decoder, "copy_bilstm", paper=_SEE, tiny={"embedding_dim": 8, "units": 8},
+    copy_encoder_decoder, "copy_bilstm", hide=("extended_vocabulary",), paper=_SEE, tiny={"embedding_dim": 8, "units": 8},
     training=_TRAINING, task_arguments=_copy_map, doc="""
     `luong_bilstm` with a pointer-generator output: each token is generated or copied.
 
@@ -89,6 +95,26 @@ copy_bilstm = register_variant(
     Example:
 
     >>> model = copy_bilstm(30, 30, units=16)
+
+    Reference:
+        - See et al., 2017. arXiv:1704.04368.
+    """)
+
+pointer_generator = register_variant(
+    copy_encoder_decoder, "pointer_generator", fixed={"extended_vocabulary": True},
+    kind="copy", paper=_SEE, tiny={"embedding_dim": 8, "units": 8}, training=_TRAINING,
+    task_arguments=_copy_map, doc="""
+    See et al.'s pointer-generator: `copy_bilstm` with the extended vocabulary.
+
+    A source word that the target vocabulary lacks (a name, a number, any word never seen in
+    training) is emitted by copying it from its position: the output has one more entry per
+    source position, and the decode maps it back to the source's word. For data whose outputs
+    carry names, numbers or rare words over from the input (summaries, templates, data to
+    text), with a vocabulary of the frequent words only.
+
+    Example:
+
+    >>> model = pointer_generator(30, 30, units=16)
 
     Reference:
         - See et al., 2017. arXiv:1704.04368.
