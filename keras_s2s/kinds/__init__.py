@@ -150,6 +150,14 @@ class Kind:
         """TensorBoard callbacks beyond the scalars (sample decodes, attention images)."""
         return []
 
+    def choose_metric(self, task):
+        """`(metric, reason)`: the checkpoint metric `train` picks for `task` when none is
+        given (`keras_s2s.training.defaults.choose_metric`: the task's own, or by the shape
+        of its targets)."""
+        from keras_s2s.training.defaults import choose_metric
+
+        return choose_metric(task)
+
     def default_metric(self):
         """The checkpoint metric when neither the user nor the task names one, or None."""
         return None

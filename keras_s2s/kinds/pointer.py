@@ -55,6 +55,12 @@ def point_dim(task):
     return int(_parsed(task, "train")[0][0].shape[1])
 
 
+#: the metrics of `keras_s2s.data.pointer_metrics` that `evaluate` computes, and whether
+#: higher is better (for choosing the best epoch)
+POINTER_METRICS = {"hull_accuracy": True, "area_coverage": True, "tour_length_ratio": False,
+                   "valid_tours": True, "tour_length": False, "optimal_tour_length": False}
+
+
 def _metric(name, points, hypotheses, answers):
     """A pointer metric of `keras_s2s.data.pointer_metrics`, or None for a text metric."""
     from keras_s2s.data import pointer_metrics as pm
@@ -103,10 +109,18 @@ class Pointer(kinds.Kind):
 
     def check_options(self, model_name, side=None, metric=None):
         super().check_options(model_name, side)
-        return None, metric or "sequence_accuracy"
+        if metric is not None and metric not in POINTER_METRICS:
+            from keras_s2s.text_metrics import metric_function
 
-    def default_metric(self):
-        return "sequence_accuracy"
+            metric_function(metric)  # raises, naming the known metrics
+        return None, metric
+
+    def choose_metric(self, task):
+        """A built-in pointer task's own metric (tour length for the TSP), else exact match."""
+        first = task.metrics[0]
+        if first in POINTER_METRICS:
+            return first, f"the {task.name} task's own metric"
+        return "sequence_accuracy", "pointer outputs: exact match of the positions"
 
     # -------------------------------------------------------------- data
     def arrays(self, task, split):
@@ -161,8 +175,10 @@ class Pointer(kinds.Kind):
                    log_dir=None):
         from keras_s2s.training.callbacks import DecodeEvaluation
 
+        higher = POINTER_METRICS.get(metric)  # None: a text metric, whose direction is known
         return DecodeEvaluation(task, "validation", metric=metric, max_examples=max_examples,
-                                save_best=save_best, log_dir=log_dir, state_path=state_path)
+                                save_best=save_best, log_dir=log_dir, state_path=state_path,
+                                higher_is_better=higher)
 
     def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True):
         kwargs = {"beam_width": beam, "length_penalty": length_penalty} if beam else {}

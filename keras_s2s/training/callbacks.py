@@ -210,6 +210,9 @@ class DecodeEvaluation(_KeepsBest):
         every_n_epochs: Evaluate every n epochs.
         state_path: Optional JSON file that keeps the best value across interrupted and
             resumed runs (read at start, written on every improvement).
+        higher_is_better: For a metric that the model's kind computes itself (a pointer
+            model's `tour_length_ratio`), whether higher values are better; None for the text
+            metrics of `keras_s2s.text_metrics`, whose direction is known.
 
     Example:
 
@@ -219,12 +222,14 @@ class DecodeEvaluation(_KeepsBest):
 
     def __init__(self, task, split="validation", metric="bleu", method="greedy",
                  max_examples=None, save_best=None, log_dir=None, every_n_epochs=1,
-                 state_path=None, **decode_kwargs):
+                 state_path=None, higher_is_better=None, **decode_kwargs):
         metric = "sequence_accuracy" if metric == "accuracy" else metric
-        from keras_s2s.evaluation import metric_function
+        if higher_is_better is None:
+            from keras_s2s.evaluation import metric_function
 
-        metric_function(metric, task)  # raises on an unknown metric
-        super().__init__(metric, metric in _HIGHER_IS_BETTER, save_best, state_path)
+            metric_function(metric, task)  # raises on an unknown metric
+            higher_is_better = metric in _HIGHER_IS_BETTER
+        super().__init__(metric, higher_is_better, save_best, state_path)
         self.task, self.split, self.method = task, split, method
         self.max_examples, self.log_dir = max_examples, log_dir
         self.every_n_epochs = int(every_n_epochs)

@@ -173,7 +173,7 @@ def choose_settings(model_name, task, *, metric=None, side=None, model_kwargs=No
     side, metric = check_options(model_name, side, metric)
     chosen = {}
     if metric is None:
-        metric, why = defaults.choose_metric(task)
+        metric, why = kinds.get(spec.kind).choose_metric(task)
         chosen["metric"] = {"value": metric, "why": why}
     model_kwargs = dict(model_kwargs or {})
     if auto_size:

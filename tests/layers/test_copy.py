@@ -140,3 +140,42 @@ def test_docstring_examples_run():
         for test in doctest.DocTestFinder().find(obj, globs=globs):
             runner.run(test)
     assert runner.failures == 0
+
+
+def _extended_reference(logits, alignments, memory, query, embedded, source_ids, kernel, bias,
+                        copy_map):
+    """The paper's extended vocabulary: a source word that maps to <unk> gets its own id."""
+    out = np.zeros((B, T, V + S), "float64")
+    for b in range(B):
+        for t in range(T):
+            context = sum(alignments[b, t, j] * memory[b, j] for j in range(S))
+            features = np.concatenate([context, query[b, t], embedded[b, t]])
+            p_gen = 1 / (1 + np.exp(-(features @ kernel[:, 0] + bias[0])))
+            p_vocab = np.exp(logits[b, t] - logits[b, t].max())
+            p = np.zeros(V + S)
+            p[:V] = p_gen * p_vocab / p_vocab.sum()
+            for j in range(S):
+                target = copy_map[source_ids[b, j]]
+                p[V + j if target == UNK_ID else target] += (1 - p_gen) * alignments[b, t, j]
+            out[b, t] = np.log(p + copy_module.EPSILON)
+    return out
+
+
+def test_extended_vocabulary_matches_the_paper_and_masks_what_is_not_in_the_source():
+    layer = CopyMixture(V, COPY_MAP, extended=True)
+    inputs = _inputs(3)
+    got = _np(layer(*inputs))
+    assert got.shape == (B, T, V + S)
+    want = _extended_reference(*inputs, _np(layer.gate_kernel), _np(layer.gate_bias), COPY_MAP)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    # a distribution over the extended vocabulary
+    np.testing.assert_allclose(np.exp(got).sum(-1), 1.0 + (V + S) * copy_module.EPSILON,
+                               atol=1e-5)
+    # unknown source words (ids 9 and 10 map to <unk>) own their positions' ids, and <unk>
+    # itself gets only the generator's share; a padded position's id gets nothing
+    p = np.exp(got)
+    assert (p[1, :, V + 0] > 1e-6).all() and (p[0, :, V + 1] > 1e-6).all()
+    assert (p[0, :, V + 3] < 1e-8).all()  # row 0's padding
+    assert (p[0, :, V + 0] < 1e-8).all()  # id 4 is known: it copies to target 5 instead
+    config = layer.get_config()
+    assert config["extended"] is True and CopyMixture.from_config(config).extended
