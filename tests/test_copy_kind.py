@@ -56,7 +56,7 @@ def test_the_step_graph_equals_the_full_model_with_copied_words_fed_back():
     keras.utils.set_random_seed(0)
     task = _toy()
     model = build_for_task("pointer_generator", task, units=8, embedding_dim=8)
-    assert kinds.of(model).name == "copy"
+    assert kinds.of(model).name == "copy_seq2seq"
     ids = task.encode_source(["call bob on 12", "call al on 7"])
     size = task.target_tokenizer.vocabulary_size
     fed = np.array([[BOS_ID, 4, size + 3, 5], [BOS_ID, size + 1, 4, 5]], "int32")
@@ -103,7 +103,7 @@ def test_the_cli_trains_and_decodes_a_pointer_generator(tmp_path, capsys):
                  "--validation", str(tmp_path / "validation.tsv"), "--out", run,
                  "--source-tokenizer", "word", "--target-tokenizer", "word", "--epochs", "2",
                  "--units", "16", "--no-jit"]) == 0
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["kind"] == "copy"
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["kind"] == "copy_seq2seq"
     (tmp_path / "in.txt").write_text("call zelda on 99999\n")
     capsys.readouterr()
     assert main(["decode", run, "--input", str(tmp_path / "in.txt"), "--no-jit"]) == 0

@@ -68,16 +68,19 @@ def test_evaluate_scores_a_known_decode_like_an_independent_count(g2p_small, mon
         fixed[row, 0, :len(ids)] = ids
     calls = []
 
-    def fixed_decode(model, ids, method="greedy", **kwargs):
-        calls.append(np.asarray(ids))
-        return types.SimpleNamespace(token_ids=fixed[:len(ids)],
-                                     log_probs=np.zeros((len(ids), 1), "float32"))
+    def fixed_decode(model, inputs, method="greedy", task=None, **kwargs):
+        # evaluate hands decode the source strings and the task, whose tokenizers encode
+        # them and write the outputs (as `decode` does: `writer.decode` of each row)
+        calls.append((list(inputs), task))
+        return types.SimpleNamespace(
+            token_ids=fixed[:len(inputs)], log_probs=np.zeros((len(inputs), 1), "float32"),
+            texts=[[tokenizer.decode(row[0])] for row in fixed[:len(inputs)]])
 
     monkeypatch.setattr(evaluation, "decode", fixed_decode)
     scores, details = evaluate(_model(g2p_small), g2p_small, "validation", max_examples=30,
                                max_length=12, verbose=False)
     assert len(calls) == 1
-    np.testing.assert_array_equal(calls[0], g2p_small.encode_source(sources))
+    assert calls[0][0] == list(sources) and calls[0][1] is g2p_small
     assert details["sources"] == sources
     assert details["hypotheses"] == hypotheses
     assert details["references"] == references  # phoneme strings are already normalized

@@ -240,7 +240,7 @@ class Task:
 
     def extended_labels(self, source, target):
         """The label ids of `target` for a pointer-generator with an extended vocabulary
-        (kind `"copy"`): its ids, with every `<unk>` whose word occurs in `source` replaced by
+        (kind `"copy_seq2seq"`): its ids, with every `<unk>` whose word occurs in `source` replaced by
         `target vocabulary size + j`, `j` the word's first position among the source tokens.
 
         Example:
@@ -267,7 +267,7 @@ class Task:
     def copy_dataset(self, split="train", batch_size=64, bucket=True, shuffle=None, seed=0,
                      bucket_width=8, repeat=False, fixed_batch_size=True, max_buckets=8):
         """A tf.data pipeline for a pointer-generator with an extended vocabulary (kind
-        `"copy"`): `dataset`'s, with labels in the extended vocabulary.
+        `"copy_seq2seq"`): `dataset`'s, with labels in the extended vocabulary.
 
         A target word that the target vocabulary lacks (encoded as `<unk>`) but that occurs in
         the source is labelled `target vocabulary size + j`, `j` its first position among the

@@ -15,7 +15,7 @@ The built-in kinds:
 | kind | inputs | output | labels |
 | --- | --- | --- | --- |
 | `"seq2seq"` | `encoder_token_ids`, `decoder_token_ids` | logits `(batch, T, V)` | `y1..yn </s>` |
-| `"copy"` | as `"seq2seq"` | logits `(batch, T, V + S)`: id `V + j` copies source token `j` (`pointer_generator`) | `y1..yn </s>`, an unknown word that the source holds as `V + j` |
+| `"copy_seq2seq"` | as `"seq2seq"` | logits `(batch, T, V + S)`: id `V + j` copies source token `j` (`pointer_generator`) | `y1..yn </s>`, an unknown word that the source holds as `V + j` |
 | `"lm"` | `token_ids` = `<s> y1..yn` | logits `(batch, T, V)` | `y1..yn </s>` |
 | `"mlm"` | `token_ids` (some masked), `mask_positions` `(batch, P)` | logits `(batch, P, V)` | the original ids at the positions (`mask_ids`), 0 where a slot is unused |
 | `"positionwise"` | `encoder_token_ids` | logits `(batch, T, V)`, one per input position (`dense_autoencoder`) | the inputs themselves |
@@ -42,7 +42,7 @@ import importlib
 import keras
 
 _REGISTRY = {}
-_BUILTIN = ("keras_s2s.kinds.seq2seq", "keras_s2s.kinds.copy", "keras_s2s.kinds.language_models",
+_BUILTIN = ("keras_s2s.kinds.seq2seq", "keras_s2s.kinds.copy_seq2seq", "keras_s2s.kinds.language_models",
             "keras_s2s.kinds.positionwise", "keras_s2s.kinds.pointer")
 _loaded = False
 

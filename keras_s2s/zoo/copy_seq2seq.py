@@ -14,8 +14,8 @@ the `copy` layer as one more per-source constant (`source_token_ids`).
 `s_t` is the decoder's attentional vector (Luong's `h̃_t`, which reads the new state and the
 context) and `x_t` the previous token's embedding. Source and target vocabularies may differ:
 `copy_map` (taken from the task's tokenizers by `build_for_task`) says which target id each
-source id copies to. `pointer_generator` adds the paper's extended vocabulary (kind `copy`,
-`keras_s2s.kinds.copy`): a source word the target vocabulary lacks is emitted by copying it,
+source id copies to. `pointer_generator` adds the paper's extended vocabulary (kind `copy_seq2seq`,
+`keras_s2s.kinds.copy_seq2seq`): a source word the target vocabulary lacks is emitted by copying it,
 through one more output per source position. There is no coverage loss yet.
 """
 
@@ -52,7 +52,7 @@ def copy_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=
             take it from the task's tokenizers.
         extended_vocabulary: Output one more entry per source position, so that source words
             the target vocabulary lacks can be copied (the paper's extended vocabulary; the
-            logits are then `(batch, T, target_vocab_size + source_len)`, kind `copy`).
+            logits are then `(batch, T, target_vocab_size + source_len)`, kind `copy_seq2seq`).
         name: Name of the model.
 
     Returns:
@@ -102,7 +102,7 @@ copy_bilstm = register_variant(
 
 pointer_generator = register_variant(
     copy_encoder_decoder, "pointer_generator", fixed={"extended_vocabulary": True},
-    kind="copy", paper=_SEE, tiny={"embedding_dim": 8, "units": 8}, training=_TRAINING,
+    kind="copy_seq2seq", paper=_SEE, tiny={"embedding_dim": 8, "units": 8}, training=_TRAINING,
     task_arguments=_copy_map, doc="""
     See et al.'s pointer-generator: `copy_bilstm` with the extended vocabulary.
 

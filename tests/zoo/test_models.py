@@ -15,7 +15,7 @@ ENTRIES = zoo.list_models()
 def _tiny(name, **overrides):
     spec = zoo.get_spec(name)
     vocab = ({"source_vocab_size": SRC_VOCAB, "target_vocab_size": TGT_VOCAB}
-             if spec.kind in ("seq2seq", "copy") else {"point_dim": 2} if spec.kind == "pointer"
+             if spec.kind in ("seq2seq", "copy_seq2seq") else {"point_dim": 2} if spec.kind == "pointer"
              else {"vocab_size": TGT_VOCAB})
     return zoo.build(name, **vocab, **{**spec.tiny, "dropout": 0.0, **overrides})
 
@@ -65,7 +65,7 @@ def _outputs(kind, x):
     vocabulary and one id per source position for a copy model, else the target vocabulary."""
     if kind == "pointer":
         return 4 + x["points"].shape[1]
-    return TGT_VOCAB + x["encoder_token_ids"].shape[1] if kind == "copy" else TGT_VOCAB
+    return TGT_VOCAB + x["encoder_token_ids"].shape[1] if kind == "copy_seq2seq" else TGT_VOCAB
 
 
 def _mlm_batch(rng, dec, tgt, slots=2):

@@ -1,4 +1,4 @@
-"""The `copy` kind: a seq2seq model whose outputs extend past its vocabulary into the source.
+"""The `copy_seq2seq` kind: a seq2seq model whose outputs extend past its vocabulary into the source.
 
 A pointer-generator with the extended vocabulary (`pointer_generator`, See et al., 2017) has
 the seq2seq kind's inputs, `encoder_token_ids` and `decoder_token_ids`, but its logits are
@@ -14,7 +14,7 @@ lacks (a name, a number, a word never seen in training) can be emitted. What dif
 
 Example:
 
->>> keras_s2s.kinds.get("copy").size_arguments(1000)
+>>> keras_s2s.kinds.get("copy_seq2seq").size_arguments(1000)
 {'source_vocab_size': 1000, 'target_vocab_size': 1000}
 """
 
@@ -27,11 +27,11 @@ class Copy(Seq2Seq):
 
     Example:
 
-    >>> keras_s2s.kinds.get("copy").own_decode
+    >>> keras_s2s.kinds.get("copy_seq2seq").own_decode
     True
     """
 
-    name = "copy"
+    name = "copy_seq2seq"
     summary = "source sequence to target sequence, copying words the vocabulary lacks"
     own_decode = True
     use_example = ('result = keras_s2s.decoding.decode(model, ["meet zorro"], task=task)  '
