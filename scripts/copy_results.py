@@ -1,6 +1,8 @@
 """Copy against no copy: `copy_bilstm` and `luong_bilstm` at default settings (issue 23).
 
     python scripts/copy_results.py run [TASK ...] [--max-minutes 20]
+    python scripts/copy_results.py unseen     # pointer_generator against luong_bilstm on
+                                              # copy_templates (words never seen in training)
     python scripts/copy_results.py render     # (re)writes zoo/RESULTS.md, as g2p_results does
 
 Each task (default: `past_tense`, a real character-level task whose outputs mostly copy the
@@ -11,6 +13,12 @@ data). The two trainings run side by side, one TensorFlow thread each, so each h
 2 cores. For each, the decoder (greedy or beam 5, best epoch or the average of the last 5
 epochs) is chosen on validation and the test split is decoded once. Results:
 `zoo/results/copy.json`; the section of `zoo/RESULTS.md` comes from `section()`.
+
+`unseen` trains `pointer_generator` (the extended vocabulary) and `luong_bilstm` on the
+built-in `copy_templates` task through the CLI with default settings (`keras-s2s train MODEL
+--task copy_templates --out RUN`; the checkpoint metric is the task's own,
+`unseen_token_accuracy` on validation, whose fillers are disjoint from training's), side by
+side, then scores the test split once, greedily (`keras-s2s evaluate RUN --json`).
 """
 
 import argparse
@@ -33,6 +41,7 @@ RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "copy.json")
 RUNS = os.path.join(ROOT, "runs", "copy")
 MODELS = ("luong_bilstm", "copy_bilstm")
 TASKS = ("past_tense",)
+UNSEEN_MODELS = ("pointer_generator", "luong_bilstm")
 
 
 def _load():
@@ -93,6 +102,60 @@ def section():
               "chosen decoder. The last column counts test words: a margin of a few words "
               "is within what another seed could move, so one run cannot say that a model "
               "beats the rule. " + " ".join(notes), ""]
+    return lines + unseen_section()
+
+
+def _unseen_one(model):
+    import subprocess
+
+    run = os.path.join(RUNS, "copy_templates", model)
+    subprocess.run(["keras-s2s", "train", model, "--task", "copy_templates", "--out", run,
+                    "--overwrite"], check=True, cwd=ROOT)
+    scores = os.path.join(RUNS, "copy_templates", f"{model}.test.json")
+    subprocess.run(["keras-s2s", "evaluate", run, "--json", scores], check=True, cwd=ROOT)
+    with open(os.path.join(run, "config.json")) as f:
+        config = json.load(f)
+    with open(scores) as f:
+        test = json.load(f)
+    return {"parameters": config["parameters"], "train_seconds": config["results"]["seconds"],
+            "epochs_run": config["results"]["epochs_run"],
+            "best_epoch": config["results"]["best_epoch"],
+            "validation_metric": config["training"]["metric"],
+            "validation_value": config["results"][f"best_val_{config['training']['metric']}"],
+            "model_kwargs": config.get("model_kwargs"), "test": test,
+            "date": __import__("time").strftime("%Y-%m-%d")}
+
+
+def unseen():
+    """Train and score both entries on copy_templates; returns `{model: record}`."""
+    with concurrent.futures.ThreadPoolExecutor(len(UNSEEN_MODELS)) as pool:
+        futures = {m: pool.submit(_unseen_one, m) for m in UNSEEN_MODELS}
+        return {m: f.result() for m, f in futures.items()}
+
+
+def unseen_section():
+    """The markdown lines of the unseen-words table (empty without results)."""
+    records = _load().get("unseen")
+    if not records:
+        return []
+    lines = ["### Words never seen in training: the extended vocabulary", "",
+             "`copy_templates` (the test split's names and numbers never occur in training, "
+             "and the vocabularies hold only the templates' own words), both entries trained "
+             "through the CLI with default settings (`python scripts/copy_results.py unseen`: "
+             "`keras-s2s train MODEL --task copy_templates`, best epoch by validation "
+             "`unseen_token_accuracy`, then `keras-s2s evaluate` on the test split, greedy), "
+             "side by side with one TensorFlow thread each. One run each (seed 0).", "",
+             "| model | parameters | unseen words right (test) | exact match (test) | "
+             "train min (wall) | epochs (best) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for model, r in records.items():
+        t = r["test"]
+        lines.append(f"| `{model}` | {r['parameters']:,} | "
+                     f"{100 * t['unseen_token_accuracy']:.1f}% | "
+                     f"{100 * t['sequence_accuracy']:.1f}% | {r['train_seconds'] / 60:.1f} | "
+                     f"{r['epochs_run']} ({r['best_epoch']}) |")
+    lines += ["", "`luong_bilstm` can only write `<unk>` for a word outside its vocabulary; "
+              "references are scored with their words kept, so `<unk>` is never right.", ""]
     return lines
 
 
@@ -104,10 +167,16 @@ def _parameters(run_dir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("run", "render"))
+    parser.add_argument("command", choices=("run", "unseen", "render"))
     parser.add_argument("tasks", nargs="*", default=list(TASKS))
     parser.add_argument("--max-minutes", type=float, default=20)
     args = parser.parse_args(argv)
+    if args.command == "unseen":
+        results = _load()
+        results["unseen"] = unseen()
+        os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
+        with open(RESULTS_JSON, "w") as f:
+            json.dump(results, f, indent=1)
     if args.command == "run":
         results = _load()
         for name in args.tasks:

@@ -241,3 +241,22 @@ def test_the_cli_trains_evaluates_and_decodes_a_pointer_model_on_a_tsv(tmp_path,
     assert main(["decode", run, "--input", str(sources), "--attention", png, "--no-jit"]) == 0
     with open(png, "rb") as f:
         assert f.read(4) == b"\x89PNG"
+
+
+def test_tensorboard_shows_the_pointer_distributions_and_sample_decodes(tmp_path):
+    task = load_task("sort_numbers", n=4, num_train=64, num_validation=4, num_test=4)
+    model = compile_model(build_for_task("pointer_lstm", task, units=8), jit=False)
+    callbacks = KIND.inspection_callbacks(task, str(tmp_path / "logs"), num_examples=2)
+    model.fit(KIND.dataset(task, "train", 32), epochs=1, verbose=0, callbacks=callbacks)
+    samples, images = callbacks
+    rows = samples.last_table.splitlines()[2:]
+    assert len(rows) == 2 and all(len(r.split("|")[3].split()) == 4 for r in rows)  # positions
+    png = images.render(task.splits["validation"][0].source, [5, 4, 6, 7, 3], 5,
+                        np.full((5, 4), 0.25), path=str(tmp_path / "p.png"))
+    assert png[:4] == b"\x89PNG"
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "logs" / "samples"))
+    events.Reload()
+    images_logged = [t for t in events.Tags()["tensors"] if t.startswith("attention/")]
+    assert len(images_logged) == 2  # one pointer-distribution image per example

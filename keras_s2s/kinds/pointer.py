@@ -180,6 +180,13 @@ class Pointer(kinds.Kind):
                                 save_best=save_best, log_dir=log_dir, state_path=state_path,
                                 higher_is_better=higher)
 
+    def inspection_callbacks(self, task, log_dir, num_examples):
+        from keras_s2s.training.callbacks import AttentionImages, SampleDecodes
+
+        # sample decodes as positions, and the pointer distributions as images
+        return [SampleDecodes(task, log_dir, num_examples=num_examples),
+                AttentionImages(task, log_dir, num_examples=min(num_examples, 4))]
+
     def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True):
         kwargs = {"beam_width": beam, "length_penalty": length_penalty} if beam else {}
         kwargs["jit"] = jit

@@ -88,7 +88,9 @@ class AttentionImages(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs or not _decodes_sources(self):
             return
-        if not has_attention(self.model):
+        # a kind that decodes by itself returns its own alignments (a pointer model's are its
+        # pointer distributions); a token model has them when its decoder attends
+        if not (kinds.of(self.model).own_decode or has_attention(self.model)):
             if not self._warned:
                 log.warning("AttentionImages: model '%s' has no attention; nothing to draw.",
                             self.model.name)
@@ -96,8 +98,9 @@ class AttentionImages(keras.callbacks.Callback):
             return
         import tensorflow as tf
 
-        result = decode(self.model, self.ids, "greedy", return_alignments=True,
-                        max_length=self.max_length, verbose=False)
+        # the source strings and the task: the model's kind encodes them (points or tokens)
+        result = decode(self.model, list(self.sources), "greedy", return_alignments=True,
+                        max_length=self.max_length, verbose=False, task=self.task)
         self._writer = self._writer or _writer(self.log_dir)
         with self._writer.as_default():
             for i, source in enumerate(self.sources):
@@ -108,9 +111,9 @@ class AttentionImages(keras.callbacks.Callback):
         self._writer.flush()
 
     def render(self, source, token_ids, length, alignment, path=None):
-        source_tokens = self.task.source_tokenizer.tokenize(source)
-        ids = list(token_ids[:length])
-        output_tokens = [self.task.target_tokenizer.id_to_token(int(t)) for t in ids]
+        kind = kinds.of(self.model) if self.model is not None else kinds.get("seq2seq")
+        source_tokens = kind.source_labels(self.task, source)
+        output_tokens = kind.output_labels(self.task, list(token_ids[:length]))
         return plot_attention(alignment, source_tokens, output_tokens, title=source, path=path)
 
 
@@ -148,8 +151,8 @@ class SampleDecodes(keras.callbacks.Callback):
             return
         import tensorflow as tf
 
-        result = decode(self.model, self.ids, self.method, verbose=False, task=self.task,
-                        **self.decode_kwargs)
+        result = decode(self.model, list(self.sources), self.method, verbose=False,
+                        task=self.task, **self.decode_kwargs)
         rows = ["| source | reference | hypothesis |", "| --- | --- | --- |"]
         for source, refs, texts in zip(self.sources, self.references, result.texts):
             rows.append(f"| {source} | {' / '.join(refs)} | {texts[0]} |")
