@@ -37,9 +37,10 @@ GOAL_WER = 0.30
 GOAL_MINUTES = 45
 
 
-def _stems(names):
+def _stems(names, folder=RECIPES):
+    """The recipe stems of `folder` that `names` asks for (all of them when empty)."""
     available = sorted(os.path.splitext(os.path.basename(p))[0]
-                       for p in glob.glob(os.path.join(RECIPES, "*.toml")))
+                       for p in glob.glob(os.path.join(folder, "*.toml")))
     unknown = sorted(set(names) - set(available))
     if unknown:
         raise SystemExit(f"unknown recipe(s) {unknown}; available: {available}")

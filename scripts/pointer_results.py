@@ -15,7 +15,6 @@ and 2), for models trained on 1M examples.
 """
 
 import argparse
-import glob
 import json
 import os
 import subprocess
@@ -24,6 +23,9 @@ import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import g2p_results  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES = os.path.join(ROOT, "zoo", "recipes", "pointer")
@@ -40,12 +42,7 @@ GOALS = {"convex_hull": "exact match ≥ 70%", "tsp": "within 5% of the optimal 
 
 
 def _stems(names):
-    available = sorted(os.path.splitext(os.path.basename(p))[0]
-                       for p in glob.glob(os.path.join(RECIPES, "*.toml")))
-    unknown = sorted(set(names) - set(available))
-    if unknown:
-        raise SystemExit(f"unknown recipe(s) {unknown}; available: {available}")
-    return list(names) or available
+    return g2p_results._stems(names, RECIPES)
 
 
 def _load():
@@ -181,9 +178,6 @@ def main(argv=None):
         train(_stems(args.stems), args.retrain)
     elif args.command == "evaluate":
         evaluate(_stems(args.stems))
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import g2p_results
-
     g2p_results.render()
     return 0
 

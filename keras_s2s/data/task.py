@@ -148,7 +148,22 @@ class Task:
         Returns:
             `(source_ids, target_ids, overlong)`, two lists of int lists and a count.
         """
-        sources, targets, overlong = [], [], 0
+        sources, targets = [], []
+        for _, _, s, t in self._kept_pairs(split):
+            sources.append(s)
+            targets.append(t)
+        overlong = self.overlong[split]
+        if overlong:
+            log.warning("task %s, split %s: %d of %d pairs exceed max_source_length=%s or "
+                        "max_target_length=%s and are left out of the pipeline", self.name,
+                        split, overlong, overlong + len(sources), self.max_source_length,
+                        self.max_target_length)
+        return sources, targets, overlong
+
+    def _kept_pairs(self, split):
+        """`(source, target, source ids, target ids)` of every pair within the length limits;
+        the pairs left out are counted in `overlong[split]` when the iteration ends."""
+        overlong = 0
         for source, target in self.pairs(split):
             s = self.source_tokenizer.encode(source)
             t = self.target_tokenizer.encode(target)
@@ -156,15 +171,8 @@ class Task:
                     or (self.max_target_length and len(t) > self.max_target_length)):
                 overlong += 1
                 continue
-            sources.append(s)
-            targets.append(t)
+            yield source, target, s, t
         self.overlong[split] = overlong
-        if overlong:
-            log.warning("task %s, split %s: %d of %d pairs exceed max_source_length=%s or "
-                        "max_target_length=%s and are left out of the pipeline", self.name,
-                        split, overlong, overlong + len(sources), self.max_source_length,
-                        self.max_target_length)
-        return sources, targets, overlong
 
     def tokenizer(self, side):
         """The tokenizer of one side: `"source"` or `"target"`."""
@@ -286,19 +294,11 @@ class Task:
         >>> inputs, labels = next(iter(task.copy_dataset("train", batch_size=8)))
         """
         sources, targets, labels = [], [], []
-        overlong = 0
-        for source, target in self.pairs(split):
-            s = self.source_tokenizer.encode(source)
-            t = self.target_tokenizer.encode(target)
-            if ((self.max_source_length and len(s) > self.max_source_length)
-                    or (self.max_target_length and len(t) > self.max_target_length)):
-                overlong += 1
-                continue
+        for source, target, s, t in self._kept_pairs(split):
             sources.append(s)
             targets.append(t)
             labels.append(self._extend(self.source_tokenizer.tokenize(source),
                                        self.target_tokenizer.tokenize(target), t))
-        self.overlong[split] = overlong
         if not sources:
             raise ValueError(f"Split '{split}' of task '{self.name}' has no pairs to batch.")
         columns = [sources, [[BOS_ID] + t for t in targets], [t + [EOS_ID] for t in labels]]

@@ -28,6 +28,7 @@ from keras_s2s import kinds
 from keras_s2s.constants import (BOS_ID, DECODER_TOKEN_IDS, EOS_ID, NUM_SPECIAL_TOKENS,
                                  POINT_MASK, POINTS)
 from keras_s2s.data.pointer_format import pad_points, parse_points, parse_positions
+from keras_s2s.kinds.seq2seq import Seq2Seq
 
 
 def _parsed(task, split):
@@ -187,10 +188,8 @@ class Pointer(kinds.Kind):
         return [SampleDecodes(task, log_dir, num_examples=num_examples),
                 AttentionImages(task, log_dir, num_examples=min(num_examples, 4))]
 
-    def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True):
-        kwargs = {"beam_width": beam, "length_penalty": length_penalty} if beam else {}
-        kwargs["jit"] = jit
-        return ("beam" if beam else "greedy"), kwargs, {"method": "beam" if beam else "greedy"}
+    # greedy, or beam search with `--beam`: the options of the token search
+    evaluate_options = Seq2Seq.evaluate_options
 
     def evaluate(self, model, task, split, *, method="greedy", metrics=None,
                  max_examples=None, batch_size=64, verbose="auto", side="target", **kwargs):
