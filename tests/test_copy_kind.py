@@ -52,10 +52,12 @@ def test_decoding_maps_copied_ids_back_to_the_source_words():
                                  task.target_tokenizer.vocabulary) == 0.5
 
 
-def test_the_step_graph_equals_the_full_model_with_copied_words_fed_back():
+@pytest.mark.parametrize("coverage", [False, True])
+def test_the_step_graph_equals_the_full_model_with_copied_words_fed_back(coverage):
     keras.utils.set_random_seed(0)
     task = _toy()
-    model = build_for_task("pointer_generator", task, units=8, embedding_dim=8)
+    model = build_for_task("pointer_generator", task, units=8, embedding_dim=8,
+                           coverage=coverage)
     assert kinds.of(model).name == "copy_seq2seq"
     ids = task.encode_source(["call bob on 12", "call al on 7"])
     size = task.target_tokenizer.vocabulary_size
@@ -110,3 +112,27 @@ def test_the_cli_trains_and_decodes_a_pointer_generator(tmp_path, capsys):
     out = capsys.readouterr().out.strip()
     # both fillers are unknown to the run's vocabularies: only copying can write them
     assert "zelda" in out.split() or "99999" in out.split(), out
+
+
+def test_coverage_adds_its_loss_and_decodes_with_the_coverage_in_the_beam_state():
+    from keras_s2s import losses
+
+    keras.utils.set_random_seed(0)
+    task = _toy()
+    model = build_for_task("pointer_generator", task, units=8, embedding_dim=8, coverage=True,
+                           coverage_loss_weight=2.0, dropout=0.0)
+    assert type(model.get_layer("decoder").attention).__name__ == "CoverageAttention"
+    x, y = next(iter(task.copy_dataset("train", batch_size=2, shuffle=False)))
+    x = {k: v.numpy() for k, v in x.items()}
+    y = y.numpy()
+    logits = model(x)
+    cross_entropy = float(losses.MaskedSparseCategoricalCrossentropy()(y, logits))
+    coverage = float(model.losses[0])
+    assert coverage > 0  # a fresh attention revisits positions
+    model.compile(optimizer="adam", loss=losses.MaskedSparseCategoricalCrossentropy(),
+                  jit_compile=False)
+    first = model.train_on_batch(x, y, return_dict=True)["loss"]
+    np.testing.assert_allclose(first, cross_entropy + coverage, rtol=1e-4)
+    result = decode(model, ["call bob on 12"], "beam", beam_width=3, task=task, jit=False,
+                    verbose=False)
+    assert len(result.texts[0]) == 1

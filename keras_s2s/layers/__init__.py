@@ -7,6 +7,7 @@ from keras_s2s.layers.attention import BahdanauAttention, BaseAttention, LuongAt
 from keras_s2s.layers.attention_decoder import AttentionDecoder
 from keras_s2s.layers.bridge import StateBridge
 from keras_s2s.layers.copy import CopyMixture, ExtendedIdsToUnk
+from keras_s2s.layers.coverage import CoverageAttention, CoverageLoss
 from keras_s2s.layers.latent import GaussianPosterior
 from keras_s2s.layers.local_attention import LuongLocalAttention
 from keras_s2s.layers.monotonic_attention import (
@@ -37,6 +38,8 @@ __all__ = [
     "BahdanauMonotonicAttention",
     "BaseAttention",
     "CopyMixture",
+    "CoverageAttention",
+    "CoverageLoss",
     "ExtendedIdsToUnk",
     "CoupledGateLSTM",
     "CoupledGateLSTMCell",

@@ -24,6 +24,7 @@ from keras_s2s.layers import (
     AttentionDecoder,
     BahdanauAttention,
     BahdanauMonotonicAttention,
+    CoverageAttention,
     LuongAttention,
     LuongLocalAttention,
     LuongMonotonicAttention,
@@ -65,7 +66,8 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
         bidirectional: A bidirectional encoder; the memory is then 2·units wide.
         attention: `"bahdanau"` (additive score), `"luong"` (the `score` below),
             `"bahdanau_monotonic"` or `"luong_monotonic"` (Raffel et al.'s monotonic
-            attention with those scores) or `"luong_local"` (Luong's local attention).
+            attention with those scores), `"luong_local"` (Luong's local attention) or
+            `"bahdanau_coverage"` (the additive score with See et al.'s coverage feature).
         score: Luong's score: `"general"` `qᵀ W m`, `"dot"` `qᵀ m` (a `memory_projection`
             maps a 2·units memory to units) or `"concat"` `vᵀ tanh(W [q; m])`.
         normalize: The weight-normalised ("normed Bahdanau") additive score of GNMT.
@@ -102,7 +104,8 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
     C.check_common(source_vocab_size, target_vocab_size, embedding_dim, units, num_layers,
                    dropout)
     check_choice("attention", attention, ("bahdanau", "luong", "bahdanau_monotonic",
-                                          "luong_monotonic", "luong_local"))
+                                          "luong_monotonic", "luong_local",
+                                          "bahdanau_coverage"))
     bridge = bridge or ("dense" if bidirectional else "copy")
     encoder_ids, decoder_ids = C.seq2seq_inputs()
     memory, states, source_mask = C.encode(
@@ -115,6 +118,8 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
         mechanism = BahdanauAttention(units, normalize=normalize, name="attention")
     elif attention == "bahdanau_monotonic":
         mechanism = BahdanauMonotonicAttention(units, normalize=normalize, **monotonic)
+    elif attention == "bahdanau_coverage":
+        mechanism = CoverageAttention(units, normalize=normalize, name="attention")
     else:
         if attention == "luong":
             mechanism = LuongAttention(score, scale=scale, name="attention")
@@ -146,6 +151,7 @@ _MECHANISM_ARGUMENTS = {
     "bahdanau_monotonic": {"normalize", "monotonic_mode", "sigmoid_noise", "score_bias_init"},
     "luong_monotonic": {"score", "scale", "monotonic_mode", "sigmoid_noise", "score_bias_init"},
     "luong_local": {"score", "scale", "window", "local_mode"},
+    "bahdanau_coverage": {"normalize"},
 }
 
 

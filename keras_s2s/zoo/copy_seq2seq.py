@@ -16,11 +16,14 @@ context) and `x_t` the previous token's embedding. Source and target vocabularie
 `copy_map` (taken from the task's tokenizers by `build_for_task`) says which target id each
 source id copies to. `pointer_generator` adds the paper's extended vocabulary (kind `copy_seq2seq`,
 `keras_s2s.kinds.copy_seq2seq`): a source word the target vocabulary lacks is emitted by copying it,
-through one more output per source position. There is no coverage loss yet.
+through one more output per source position. `coverage=True` adds the paper's coverage
+mechanism: the additive score with the coverage feature (`CoverageAttention`, instead of
+Luong's score) and the coverage loss (`CoverageLoss`, weight `coverage_loss_weight`).
 """
 
 from keras_s2s.constants import COPY, DECODER, DECODER_EMBEDDING, ENCODER_TOKEN_IDS
 from keras_s2s.layers.copy import CopyMixture, copy_map_from_vocabularies
+from keras_s2s.layers.coverage import CoverageLoss
 from keras_s2s.zoo import _components as C
 from keras_s2s.zoo.attention_seq2seq import attention_encoder_decoder
 from keras_s2s.zoo.registry import register_variant
@@ -34,6 +37,7 @@ _TRAINING = {"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 64, "clip
 def copy_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=128,
                          units=256, num_layers=1, dropout=0.1, score="general",
                          input_feeding=True, copy_map=None, extended_vocabulary=False,
+                         coverage=False, coverage_loss_weight=1.0,
                          name="copy_encoder_decoder"):
     """The family builder: a Luong attention encoder-decoder with a pointer-generator output.
 
@@ -53,6 +57,10 @@ def copy_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=
         extended_vocabulary: Output one more entry per source position, so that source words
             the target vocabulary lacks can be copied (the paper's extended vocabulary; the
             logits are then `(batch, T, target_vocab_size + source_len)`, kind `copy_seq2seq`).
+        coverage: See et al.'s coverage: the attention reads the sum of its earlier weights
+            (an additive score, `CoverageAttention`, instead of Luong's `score`) and the
+            coverage loss is added to the training loss.
+        coverage_loss_weight: The coverage loss's weight λ (`coverage=True`; 1 in the paper).
         name: Name of the model.
 
     Returns:
@@ -65,15 +73,20 @@ def copy_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=
     base = attention_encoder_decoder(
         source_vocab_size, target_vocab_size, embedding_dim=embedding_dim, units=units,
         num_layers=num_layers, dropout=dropout, cell_type="lstm", bidirectional=True,
-        attention="luong", score=score, input_feeding=input_feeding, name=name)
+        attention="bahdanau_coverage" if coverage else "luong", score=score,
+        input_feeding=input_feeding, name=name)
     encoder_ids = base.get_layer(ENCODER_TOKEN_IDS).output
     decoder_ids = base.get_layer("decoder_token_ids").output
     outputs, alignments = base.get_layer(DECODER).output[:2]
     memory = C.attention_memory(base)
     embedded = base.get_layer(DECODER_EMBEDDING).output
+    logits = base.output
+    if coverage:  # the loss term; the logits pass through
+        logits = CoverageLoss(coverage_loss_weight, name="coverage_loss")(
+            logits, alignments, decoder_ids)
     log_probs = CopyMixture(target_vocab_size, copy_map, extended=extended_vocabulary,
-                            name=COPY)(
-        base.output, alignments, memory, outputs, embedded, encoder_ids)
+                            name=COPY)(logits, alignments, memory, outputs, embedded,
+                                       encoder_ids)
     return C.seq2seq_model(encoder_ids, decoder_ids, log_probs, name)
 
 
