@@ -174,6 +174,19 @@ def test_decode_greedy_beam_nbest_and_attention(trained, tmp_path):
     sample = run_cli("decode", out, "--sample", "--seed", "1", "--n-best", "2", "--no-jit",
                      stdin="abc\n")
     assert len(sample.stdout.splitlines()) == 2
+    # generation controls: each source's own limit a·|source| + b, no repeated bigram, and a
+    # progress line on stderr (not a terminal here) once there is more than one batch
+    many = "".join(f"{w}\n" for w in ["abcdefgh", "ab"] * 40)
+    limited = run_cli("decode", out, "--max-length-a", "0.5", "--max-length-b", "1",
+                      "--no-repeat-ngram-size", "2", "--repetition-penalty", "1.2", "--no-jit",
+                      stdin=many)
+    outputs = limited.stdout.splitlines()
+    assert len(outputs) == 80
+    for source, output in zip(["abcdefgh", "ab"] * 40, outputs):
+        assert len(output) + 1 <= int(0.5 * len(source) + 1)  # </s> counts in the limit
+        bigrams = list(zip(output, output[1:]))
+        assert len(bigrams) == len(set(bigrams))
+    assert "decode: 80/80 sources (100%)" in limited.stderr
 
 
 # (arguments, message, run as a subprocess: argparse errors exit the process, and a real

@@ -63,6 +63,15 @@ def add_parser(subparsers):
                    help="--sample: nucleus sampling, in (0, 1]")
     p.add_argument("--seed", type=int, help="--sample: seed of the draws")
     p.add_argument("--max-length", type=positive(int))
+    p.add_argument("--max-length-a", type=in_range(0.0, 1e6), metavar="A",
+                   help="each source's own length limit is A·|source| + B tokens (fairseq's "
+                        "max_len_a; with --max-length-b)")
+    p.add_argument("--max-length-b", type=in_range(0.0, 1e6), metavar="B",
+                   help="the constant of that limit (fairseq's max_len_b)")
+    p.add_argument("--no-repeat-ngram-size", type=positive(int), metavar="N",
+                   help="never output the same N-gram twice")
+    p.add_argument("--repetition-penalty", type=positive(float), metavar="P",
+                   help="penalise tokens already output (CTRL's rule; > 1 discourages)")
     p.add_argument("--attention", metavar="OUT.png", help="plot the alignment of one input")
     p.add_argument("--on-error", choices=["raise", "skip"], default="raise",
                    help="a bad input line (bad UTF-8, control character, too long, empty): "
@@ -184,6 +193,9 @@ def run(args):
                            f"({vocabulary} tokens); a beam holds distinct continuations")
     kwargs = {"max_length": args.max_length, "num_return_sequences": args.n_best,
               "return_alignments": bool(args.attention), "jit": args.jit}
+    for name in ("max_length_a", "max_length_b", "no_repeat_ngram_size", "repetition_penalty"):
+        if getattr(args, name) is not None:
+            kwargs[name] = getattr(args, name)
     if method == "beam":
         kwargs.update(beam_width=args.beam, length_penalty=args.length_penalty or 0.0,
                       coverage_penalty=args.coverage_penalty or 0.0)
@@ -206,7 +218,8 @@ def run(args):
     chunk = first
     while chunk:
         sources = [text for _, text in chunk if text is not None]
-        result = decode(model, sources, method, task=task, verbose=False,
+        # progress on stderr (a line every tenth of the chunk off a terminal)
+        result = decode(model, sources, method, task=task, verbose="auto",
                         **kwargs) if sources else None
         at = 0
         for _, text in chunk:

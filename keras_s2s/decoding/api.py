@@ -3,7 +3,8 @@
 The loops (`greedy_search`, `beam_search`, `sample`) know nothing about architectures; this
 module builds the step function from `keras_s2s.inference.build_inference_models`, compiles
 one decode function per (model, settings) with XLA on the TensorFlow backend (`lax`
-control flow compiles it on JAX), and runs it over batches with a progress bar.
+control flow compiles it on JAX), and runs it over batches, reporting progress on stderr
+(`keras_s2s.decoding.progress`, also when stderr is not a terminal).
 """
 
 import dataclasses
@@ -14,10 +15,12 @@ import numpy as np
 from keras import ops
 
 from keras_s2s import inference, kinds
+from keras_s2s.decoding import processors
 from keras_s2s.decoding._common import BOS_ID, EOS_ID, NEG_INF, PAD_ID, check_float, check_int
 from keras_s2s.decoding.beam import beam_search
 from keras_s2s.decoding.ensemble import Ensemble, as_ensemble
 from keras_s2s.decoding.greedy import greedy_search
+from keras_s2s.decoding.progress import Progress
 from keras_s2s.decoding.sampling import sample
 
 METHODS = ("greedy", "beam", "sample")
@@ -178,6 +181,20 @@ def _settings(method, max_length, min_length, beam_width, num_return_sequences, 
                          "has none.")
 
 
+def _check_controls(no_repeat_ngram_size, repetition_penalty, max_length_a, max_length_b):
+    """Check the generation controls; returns whether rows have their own length limits."""
+    check_int("no_repeat_ngram_size", no_repeat_ngram_size, 0)
+    check_float("repetition_penalty", repetition_penalty, 0.0, 1e6, low_open=True)
+    for name, value in (("max_length_a", max_length_a), ("max_length_b", max_length_b)):
+        if value is not None:
+            check_float(name, value, 0.0, 1e6)
+    if (max_length_a is not None or max_length_b is not None) and not (
+            (max_length_a or 0.0) > 0 or (max_length_b or 0.0) >= 1):
+        raise ValueError("`max_length_a` · |source| + `max_length_b` must allow at least one "
+                         f"token; got a={max_length_a}, b={max_length_b}.")
+    return max_length_a is not None or max_length_b is not None
+
+
 def _force_prompt(logits, prompt, t):
     """Where row `r` is still inside its prompt (`t < len(prompt[r])`), make the prompt's token
     at `t` certain: log-probability 0 there and -inf elsewhere, so every loop emits it at no
@@ -192,8 +209,13 @@ def _force_prompt(logits, prompt, t):
 
 def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_length,
                beam_width, num_return_sequences, length_penalty, coverage_penalty, temperature,
-               top_k, top_p, return_alignments, jit, prompted=False):
+               top_k, top_p, return_alignments, jit, prompted=False, no_repeat_ngram_size=0,
+               repetition_penalty=1.0, max_length_a=None, max_length_b=None):
     state_names = [k for k in encoder_model.output if k.startswith("state_")]
+    # generation controls (`processors`): they read the tokens emitted so far, which travel
+    # in the state ("history", "emitted") so that beam search reorders them per hypothesis
+    row_limits = max_length_a is not None or max_length_b is not None
+    controls = bool(no_repeat_ngram_size) or repetition_penalty != 1.0
     constant_names = [k for k in encoder_model.output if not k.startswith("state_")]
     input_name = next(iter(encoder_model.input))
     # prompted: the inputs are prompts to continue (an LM), not sources
@@ -206,6 +228,21 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
                             training=False)
         new_state = {k: out[k] for k in state_names}
         logits = out["logits"]
+        if controls:
+            t = state["emitted"]  # (rows,): tokens emitted before this step
+            # `tokens` is the token emitted last (<s> at the first step): write it at t - 1
+            slot = ops.logical_and(ops.equal(ops.expand_dims(ops.arange(max_length), 0),
+                                             ops.expand_dims(t - 1, 1)),
+                                   ops.expand_dims(t > 0, 1))
+            history = ops.where(slot, ops.expand_dims(tokens, 1), state["history"])
+            if repetition_penalty != 1.0:
+                logits = processors.repetition_penalty(logits, history, t, repetition_penalty)
+            if no_repeat_ngram_size:
+                logits = processors.no_repeat_ngram(logits, history, t, no_repeat_ngram_size)
+            new_state["history"], new_state["emitted"] = history, t + 1
+        if row_limits:
+            logits = processors.length_limit(logits, state["step"], constants["limits"])
+            new_state["step"] = state["step"] + 1
         if prompted:  # continue the prompt: its tokens are forced, one per step
             logits = _force_prompt(logits, constants["prompt"], state["position"])
             new_state["position"] = state["position"] + 1
@@ -221,6 +258,15 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
             state["position"] = ops.zeros((ops.shape(ids)[0],), "int32")
             constants["prompt"] = ids
         batch, source_len = ops.shape(ids)[0], ops.shape(ids)[1]
+        if controls:
+            state["history"] = ops.zeros((batch, max_length), "int32")
+            state["emitted"] = ops.zeros((batch,), "int32")
+        if row_limits:  # each row's own limit, a·|source| + b, within max_length
+            lengths = ops.cast(ops.sum(ops.cast(ops.not_equal(ids, PAD_ID), "int32"), axis=1),
+                               "float32")
+            limits = ops.floor((max_length_a or 0.0) * lengths + (max_length_b or 0.0))
+            constants["limits"] = ops.cast(ops.clip(limits, 1, max_length), "int32")
+            state["step"] = ops.zeros((batch,), "int32")
         common = dict(batch_size=batch, max_length=max_length, constants=constants,
                       min_length=min_length, return_alignments=return_alignments)
         if method == "beam":
@@ -253,7 +299,9 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
 def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_length=0,
            beam_width=4, num_return_sequences=1, length_penalty=0.0, coverage_penalty=0.0,
            temperature=1.0, top_k=None, top_p=None, seed=None, return_alignments=False,
-           batch_size=64, jit=True, verbose="auto", task=None, side="target"):
+           batch_size=64, jit=True, verbose="auto", task=None, side="target",
+           no_repeat_ngram_size=0, repetition_penalty=1.0, max_length_a=None,
+           max_length_b=None):
     """Decode a batch of sources with a keras_s2s model, in one compiled loop.
 
     Seq2seq models translate the sources. Decoder-only language models (`kind="lm"`) take
@@ -291,12 +339,21 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
             back in input order; `max_length`'s default then follows each batch's width.
             Prompts of an LM keep one width.
         jit: Compile with XLA (TensorFlow backend).
-        verbose: Show a progress bar when decoding more than one batch (`"auto"`), always
+        verbose: Report progress on stderr when decoding more than one batch (`"auto"`), always
             (`True`) or never (`False`).
         task: Optional `keras_s2s.data.Task`: encodes string inputs with its source
             tokenizer and fills `result.texts` with its target tokenizer.
         side: For an LM with a `task`: the side of the task the LM was trained on
             (`"source"` or `"target"`), whose tokenizer encodes prompts and decodes texts.
+        no_repeat_ngram_size: Never emit an n-gram of this size twice in one output (0: off;
+            fairseq's `--no-repeat-ngram-size`).
+        repetition_penalty: Divide the positive logits (multiply the negative ones) of the
+            tokens already emitted by this factor (1: off; CTRL's rule, > 1 discourages).
+        max_length_a, max_length_b: Each source's own length limit, `a · |source| + b`
+            tokens (`</s>` included; fairseq's `max_len_a`, `max_len_b`), within
+            `max_length`, whose default becomes the widest source's limit. With any of these
+            controls, `log_probs` are those of the adjusted distribution
+            (`keras_s2s.decoding.processors`).
 
     Returns:
         A `DecodeResult`.
@@ -314,6 +371,13 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
             raise ValueError("An ensemble has no single attention: decode it without "
                              "return_alignments and coverage_penalty.")
         model = as_ensemble(model)
+    controls = {}  # only when asked for, so that kinds without them need not take them
+    for name, value, off in (("no_repeat_ngram_size", no_repeat_ngram_size, 0),
+                             ("repetition_penalty", repetition_penalty, 1.0),
+                             ("max_length_a", max_length_a, None),
+                             ("max_length_b", max_length_b, None)):
+        if value != off:
+            controls[name] = value
     own = _own_decoding_kind(model)
     if own is not None:  # e.g. a pointer network, which points at its inputs
         return own.decode(model, encoder_token_ids, method, max_length=max_length,
@@ -322,21 +386,22 @@ def decode(model, encoder_token_ids, method="greedy", *, max_length=None, min_le
                           length_penalty=length_penalty, coverage_penalty=coverage_penalty,
                           temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
                           return_alignments=return_alignments, batch_size=batch_size,
-                          jit=jit, verbose=verbose, task=task, side=side)
+                          jit=jit, verbose=verbose, task=task, side=side, **controls)
     return decode_tokens(model, encoder_token_ids, method, max_length=max_length,
                          min_length=min_length, beam_width=beam_width,
                          num_return_sequences=num_return_sequences,
                          length_penalty=length_penalty, coverage_penalty=coverage_penalty,
                          temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
                          return_alignments=return_alignments, batch_size=batch_size, jit=jit,
-                         verbose=verbose, task=task, side=side)
+                         verbose=verbose, task=task, side=side, **controls)
 
 
 def decode_tokens(model, encoder_token_ids, method="greedy", *, max_length=None, min_length=0,
                   beam_width=4, num_return_sequences=1, length_penalty=0.0,
                   coverage_penalty=0.0, temperature=1.0, top_k=None, top_p=None, seed=None,
                   return_alignments=False, batch_size=64, jit=True, verbose="auto", task=None,
-                  side="target"):
+                  side="target", no_repeat_ngram_size=0, repetition_penalty=1.0,
+                  max_length_a=None, max_length_b=None):
     """The token search of `decode` over the model's inference graphs, whatever its kind.
 
     `decode` runs it for every kind whose decoding is the token search; a kind that decodes
@@ -368,10 +433,18 @@ def decode_tokens(model, encoder_token_ids, method="greedy", *, max_length=None,
     # to its own width (rounded up), then put the results back in input order
     groups = [(None, ids.shape[1])] if prompted else _length_groups(ids, batch_size)
     explicit = max_length is not None
+    row_limits = _check_controls(no_repeat_ngram_size, repetition_penalty, max_length_a,
+                                 max_length_b)
     runs = []
     for rows, width in groups:
         group_ids = ids if rows is None else ids[rows, :width]
-        group_max = max_length if explicit else kind.default_max_length(group_ids.shape[1])
+        if explicit:
+            group_max = max_length
+        elif row_limits:  # the widest source's own limit
+            group_max = max(1, int((max_length_a or 0.0) * group_ids.shape[1]
+                                   + (max_length_b or 0.0)))
+        else:
+            group_max = kind.default_max_length(group_ids.shape[1])
         _check_max_length(model, graphs, prompted, group_max, group_ids.shape[1])
         _settings(method, group_max, min_length, beam_width, num_return_sequences,
                   length_penalty, coverage_penalty, temperature, top_k, top_p,
@@ -390,7 +463,11 @@ def decode_tokens(model, encoder_token_ids, method="greedy", *, max_length=None,
                         coverage_penalty=float(coverage_penalty),
                         temperature=float(temperature), top_k=top_k, top_p=top_p,
                         return_alignments=bool(return_alignments), jit=bool(jit),
-                        prompted=bool(prompted))
+                        prompted=bool(prompted),
+                        no_repeat_ngram_size=int(no_repeat_ngram_size),
+                        repetition_penalty=float(repetition_penalty),
+                        max_length_a=None if max_length_a is None else float(max_length_a),
+                        max_length_b=None if max_length_b is None else float(max_length_b))
         outputs.append((rows, _run_batches(model, entry, encoder_model, decoder_model,
                                            group_ids, settings, batch_size, seed,
                                            verbose if len(runs) == 1 else False)))
@@ -501,7 +578,7 @@ def _run_batches(model, entry, encoder_model, decoder_model, inputs, settings, b
     rng = np.random.default_rng(seed)
     batches = range(0, total, size)
     show = verbose is True or (verbose == "auto" and len(batches) > 1)
-    progbar = keras.utils.Progbar(total, unit_name="source") if show else None
+    progbar = Progress(total) if show else None  # on stderr: stdout is for outputs
     pieces = []
     for start in batches:
         chunk = inputs[start:start + size]

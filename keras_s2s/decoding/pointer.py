@@ -27,6 +27,7 @@ from keras_s2s.decoding._common import NEG_INF, check_float, check_int
 from keras_s2s.decoding.api import DecodeResult, _lengths, compile_decode
 from keras_s2s.decoding.beam import beam_search
 from keras_s2s.decoding.greedy import greedy_search
+from keras_s2s.decoding.progress import Progress
 from keras_s2s.data.pointer_format import pad_points, parse_points
 from keras_s2s.inference import InferenceModels
 
@@ -281,7 +282,7 @@ def decode_points(model, inputs, method="greedy", *, point_mask=None, constraint
     size = max(1, min(batch_size, total))
     starts = range(0, total, size)
     show = verbose is True or (verbose == "auto" and len(starts) > 1)
-    progbar = keras.utils.Progbar(total, unit_name="source") if show else None
+    progbar = Progress(total) if show else None  # on stderr: stdout is for outputs
     pieces = []
     for start in starts:
         chunk, chunk_mask = points[start:start + size], mask[start:start + size]
