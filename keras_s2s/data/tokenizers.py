@@ -383,9 +383,15 @@ class Tokenizer:
         return self._detokenize(self._kept_tokens(ids))
 
     def normalize(self, text):
-        """`text` as `decode(encode(text))` prints it, but with every piece kept: a piece the
-        vocabulary lacks stays itself instead of becoming `"<unk>"` (how references are
-        scored).
+        """`text` as `decode(encode(text))` prints it, every piece kept (how references are scored).
+
+        A piece the vocabulary lacks stays itself instead of becoming `"<unk>"`.
+
+        Args:
+            text: A string.
+
+        Returns:
+            A string.
 
         Example:
 
@@ -395,8 +401,9 @@ class Tokenizer:
         return self._detokenize(self.tokenize(text))
 
     def decode_extended(self, ids, source_tokens):
-        """Decode ids of an extended vocabulary: id `vocabulary_size + j` is the source's
-        token `j` (a word copied by a pointer-generator, `keras_s2s.layers.CopyMixture`).
+        """Decode ids of an extended vocabulary, where id `vocabulary_size + j` is source token `j`.
+
+        Such ids are the words a pointer-generator copies (`keras_s2s.layers.CopyMixture`).
 
         Args:
             ids: A 1-D sequence of ints.

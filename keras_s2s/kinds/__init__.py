@@ -42,8 +42,9 @@ import importlib
 import keras
 
 _REGISTRY = {}
-_BUILTIN = ("keras_s2s.kinds.seq2seq", "keras_s2s.kinds.copy_seq2seq", "keras_s2s.kinds.language_models",
-            "keras_s2s.kinds.positionwise", "keras_s2s.kinds.pointer")
+_BUILTIN = ("keras_s2s.kinds.seq2seq", "keras_s2s.kinds.copy_seq2seq",
+            "keras_s2s.kinds.language_models", "keras_s2s.kinds.positionwise",
+            "keras_s2s.kinds.pointer")
 _loaded = False
 
 

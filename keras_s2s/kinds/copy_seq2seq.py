@@ -1,4 +1,4 @@
-"""The `copy_seq2seq` kind: a seq2seq model whose outputs extend past its vocabulary into the source.
+"""The `copy_seq2seq` kind: seq2seq whose outputs extend past the vocabulary into the source.
 
 A pointer-generator with the extended vocabulary (`pointer_generator`, See et al., 2017) has
 the seq2seq kind's inputs, `encoder_token_ids` and `decoder_token_ids`, but its logits are
