@@ -696,19 +696,22 @@ def chrf(hypotheses, references, char_order=6, word_order=0, beta=2):
 
 
 # metric name -> function(hypotheses, references); references are lists per example
-def unseen_token_accuracy(hypotheses, references, known):
+def unseen_token_accuracy(hypotheses, references, known, split=str.split):
     """Share of the references' unknown words that the hypotheses get right, in place.
 
     A reference word is *unknown* when it is not in `known` (the target vocabulary a model
     was trained with: names, numbers, words never seen in training); it counts as right when
-    the hypothesis has the same word at the same position (words split on whitespace). The
-    first reference of each example is used. This is what only copying can score: a model
-    without it writes `<unk>` there.
+    the hypothesis has the same word at the same position (words as `split` gives them:
+    whitespace by default, the target tokenizer's pieces through `metric_function`, so that
+    punctuation written against a word is not part of it). The first reference of each
+    example is used. This is what only copying can score: a model without it writes `<unk>`
+    there.
 
     Args:
         hypotheses: A sequence of hypothesis strings.
         references: One reference string, or a non-empty list of them, per hypothesis.
         known: A collection of the known words.
+        split: A function from a string to its words.
 
     Returns:
         A float in [0, 1]; NaN when no reference has an unknown word.
@@ -722,7 +725,7 @@ def unseen_token_accuracy(hypotheses, references, known):
     right = total = 0
     for hypothesis, reference in zip(hypotheses, references):
         reference = reference if isinstance(reference, str) else reference[0]
-        words, guess = reference.split(), hypothesis.split()
+        words, guess = split(reference), split(hypothesis)
         for i, word in enumerate(words):
             if word not in known:
                 total += 1
@@ -760,8 +763,9 @@ def metric_function(name, task=None):
             raise ValueError("unseen_token_accuracy needs the task, whose target vocabulary "
                              "says which words were seen.")
         known = set(task.target_tokenizer.vocabulary)
-        return lambda hypotheses, references: unseen_token_accuracy(hypotheses, references,
-                                                                    known)
+        # words as the target tokenizer splits them ("(born" is "(" and "born")
+        return lambda hypotheses, references: unseen_token_accuracy(
+            hypotheses, references, known, task.target_tokenizer.tokenize)
     if name not in METRICS:
         raise ValueError(f"Unknown metric '{name}'. Known metrics: {sorted(METRICS)}.")
     return METRICS[name]

@@ -216,7 +216,7 @@ def test_scores_match_evaluation_metrics_and_normalization():
             assert (text_metrics.metric_function(metric, task)
                     is evaluation.metric_function(metric, task)), (task_name, metric)
     # hypotheses and references go through the target tokenizer, as a decode does: the
-    # copied "Hi,you!" and the reference "Hi , you!" are both "Hi , you !"
+    # copied "Hi,you!" and the reference "Hi , you!" are both "Hi, you!"
     pairs = [("hi you", "Hi, you!"), ("go", "Go!")]
     task = data.Task("punct", {"train": [data.Example(s, (t,)) for s, t in pairs],
                                "test": [data.Example("Hi,you!", ("Hi , you!", "Go"))]},
@@ -224,7 +224,7 @@ def test_scores_match_evaluation_metrics_and_normalization():
                      data.WordTokenizer.build([t for _, t in pairs]),
                      metrics=("sequence_accuracy", "wer"))
     assert (baselines._normalize(task.target_tokenizer, "Hi , you!")
-            == evaluation.normalize_reference(task, "Hi , you!") == "Hi , you !")
+            == evaluation.normalize_reference(task, "Hi , you!") == "Hi, you!")
     scores = run_baselines(task, names=["copy"])["copy"]
     assert scores["sequence_accuracy"] == 1.0 and scores["wer"] == 0.0
     scores = run_baselines(task, names=["copy"], metrics=["cer"])["copy"]

@@ -45,9 +45,9 @@ def test_labels_point_unknown_target_words_at_their_first_source_position():
 def test_decoding_maps_copied_ids_back_to_the_source_words():
     task = _toy()
     assert task.target_tokenizer.decode_extended([4, 6 + 3, 5, 6 + 1, EOS_ID, 0],
-                                                 ["call", "bob", "on", "12"]) == "phone 12 : bob"
+                                                 ["call", "bob", "on", "12"]) == "phone 12: bob"
     # references keep their unknown words, so that writing <unk> is never credited
-    assert normalize_reference(task, "phone 12 : bob") == "phone 12 : bob"
+    assert normalize_reference(task, "phone 12 : bob") == "phone 12: bob"
     assert unseen_token_accuracy(["phone <unk> : bob"], ["phone 12 : bob"],
                                  task.target_tokenizer.vocabulary) == 0.5
 

@@ -38,6 +38,7 @@ import unicodedata
 import numpy as np
 
 from keras_s2s.constants import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
+from keras_s2s.data.detokenize import detokenize
 
 log = logging.getLogger("keras_s2s")
 
@@ -396,7 +397,7 @@ class Tokenizer:
         Example:
 
         >>> WordTokenizer(["hi"]).normalize("hi,zorro")
-        'hi , zorro'
+        'hi, zorro'
         """
         return self._detokenize(self.tokenize(text))
 
@@ -676,10 +677,12 @@ class WordTokenizer(Tokenizer):
 
     `tokenize(text)` is `re.findall(r"\\w+|[^\\w\\s]", text)` (Unicode-aware, after
     `text.lower()` when `lowercase`): whitespace separates words and is dropped, and every
-    punctuation mark or symbol is a piece of its own. `decode` joins the pieces with single
-    spaces, so `decode(encode(text))` is the normalised form `" ".join(tokenize(text))` when
-    every piece is in the vocabulary (e.g. `"Hi, you!"` -> `"Hi , you !"`). The special
-    tokens are never matched in text: `"<s>"` is the three pieces `"<"`, `"s"`, `">"`.
+    punctuation mark or symbol is a piece of its own. `decode` joins the pieces as a writer
+    spaces them (`keras_s2s.data.detokenize`: no space before a comma or after an opening
+    bracket, apostrophes and numbers joined), so `decode(encode(text))` gives back text with
+    ordinary spacing when every piece is in the vocabulary (e.g. `"Hi,you !"` -> `"Hi, you!"`).
+    The special tokens are never matched in text: `"<s>"` is the three pieces `"<"`, `"s"`,
+    `">"`.
 
     Args:
         vocabulary: List of words (without whitespace), optionally preceded by the four
@@ -694,7 +697,7 @@ class WordTokenizer(Tokenizer):
     >>> tokenizer.encode("the dog ran.")
     [10, 9, 1, 6]
     >>> tokenizer.decode(tokenizer.encode("the  dog sat."))
-    'the dog sat .'
+    'the dog sat.'
     """
 
     def _check_vocabulary(self, tokens):
@@ -721,7 +724,7 @@ class WordTokenizer(Tokenizer):
         return _WORD_PATTERN.findall(text.lower() if self._lowercase else text)
 
     def _detokenize(self, tokens):
-        return " ".join(tokens)
+        return detokenize(tokens)
 
 
 # --------------------------------------------------------------------------- WordPiece
@@ -755,13 +758,13 @@ class SubwordTokenizer(Tokenizer):
     `"<unk>"`, `"<s>"`, `"</s>"`, case-sensitive) are never split, so they map to ids 0 to 3
     even inside text.
 
-    `decode` joins the pieces with single spaces, except that a suffix piece (one that starts
-    with `suffix_indicator` and is longer than it) is glued to the piece before it without
-    the indicator; this is what `keras_hub.tokenizers.WordPieceTokenizer.detokenize` returns
-    for the same ids. So `decode(encode(text))` is the words of `text` joined with single
-    spaces (`"Hi, you!"` -> `"Hi , you !"`, lowercased and accent-stripped when configured)
-    when every word is in the vocabulary's reach, with `<pad>`/`<s>` left out and anything
-    from a literal `"</s>"` on cut off.
+    `decode` glues a suffix piece (one that starts with `suffix_indicator` and is longer
+    than it) to the piece before it without the indicator, as
+    `keras_hub.tokenizers.WordPieceTokenizer.detokenize` does for the same ids, then joins
+    the words and punctuation as a writer spaces them (`keras_s2s.data.detokenize`). So
+    `decode(encode(text))` is `text` with ordinary spacing (`"Hi,you !"` -> `"Hi, you!"`,
+    lowercased and accent-stripped when configured) when every word is in the vocabulary's
+    reach, with `<pad>`/`<s>` left out and anything from a literal `"</s>"` on cut off.
 
     `keras_hub_tokenizer` is the underlying keras-hub layer (int32 ids): it can be mapped over
     a `tf.data` pipeline, where it runs tensorflow-text's `FastWordpieceTokenizer`. Called
@@ -783,7 +786,7 @@ class SubwordTokenizer(Tokenizer):
     >>> tokenizer.encode("unhappy sad")
     [4, 5, 1]
     >>> tokenizer.decode([2, 4, 5, 6, 7, 3])
-    'unhappy happy !'
+    'unhappy happy!'
 
     Reference:
         - [Schuster and Nakajima, 2012](https://research.google/pubs/pub37842/)
@@ -873,7 +876,7 @@ class SubwordTokenizer(Tokenizer):
                 words[-1] += token[len(indicator):]
             else:
                 words.append(token)
-        return " ".join(words)
+        return detokenize(words)
 
     def get_config(self):
         """The constructor arguments, the vocabulary included, as JSON-friendly values.
