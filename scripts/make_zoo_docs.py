@@ -79,8 +79,37 @@ def _measured_runs(name):
     return {stem: r for stem, r in sorted(runs.items()) if r["model"] == name}
 
 
+def _pointer_lines(name):
+    """The pointer-network recipes of an entry (zoo/results/pointer.json, written by
+    scripts/pointer_results.py), as lines of its card; empty when there are none."""
+    path = os.path.join(os.path.dirname(RESULTS_JSON), "pointer.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        runs = {stem: r for stem, r in sorted(json.load(f)["runs"].items())
+                if r["model"] == name}
+    if not runs:
+        return []
+    lines = ["Pointer-network recipes (test split, decoder chosen on validation; from "
+             "[`zoo/RESULTS.md`](RESULTS.md), `python scripts/pointer_results.py evaluate`; "
+             "2-core CPU):", ""]
+    for stem, r in runs.items():
+        test = r["test"]
+        figure = (f"exact match {100 * test['hull_accuracy']:.1f}% (any starting point), area "
+                  f"{100 * test['area_coverage']:.2f}%" if "hull_accuracy" in test else
+                  f"mean tour {test['tour_length_ratio']:.3f}× the optimal, "
+                  f"{100 * test['valid_tours']:.0f}% valid")
+        lines.append(f"- [`{stem}`](recipes/pointer/{stem}.toml), `{r['task']}` n = "
+                     f"{r['task_options'].get('n')}: {figure}; {r['train_seconds'] / 60:.1f} "
+                     f"min of training, {r['decoder']} search.")
+    return lines + [""]
+
+
 def _measured(name):
     runs = _measured_runs(name)
+    pointer = _pointer_lines(name)
+    if pointer:
+        return pointer
     if not runs:
         return ["Not measured on G2P: [`zoo/RESULTS.md`](RESULTS.md) lists the entries that are.",
                 ""]
