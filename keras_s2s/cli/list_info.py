@@ -35,7 +35,8 @@ def run_list(args):
     for row in rows:
         print(line(row[:-1], row[-1]))
     shown = sorted({zoo.get_spec(n).kind for n in names})
-    print(f"({len(rows)} entries; parameters at the default size with 1,000-token vocabularies; "
+    sizes = sorted({kinds.get(k).size_description(1000) for k in shown})
+    print(f"({len(rows)} entries; parameters at the default size, {'; '.join(sizes)}; "
           f"kinds: {', '.join(f'{k} = {kinds.get(k).summary}' for k in shown)})")
     return 0
 
