@@ -93,22 +93,31 @@ def train(stems, retrain=False):
               f"{timing['process_cpu_seconds']:.0f}s CPU", flush=True)
 
 
+def finished_run(stem, run_dir):
+    """`(model, config)` of a recipe's finished run, or `(None, None)` (said in one line)."""
+    from keras_s2s.training.recipe import load_run
+
+    if not os.path.exists(os.path.join(run_dir, "config.json")):
+        print(f"[{stem}] not trained yet: skipped")
+        return None, None
+    model, _, _, config = load_run(run_dir)
+    if "results" not in config:
+        print(f"[{stem}] training did not finish: skipped")
+        return None, None
+    return model, config
+
+
 def evaluate(stems):
     from keras_s2s.data import load_task
     from keras_s2s.evaluation import evaluate as evaluate_split
-    from keras_s2s.training.recipe import load_run
 
     results = _load()
     tasks = {}
     for stem in stems:
         recipe = _recipe(stem)
         run_dir = os.path.join(ROOT, recipe["out"])
-        if not os.path.exists(os.path.join(run_dir, "config.json")):
-            print(f"[{stem}] not trained yet: skipped")
-            continue
-        model, _, _, config = load_run(run_dir)
-        if "results" not in config:
-            print(f"[{stem}] training did not finish: skipped")
+        model, config = finished_run(stem, run_dir)
+        if model is None:
             continue
         key = json.dumps(recipe["task_options"], sort_keys=True)
         if key not in tasks:

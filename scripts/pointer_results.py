@@ -81,18 +81,13 @@ def train(stems, retrain=False):
 def evaluate(stems):
     from keras_s2s.data import load_task
     from keras_s2s.evaluation import evaluate as evaluate_split
-    from keras_s2s.training.recipe import load_run
 
     results = _load()
     for stem in stems:
         recipe = _recipe(stem)
         run_dir = os.path.join(ROOT, recipe["out"])
-        if not os.path.exists(os.path.join(run_dir, "config.json")):
-            print(f"[{stem}] not trained yet: skipped")
-            continue
-        model, _, _, config = load_run(run_dir)
-        if "results" not in config:
-            print(f"[{stem}] training did not finish: skipped")
+        model, config = g2p_results.finished_run(stem, run_dir)
+        if model is None:
             continue
         task = load_task(recipe["task"], **recipe["task_options"])
         metric, higher = SELECTION[recipe["task"]]

@@ -103,8 +103,6 @@ class CoverageAttention(BahdanauAttention):
     def compute_output_spec(self, query, memory, memory_mask=None, coverage=None):
         return super().compute_output_spec(query, memory, memory_mask)
 
-    def get_config(self):
-        return super().get_config()
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
