@@ -24,6 +24,17 @@ def token_nll(y_true, y_pred, from_logits=True):
     return -ops.squeeze(ops.take_along_axis(log_probs, y_true, -1), -1), log_probs
 
 
+def masked_token_loss(nll, y_true, padding_id, reduction):
+    """Zero `nll` at padding; under a mean reduction, weight real tokens by total/real so that
+    Keras' mean over all positions is the mean over real tokens (the trick Keras applies to
+    masks)."""
+    mask = ops.cast(ops.not_equal(ops.cast(y_true, "int32"), padding_id), "float32")
+    if reduction in ("sum_over_batch_size", "mean"):
+        total = ops.cast(ops.size(mask), "float32")
+        mask = mask * ops.divide_no_nan(total, ops.sum(mask))
+    return nll * mask
+
+
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
     """Token cross-entropy that ignores padding and averages over real tokens.
@@ -65,13 +76,7 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         if self.label_smoothing:
             smooth = -ops.mean(log_probs, axis=-1)
             nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
-        mask = ops.cast(ops.not_equal(y_true, self.padding_id), "float32")
-        if self.reduction in ("sum_over_batch_size", "mean"):
-            # Weight real tokens by total/real so that Keras' mean over all positions is the mean
-            # over real tokens (the same trick Keras applies to masks).
-            total = ops.cast(ops.size(mask), "float32")
-            mask = mask * ops.divide_no_nan(total, ops.sum(mask))
-        return nll * mask
+        return masked_token_loss(nll, y_true, self.padding_id, self.reduction)
 
     def get_config(self):
         return {
@@ -80,3 +85,63 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
             "from_logits": self.from_logits,
             "padding_id": self.padding_id,
         }
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class SampledSoftmaxLoss(keras.losses.Loss):
+    """Sampled-softmax token loss for a model whose output projection is a
+    `SampledSoftmaxProjection` (Jean et al., 2015).
+
+    On a training step the model outputs its decoder states `(batch, T, units)`, and this loss
+    scores them against the true ids and the projection's sampled candidates
+    (`keras_s2s.layers.sampled_softmax.sampled_softmax_nll`, with the logQ correction and
+    accidental hits removed). Given full logits `(batch, T, vocab)` (`evaluate`, validation) it
+    is the masked cross-entropy of the full softmax. Padding is ignored and the mean is over
+    real tokens, as in `MaskedSparseCategoricalCrossentropy`; there is no label smoothing (it
+    would need the full softmax).
+
+    The loss reads the projection's weights, so it is built for one model:
+    `keras_s2s.training.compile_model` does it. Reloaded from a saved compile configuration it
+    has no projection and says so when called; compile the model again.
+
+    Args:
+        projection: The model's `SampledSoftmaxProjection` layer.
+        padding_id: The id that marks padding in `y_true`.
+        reduction: `"sum_over_batch_size"` (mean over real tokens), `"sum"` or `None`.
+        name: Name of the loss.
+
+    Example:
+
+    >>> from keras_s2s.layers.sampled_softmax import SampledSoftmaxProjection
+    >>> projection = SampledSoftmaxProjection(50, num_sampled=8)
+    >>> _ = projection(np.ones((1, 2, 4)), training=True)  # builds it, draws candidates
+    >>> loss = SampledSoftmaxLoss(projection)
+    >>> float(loss(np.array([[5, 0]]), np.ones((1, 2, 4)))) > 0
+    True
+    """
+
+    def __init__(self, projection=None, padding_id=0, reduction="sum_over_batch_size",
+                 name="sampled_softmax_loss", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.projection = projection
+        self.padding_id = int(padding_id)
+
+    def call(self, y_true, y_pred):
+        from keras_s2s.layers.sampled_softmax import sampled_softmax_nll
+
+        p = self.projection
+        if p is None:
+            raise ValueError("SampledSoftmaxLoss has no projection layer (it was reloaded from "
+                             "a saved compile configuration); compile the model again with "
+                             "keras_s2s.training.compile_model(model)")
+        y_true = ops.cast(y_true, "int32")
+        if y_pred.shape[-1] == p.vocab_size:  # full logits: evaluation
+            nll, _ = token_nll(y_true, y_pred)
+        else:
+            candidates = ops.convert_to_tensor(p.candidates)
+            nll = sampled_softmax_nll(y_true, y_pred, p.kernel, p.bias, candidates,
+                                      p.candidate_log_q(candidates), p.candidate_log_q(y_true))
+        return masked_token_loss(nll, y_true, self.padding_id, self.reduction)
+
+    def get_config(self):
+        return {**super().get_config(), "padding_id": self.padding_id}

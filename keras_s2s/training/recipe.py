@@ -20,9 +20,10 @@ import zipfile
 
 import keras
 
-from keras_s2s import kinds, metrics, zoo
+from keras_s2s import kinds, losses, metrics, zoo
 from keras_s2s.data.tokenizers import load_tokenizer
 from keras_s2s.data.task import batch_shapes
+from keras_s2s.layers.sampled_softmax import SampledSoftmaxProjection
 from keras_s2s.training import defaults
 from keras_s2s.training.averaging import KeepLastEpochs
 from keras_s2s.training.guards import FiniteLossGuard, NonFiniteLoss, check_finite_weights
@@ -99,10 +100,22 @@ def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, 
     `MaskedPerplexity`, so that `fit` logs `perplexity` and `val_perplexity`.
     """
     kind = kinds.of(model)
+    loss, metric_list = kind.loss(label_smoothing), [metrics.MaskedAccuracy()]
+    metric_list += kind.training_metrics()
+    projection = sampled_projection(model)
+    if projection is not None:
+        # the training output is the decoder states, so the loss is the sampled softmax and
+        # no metric can read logits (the validation decode still scores every epoch)
+        loss, metric_list = losses.SampledSoftmaxLoss(projection), []
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
-                  loss=kind.loss(label_smoothing),
-                  metrics=[metrics.MaskedAccuracy()] + kind.training_metrics(), jit_compile=jit)
+                  loss=loss, metrics=metric_list, jit_compile=jit)
     return model
+
+
+def sampled_projection(model):
+    """The model's `SampledSoftmaxProjection` (its `output_projection`), or None."""
+    layer = next((layer for layer in model.layers if layer.name == "output_projection"), None)
+    return layer if isinstance(layer, SampledSoftmaxProjection) else None
 
 
 def build_for_task(model_name, task, side=None, **model_kwargs):

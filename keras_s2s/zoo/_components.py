@@ -17,7 +17,7 @@ Every zoo model follows one contract (see `docs/ARCHITECTURE.md`): inputs
 | `decoder` | `RNN` over the decoder cell, `AttentionDecoder`, or `TransformerDecoderStack` |
 | `output_dropout` | `Dropout` on the decoder outputs, one mask per sequence (variational) |
 | `output_bottleneck` | `Dense` to `embedding_dim`, only with tied embeddings and units ≠ embedding_dim |
-| `output_projection` | `Dense(target_vocab_size)`, float32 (absent with tied embeddings) |
+| `output_projection` | `Dense(target_vocab_size)`, float32 (absent with tied embeddings), or a `SampledSoftmaxProjection` with `sampled_softmax=N` |
 | `logits` | float32 identity `Activation`, the model output |
 
 Language models (`keras_s2s.zoo.language_models`) take `token_ids` and use the decoder-side
@@ -35,6 +35,7 @@ from keras_s2s.layers import (
     StackedCells,
     StateBridge,
 )
+from keras_s2s.layers.sampled_softmax import SampledSoftmaxProjection
 from keras_s2s.layers._checks import check_choice, check_positive_int, check_rate
 
 CELL_TYPES = {
@@ -169,8 +170,19 @@ def decoder_embedding(decoder_ids, target_vocab_size, embedding_dim, tie_embeddi
     return layer, layer(decoder_ids)
 
 
-def output_logits(outputs, target_vocab_size, dropout, embedding_layer=None, embedding_dim=None):
-    """Project decoder outputs to float32 logits (tied to the embedding when given)."""
+def output_logits(outputs, target_vocab_size, dropout, embedding_layer=None, embedding_dim=None,
+                  sampled_softmax=None):
+    """Project decoder outputs to float32 logits (tied to the embedding when given; trained
+    with `sampled_softmax` candidates per step when given, see `SampledSoftmaxProjection`)."""
+    if sampled_softmax is not None:
+        check_positive_int("sampled_softmax", sampled_softmax)
+        if embedding_layer is not None:
+            raise ValueError("Argument `sampled_softmax` needs an output projection of its own; "
+                             "it can't be combined with `tie_embeddings=True`.")
+        if sampled_softmax >= target_vocab_size:
+            raise ValueError(f"Argument `sampled_softmax` ({sampled_softmax}) must be smaller "
+                             f"than the target vocabulary ({target_vocab_size}); use the full "
+                             "softmax (sampled_softmax=None) for small vocabularies.")
     if dropout:
         # One mask per sequence, shared over time (variational dropout, Gal & Ghahramani 2016):
         # per-position masks cost more than the rest of a training step under XLA on the CPU,
@@ -181,6 +193,9 @@ def output_logits(outputs, target_vocab_size, dropout, embedding_layer=None, emb
         if outputs.shape[-1] != embedding_dim:
             outputs = keras.layers.Dense(embedding_dim, name="output_bottleneck")(outputs)
         logits = embedding_layer(outputs, reverse=True)
+    elif sampled_softmax is not None:
+        logits = SampledSoftmaxProjection(target_vocab_size, sampled_softmax, dtype="float32",
+                                          name="output_projection")(outputs)
     else:
         logits = keras.layers.Dense(target_vocab_size, dtype="float32",
                                     name="output_projection")(outputs)

@@ -49,7 +49,7 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
                               local_mode="predictive", monotonic_mode="parallel",
                               sigmoid_noise=1.0, score_bias_init=0.0, input_feeding=True,
                               attention_first=False, bridge=None, tie_embeddings=False,
-                              name="attention_encoder_decoder"):
+                              sampled_softmax=None, name="attention_encoder_decoder"):
     """The family builder: a recurrent encoder-decoder whose decoder attends at every step.
 
     Every entry of this file is this builder with a few arguments fixed or given other
@@ -91,6 +91,9 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
             `"dense"` or `"zeros"`; None: `"dense"` for a bidirectional encoder, else
             `"copy"`.
         tie_embeddings: Share the decoder embedding with the output projection.
+        sampled_softmax: Train the output softmax on this many log-uniform samples per step
+            (Jean et al., 2015; `SampledSoftmaxProjection`), for large target vocabularies;
+            evaluation and decoding use the full softmax. None: the full softmax.
         name: Name of the model.
 
     Returns:
@@ -140,7 +143,8 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
                                name="decoder")
     outputs, _, _ = decoder(y, memory, memory_mask=source_mask, initial_state=initial_state)
     logits = C.output_logits(outputs, target_vocab_size, dropout,
-                             embedding if tie_embeddings else None, embedding_dim)
+                             embedding if tie_embeddings else None, embedding_dim,
+                             sampled_softmax=sampled_softmax)
     return C.seq2seq_model(encoder_ids, decoder_ids, logits, name)
 
 

@@ -21,6 +21,7 @@ _CHO = ("Cho et al., 2014. Learning Phrase Representations using RNN Encoder-Dec
 def rnn_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=128, units=256,
                         num_layers=1, dropout=0.1, cell_type="lstm", bidirectional=False,
                         residual=False, reverse_source=False, bridge=None, tie_embeddings=False,
+                        sampled_softmax=None,
                         name="rnn_encoder_decoder"):
     """The family builder: a recurrent encoder-decoder without attention.
 
@@ -44,6 +45,9 @@ def rnn_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=1
             (forward + backward) or `"dense"` (concatenate forward and backward states and
             project); None: `"dense"` for a bidirectional encoder, else `"copy"`.
         tie_embeddings: Share the decoder embedding with the output projection.
+        sampled_softmax: Train the output softmax on this many log-uniform samples per step
+            (Jean et al., 2015; `SampledSoftmaxProjection`), for large target vocabularies;
+            evaluation and decoding use the full softmax. None: the full softmax.
         name: Name of the model.
 
     Returns:
@@ -71,7 +75,8 @@ def rnn_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=1
     outputs, *_ = keras.layers.RNN(cell, return_sequences=True, return_state=True,
                                    name="decoder")(y, initial_state=initial_state)
     logits = C.output_logits(outputs, target_vocab_size, dropout,
-                             embedding if tie_embeddings else None, embedding_dim)
+                             embedding if tie_embeddings else None, embedding_dim,
+                             sampled_softmax=sampled_softmax)
     return C.seq2seq_model(encoder_ids, decoder_ids, logits, name)
 
 
