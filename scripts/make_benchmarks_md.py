@@ -187,6 +187,12 @@ def main(argv=None):
         spec.loader.exec_module(peer)
         with open(args.peer) as f:
             text = text.rstrip("\n") + "\n\n" + peer.render(json.load(f))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sampled_softmax_results
+
+    sampled = sampled_softmax_results.benchmarks_section()
+    if sampled:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(sampled).rstrip() + "\n"
     with open(args.out, "w") as f:
         f.write(text)
     print(f"wrote {args.out}")

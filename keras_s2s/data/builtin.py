@@ -290,7 +290,7 @@ def _de_lemma(seed=0, max_train_examples=None):
 
 @_register
 def _translation(direction="en-es", seed=0, max_words=None, max_train_examples=None,
-                 vocabulary_size=8000):
+                 vocabulary_size=None, tokenizer="subword"):
     """Sentence translation between English and Spanish on real, public-domain text.
 
     31,084 verse pairs of the King James Version (1769 text) and the Reina-Valera 1909, both in
@@ -299,7 +299,9 @@ def _translation(direction="en-es", seed=0, max_words=None, max_train_examples=N
     `scripts/make_bible_corpus.py`). Verses are 10-40 words for the most part: the length of
     news or subtitle sentences. Split 90/5/5 by chapter, seeded (no chapter straddles two
     splits). WordPiece tokenizers (`SubwordTokenizer`, cased, as BLEU is) are trained on the
-    training split of each side. Scored with BLEU and chrF (sacrebleu's definitions).
+    training split of each side (or word tokenizers, `tokenizer="word"`: every word of the
+    training split, 12,974 English and 29,701 Spanish, the large vocabularies of sampled
+    softmax). Scored with BLEU and chrF (sacrebleu's definitions).
 
     Args:
         direction: `"en-es"` (default) or `"es-en"`.
@@ -308,8 +310,13 @@ def _translation(direction="en-es", seed=0, max_words=None, max_train_examples=N
             the task's description).
         max_train_examples: Optional cap on training pairs: a seeded random sample (in
             canonical order); validation and test are unchanged.
-        vocabulary_size: WordPiece vocabulary size of each side.
+        vocabulary_size: Vocabulary size of each side: None for 8,000 WordPiece pieces, or
+            every word of the training split with word tokenizers.
+        tokenizer: `"subword"` (WordPiece, default) or `"word"`.
     """
+    if tokenizer not in ("subword", "word"):
+        raise ValueError(f"Argument `tokenizer` must be 'subword' or 'word'. "
+                         f"Received: {tokenizer!r}")
     splits, left_out = parallel.bible_splits(direction, seed, max_words)
     if max_train_examples is not None and max_train_examples < len(splits["train"]):
         # a seeded sample spread over the whole Bible, in canonical order (the first verses
@@ -318,11 +325,17 @@ def _translation(direction="en-es", seed=0, max_words=None, max_train_examples=N
                                                   replace=False)
         splits["train"] = [splits["train"][i] for i in sorted(keep)]
     train = splits["train"]
-    source = SubwordTokenizer.build([e.source for e in train],
-                                    max_vocabulary_size=vocabulary_size, lowercase=False)
-    target = SubwordTokenizer.build([t for e in train for t in e.targets],
-                                    max_vocabulary_size=vocabulary_size, lowercase=False)
+    if tokenizer == "subword":
+        build = SubwordTokenizer.build
+        vocabulary_size = 8000 if vocabulary_size is None else vocabulary_size
+    else:
+        build = WordTokenizer.build
+    source = build([e.source for e in train], max_vocabulary_size=vocabulary_size,
+                   lowercase=False)
+    target = build([t for e in train for t in e.targets], max_vocabulary_size=vocabulary_size,
+                   lowercase=False)
     note = f", {left_out} verses over {max_words} words left out" if left_out else ""
+    note += ", word tokenizers" if tokenizer == "word" else ""
     return Task("translation", splits, source, target, metrics=("bleu", "chrf"),
                 description=f"Bible {direction} (KJV / Reina-Valera 1909, by chapter{note})")
 

@@ -97,7 +97,10 @@ def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, 
 
     `learning_rate` may be a float or a Keras schedule (see `learning_rate_schedule`). The
     model's kind adds its own metrics (`Kind.training_metrics`): language models get
-    `MaskedPerplexity`, so that `fit` logs `perplexity` and `val_perplexity`.
+    `MaskedPerplexity`, so that `fit` logs `perplexity` and `val_perplexity`. A model built
+    with `sampled_softmax=N` (its `output_projection` is a `SampledSoftmaxProjection`) gets
+    `SampledSoftmaxLoss` and no token metric, and trains without label smoothing (said in a
+    warning when `label_smoothing` is set).
     """
     kind = kinds.of(model)
     loss, metric_list = kind.loss(label_smoothing), [metrics.MaskedAccuracy()]
@@ -107,6 +110,9 @@ def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, 
         # the training output is the decoder states, so the loss is the sampled softmax and
         # no metric can read logits (the validation decode still scores every epoch)
         loss, metric_list = losses.SampledSoftmaxLoss(projection), []
+        if label_smoothing:
+            log.warning("sampled softmax trains without label smoothing: label_smoothing=%g "
+                        "is not applied", label_smoothing)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
                   loss=loss, metrics=metric_list, jit_compile=jit)
     return model

@@ -1,0 +1,168 @@
+"""Train and score the G2P recipes of the standard CMUdict split (`zoo/recipes/g2p_standard/`):
+writes `zoo/results/g2p_standard.json`; `scripts/g2p_results.py render` puts the rows in the
+"standard split" table of `zoo/RESULTS.md`.
+
+    python scripts/g2p_standard_results.py train [STEM ...]     # keras-s2s train --recipe
+    python scripts/g2p_standard_results.py evaluate [STEM ...]  # chosen on validation, test once
+
+`train` runs each recipe in a subprocess (`--threads` TensorFlow threads, 2 by default) and
+records its wall and CPU time. `evaluate` scores four candidates on the validation split
+(`--validation-words` words, 2,000 by default): the best epoch and the average of the last 5
+kept epochs (`keras-s2s average`), each with greedy search and beam 5; the one with the lowest
+validation WER decodes the 12,000 test words once.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import g2p_results  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RECIPES = os.path.join(ROOT, "zoo", "recipes", "g2p_standard")
+RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "g2p_standard.json")
+AVERAGE_LAST = 5
+
+
+def _recipe(stem):
+    from keras_s2s.training.recipes import load_recipe
+
+    return load_recipe(os.path.join(RECIPES, f"{stem}.toml"))
+
+
+def _load():
+    if os.path.exists(RESULTS_JSON):
+        with open(RESULTS_JSON) as f:
+            return json.load(f)
+    return {"runs": {}}
+
+
+def train(stems, threads, retrain=False):
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads),
+           "TF_NUM_INTEROP_THREADS": str(threads)}
+    for stem in stems:
+        recipe = _recipe(stem)
+        run_dir = os.path.join(ROOT, recipe["out"])
+        config = os.path.join(run_dir, "config.json")
+        if os.path.exists(config) and "results" in json.load(open(config)) and not retrain:
+            print(f"[{stem}] trained already: kept (--retrain to train again)")
+            continue
+        command = [os.path.join(os.path.dirname(sys.executable), "keras-s2s"), "train",
+                   "--recipe", os.path.relpath(recipe["path"], ROOT)]
+        if retrain:
+            command.append("--overwrite")
+        print(f"[{stem}] {' '.join(command[1:])}", flush=True)
+        start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(command, check=True, cwd=ROOT, env=env)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        timing = {"process_wall_seconds": time.perf_counter() - start,
+                  "process_cpu_seconds": (after.ru_utime - before.ru_utime
+                                          + after.ru_stime - before.ru_stime),
+                  "load_average_after": os.getloadavg(), "threads": threads}
+        with open(os.path.join(run_dir, "timing.json"), "w") as f:
+            json.dump(timing, f, indent=2)
+
+
+def evaluate(stems, validation_words):
+    from keras_s2s.data import load_task
+    from keras_s2s.evaluation import evaluate as evaluate_split
+    from keras_s2s.training.averaging import average_run, kept_epochs
+    from keras_s2s.training.recipe import load_run
+
+    results = _load()
+    for stem in stems:
+        recipe = _recipe(stem)
+        run_dir = os.path.join(ROOT, recipe["out"])
+        model, config = g2p_results.finished_run(stem, run_dir)
+        if model is None:
+            continue
+        task = load_task(recipe["task"], **recipe["task_options"])
+        models = {"best epoch": model}
+        kept = len(kept_epochs(os.path.join(run_dir, "epochs")))
+        if kept >= 2:
+            last = min(AVERAGE_LAST, kept)
+            averaged, epochs = average_run(run_dir, last, out_dir=f"{run_dir}-avg",
+                                           overwrite=True)
+            models[f"average of epochs {epochs[0]}-{epochs[-1]}"] = load_run(averaged)[0]
+        beam = {"beam_width": recipe["evaluation"].get("beam_width", 5),
+                "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
+        validation, options = {}, {}
+        for label, candidate in models.items():
+            for method, kwargs in (("greedy", {}), ("beam", beam)):
+                key = f"{method}, {label}"
+                scores, _ = evaluate_split(candidate, task, "validation", method,
+                                           max_examples=validation_words, verbose=False,
+                                           **kwargs)
+                validation[key] = {"wer": scores["wer"], "per": scores["per"]}
+                options[key] = (candidate, method, kwargs)
+                print(f"[{stem}] validation {key}: WER {100 * scores['wer']:.2f}% "
+                      f"PER {100 * scores['per']:.2f}%", flush=True)
+        chosen = min(validation, key=lambda k: validation[k]["wer"])  # the first of equals
+        candidate, method, kwargs = options[chosen]
+        test, _ = evaluate_split(candidate, task, "test", method, verbose=False, **kwargs)
+        print(f"[{stem}] test ({chosen}): WER {100 * test['wer']:.2f}% "
+              f"PER {100 * test['per']:.2f}% ({test['examples']} words)", flush=True)
+        timing_path = os.path.join(run_dir, "timing.json")
+        timing = json.load(open(timing_path)) if os.path.exists(timing_path) else {}
+        results["runs"][stem] = {
+            "model": recipe["model"], "recipe": os.path.relpath(recipe["path"], ROOT),
+            "description": recipe["description"], "parameters": config["parameters"],
+            "train_seconds": config["results"]["seconds"],
+            "process_wall_seconds": timing.get("process_wall_seconds"),
+            "process_cpu_seconds": timing.get("process_cpu_seconds"),
+            "threads": timing.get("threads"), "load_average_after": timing.get(
+                "load_average_after"),
+            "epochs_run": config["results"]["epochs_run"],
+            "best_epoch": config["results"]["best_epoch"],
+            "validation_words": validation_words, "validation": validation,
+            "chosen": chosen, "test": {k: test[k] for k in ("wer", "per", "examples")},
+            "date": time.strftime("%Y-%m-%d"), "device": "2-core CPU (no GPU)"}
+        os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
+        with open(RESULTS_JSON, "w") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
+    return results
+
+
+def rows():
+    """The "standard split" table's rows of ours, as markdown table lines."""
+    lines = []
+    for stem, r in sorted(_load()["runs"].items()):
+        cpu = r.get("process_cpu_seconds")
+        lines.append(
+            f"| `{r['model']}` ([`{stem}`](recipes/g2p_standard/{stem}.toml)), "
+            f"{r['chosen']} | standard | {g2p_results._pct(r['test']['per'])} | "
+            f"{g2p_results._pct(r['test']['wer'])} | {r['train_seconds'] / 60:.1f} | "
+            f"{'' if cpu is None else f'{cpu / 60:.1f}'} | measured ({r['date']}, "
+            f"{r['epochs_run']} epochs, best {r['best_epoch']}; {r['threads']} threads; "
+            f"decoder chosen on {r['validation_words']:,} validation words; one run) |")
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("train", "evaluate"))
+    parser.add_argument("stems", nargs="*")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--validation-words", type=int, default=2000)
+    parser.add_argument("--retrain", action="store_true")
+    args = parser.parse_args(argv)
+    stems = g2p_results._stems(args.stems, RECIPES)
+    if args.command == "train":
+        train(stems, args.threads, args.retrain)
+    else:
+        evaluate(stems, args.validation_words)
+        g2p_results.render()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
