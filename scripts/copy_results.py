@@ -35,6 +35,7 @@ os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import own_data_results  # noqa: E402
+from results_io import save_json  # noqa: E402
 
 ROOT = own_data_results.ROOT
 RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "copy.json")
@@ -197,9 +198,7 @@ def main(argv=None):
     if args.command == "unseen":
         results = _load()
         results["unseen"] = unseen()
-        os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
-        with open(RESULTS_JSON, "w") as f:
-            json.dump(results, f, indent=1)
+        save_json(RESULTS_JSON, results, indent=1, sort_keys=False)
     if args.command == "run":
         results = _load()
         for name in args.tasks:
@@ -207,9 +206,7 @@ def main(argv=None):
             for model, record in records.items():
                 record["parameters"] = _parameters(os.path.join(RUNS, name, model, "run"))
             results["runs"][name] = records
-            os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
-            with open(RESULTS_JSON, "w") as f:
-                json.dump(results, f, indent=1)
+            save_json(RESULTS_JSON, results, indent=1, sort_keys=False)
             print(f"wrote {os.path.relpath(RESULTS_JSON, ROOT)}")
     import g2p_results
 

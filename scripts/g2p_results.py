@@ -24,6 +24,9 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results_io import load_json, save_json  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES = os.path.join(ROOT, "zoo", "recipes", "g2p")
 RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "g2p.json")
@@ -48,16 +51,11 @@ def _stems(names, folder=RECIPES):
 
 
 def _load():
-    if os.path.exists(RESULTS_JSON):
-        with open(RESULTS_JSON) as f:
-            return json.load(f)
-    return {"task": "g2p", "runs": {}}
+    return load_json(RESULTS_JSON, {"task": "g2p", "runs": {}})
 
 
 def _save(results):
-    os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
-    with open(RESULTS_JSON, "w") as f:
-        json.dump(results, f, indent=2, sort_keys=True)
+    save_json(RESULTS_JSON, results)
 
 
 def _recipe(stem):

@@ -25,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import g2p_results  # noqa: E402
+from results_io import load_json, save_json  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES = os.path.join(ROOT, "zoo", "recipes", "g2p_standard")
@@ -39,10 +40,7 @@ def _recipe(stem):
 
 
 def _load():
-    if os.path.exists(RESULTS_JSON):
-        with open(RESULTS_JSON) as f:
-            return json.load(f)
-    return {"runs": {}}
+    return load_json(RESULTS_JSON, {"runs": {}})
 
 
 def train(stems, threads, retrain=False):
@@ -125,9 +123,7 @@ def evaluate(stems, validation_words):
             "validation_words": validation_words, "validation": validation,
             "chosen": chosen, "test": {k: test[k] for k in ("wer", "per", "examples")},
             "date": time.strftime("%Y-%m-%d"), "device": "2-core CPU (no GPU)"}
-        os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
-        with open(RESULTS_JSON, "w") as f:
-            json.dump(results, f, indent=2, sort_keys=True)
+        save_json(RESULTS_JSON, results)
     return results
 
 

@@ -31,6 +31,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results_io import load_json, save_json  # noqa: E402
+
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -262,10 +265,7 @@ def _timing(name, out, folder=None):
 
 def _load(path=RESULTS_JSON):
     """The results file at `path` (this script's by default), or an empty one."""
-    if os.path.exists(path):
-        with open(path) as f:
-            return json.load(f)
-    return {"runs": {}}
+    return load_json(path, {"runs": {}})
 
 
 def section():
@@ -365,15 +365,12 @@ def main(argv=None):
         results = _load()
         for name in args.tasks or TASKS:
             results["runs"][name] = run(name, args.max_minutes)
-            os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
-            with open(RESULTS_JSON, "w") as f:
-                json.dump(results, f, indent=2, sort_keys=True)
+            save_json(RESULTS_JSON, results)
     if args.step == "baselines":  # the test split is not decoded again
         results = _load()
         for name in args.tasks or list(results["runs"]):
             results["runs"][name]["baselines"] = baselines_of(name)
-        with open(RESULTS_JSON, "w") as f:
-            json.dump(results, f, indent=2, sort_keys=True)
+        save_json(RESULTS_JSON, results)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import g2p_results
 

@@ -26,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import g2p_results  # noqa: E402
+from results_io import load_json, save_json  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES = os.path.join(ROOT, "zoo", "recipes", "pointer")
@@ -46,16 +47,11 @@ def _stems(names):
 
 
 def _load():
-    if os.path.exists(RESULTS_JSON):
-        with open(RESULTS_JSON) as f:
-            return json.load(f)
-    return {"runs": {}}
+    return load_json(RESULTS_JSON, {"runs": {}})
 
 
 def _save(results):
-    os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
-    with open(RESULTS_JSON, "w") as f:
-        json.dump(results, f, indent=2, sort_keys=True)
+    save_json(RESULTS_JSON, results)
 
 
 def _recipe(stem):

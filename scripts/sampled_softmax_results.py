@@ -20,11 +20,13 @@ none), and the same seed.
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results_io import load_json, save_json  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -142,17 +144,12 @@ def run(minutes, threads):
         "machine": f"2-core CPU, {threads} TensorFlow thread(s), nothing else running",
         "command": "python scripts/sampled_softmax_results.py run "
                    f"--minutes {minutes:g} --threads {threads}"}
-    os.makedirs(os.path.dirname(RESULTS_JSON), exist_ok=True)
-    with open(RESULTS_JSON, "w") as f:
-        json.dump(results, f, indent=2, sort_keys=True)
+    save_json(RESULTS_JSON, results)
     print(f"wrote {os.path.relpath(RESULTS_JSON, ROOT)}")
 
 
 def _load():
-    if not os.path.exists(RESULTS_JSON):
-        return None
-    with open(RESULTS_JSON) as f:
-        return json.load(f)
+    return load_json(RESULTS_JSON, None)
 
 
 def _summary(r):

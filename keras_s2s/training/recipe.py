@@ -102,11 +102,12 @@ def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, 
     `SampledSoftmaxLoss` and no token metric, and trains without label smoothing (said in a
     warning when `label_smoothing` is set).
     """
-    kind = kinds.of(model)
-    loss, metric_list = kind.loss(label_smoothing), [metrics.MaskedAccuracy()]
-    metric_list += kind.training_metrics()
     projection = sampled_projection(model)
-    if projection is not None:
+    if projection is None:
+        kind = kinds.of(model)
+        loss = kind.loss(label_smoothing)
+        metric_list = [metrics.MaskedAccuracy(), *kind.training_metrics()]
+    else:
         # the training output is the decoder states, so the loss is the sampled softmax and
         # no metric can read logits (the validation decode still scores every epoch)
         loss, metric_list = losses.SampledSoftmaxLoss(projection), []
