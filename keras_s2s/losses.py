@@ -1,6 +1,8 @@
 """Losses for token sequences padded with 0."""
 
 import keras
+
+from keras_s2s import distribution
 from keras import ops
 
 
@@ -31,7 +33,9 @@ def masked_token_loss(nll, y_true, padding_id, reduction):
     mask = ops.cast(ops.not_equal(ops.cast(y_true, "int32"), padding_id), "float32")
     if reduction in ("sum_over_batch_size", "mean"):
         total = ops.cast(ops.size(mask), "float32")
-        mask = mask * ops.divide_no_nan(total, ops.sum(mask))
+        replicas = distribution.replicas_in_sync()
+        real = distribution.sum_over_replicas(ops.sum(mask)) / replicas
+        mask = mask * ops.divide_no_nan(total, real)
     return nll * mask
 
 

@@ -17,7 +17,8 @@ def add_parser(subparsers):
     p.add_argument("--recipe", metavar="FILE.toml",
                    help="train what a recipe file describes (e.g. "
                         "zoo/recipes/g2p/luong_bilstm.toml): it sets the entry, task and "
-                        "training; only --out, --logdir and --resume may be added")
+                        "training; only --out, --logdir, --resume, --overwrite, --devices and "
+                        "--model-parallel may be added")
     add_task_args(p)
     p.add_argument("--out", help="run directory (required without --recipe)")
     p.add_argument("--logdir", help="TensorBoard directory (scalars, attention, samples)")
@@ -67,6 +68,12 @@ def add_parser(subparsers):
     p.add_argument("--keep-epochs", type=non_negative_int, default=5,
                    help="keep the last N epochs' weights in DIR/epochs/ for `keras-s2s "
                         "average` (default 5; 0 keeps none)")
+    p.add_argument("--devices", type=positive(int), default=None,
+                   help="train data-parallel on N devices (JAX DataParallel or TensorFlow "
+                        "MirroredStrategy; --batch-size is the global batch; default 1)")
+    p.add_argument("--model-parallel", type=positive(int), default=None, metavar="M",
+                   help="JAX: also shard the model's variables over M of the --devices (a "
+                        "(devices/M, M) mesh; Transformer entries); default 1")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted training of --out (loses at most one "
                         "epoch); it keeps the settings it started with")
@@ -88,7 +95,8 @@ def _model_kwargs(args):
 def _run_train_recipe(args):
     from keras_s2s.training.recipes import load_recipe, train_recipe
 
-    allowed = {"recipe", "out", "logdir", "resume", "overwrite", "func", "parser", "command", "traceback"}
+    allowed = {"recipe", "out", "logdir", "resume", "overwrite", "devices", "model_parallel",
+               "func", "parser", "command", "traceback"}
     given = sorted("--" + dest.replace("_", "-") for dest, value in vars(args).items()
                    if dest not in allowed and value != args.parser.get_default(dest))
     if given:
@@ -96,7 +104,8 @@ def _run_train_recipe(args):
                        "or edit the recipe file")
     recipe = load_recipe(args.recipe)
     config = train_recipe(recipe, out=args.out, log_dir=args.logdir, resume=args.resume,
-                          overwrite=args.overwrite,
+                          overwrite=args.overwrite, devices=args.devices,
+                          model_axis=args.model_parallel,
                           verbose=1 if sys.stdout.isatty() else 2)
     return _report_training(recipe["model"], config, args.out or recipe["out"], args.logdir)
 
@@ -152,5 +161,6 @@ def run(args):
         verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate,
         patience="auto" if args.patience is None else args.patience or None,
         max_minutes=args.max_minutes, schedule=args.schedule,
-        warmup_steps=args.warmup_steps, keep_epochs=args.keep_epochs)
+        warmup_steps=args.warmup_steps, keep_epochs=args.keep_epochs,
+        devices=args.devices or 1, model_axis=args.model_parallel or 1)
     return _report_training(args.model, config, args.out, args.logdir)

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_s2s import inference, kinds
+from keras_s2s import distribution, inference, kinds
 from keras_s2s.decoding import processors
 from keras_s2s.decoding._common import BOS_ID, EOS_ID, NEG_INF, PAD_ID, check_float, check_int
 from keras_s2s.decoding.beam import beam_search
@@ -85,6 +85,9 @@ def compile_decode(fn, jit, model):
     if backend == "tensorflow":
         import tensorflow as tf
 
+        # XLA can't compile reads of variables mirrored on several devices (a model trained
+        # under `keras_s2s.distribution.data_parallel` decodes its validation split as a graph)
+        jit = jit and not distribution.is_mirrored(model)
         return tf.function(fn, jit_compile=jit, reduce_retracing=True)
     if backend == "jax" and jit:
         import jax

@@ -20,9 +20,10 @@ import zipfile
 
 import keras
 
-from keras_s2s import kinds, losses, metrics, zoo
+from keras_s2s import distribution, kinds, losses, metrics, zoo
 from keras_s2s.data.tokenizers import load_tokenizer
 from keras_s2s.data.task import batch_shapes
+from keras_s2s.distribution import ReplicaAdam, data_parallel, model_parallel
 from keras_s2s.layers.sampled_softmax import SampledSoftmaxProjection
 from keras_s2s.training import defaults
 from keras_s2s.training.averaging import KeepLastEpochs
@@ -114,7 +115,9 @@ def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, 
         if label_smoothing:
             log.warning("sampled softmax trains without label smoothing: label_smoothing=%g "
                         "is not applied", label_smoothing)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
+    # under TensorFlow's MirroredStrategy, clip the global batch's gradient (ReplicaAdam)
+    adam = ReplicaAdam if distribution.replicas_in_sync() > 1 else keras.optimizers.Adam
+    model.compile(optimizer=adam(learning_rate, clipnorm=clipnorm),
                   loss=loss, metrics=metric_list, jit_compile=jit)
     return model
 
@@ -213,7 +216,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
           log_dir=None, resume=False, metric=None, max_eval_examples=500, task_spec=None,
           verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
           schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience="auto",
-          max_minutes=None, auto_size=True, overwrite=False, keep_epochs=5):
+          max_minutes=None, auto_size=True, overwrite=False, keep_epochs=5, devices=1,
+          model_axis=1):
     """Train a zoo model on a task and write a run directory.
 
     A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
@@ -277,6 +281,14 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         keep_epochs: Keep the weights of the last this many epochs in the run's `epochs/`
             directory, for checkpoint averaging (`keras_s2s.training.averaging.average_run`,
             `keras-s2s average`); 0 keeps none.
+        devices: Train data-parallel on this many devices (`keras_s2s.distribution`): JAX's
+            `DataParallel` or TensorFlow's `MirroredStrategy`. `batch_size` is the global
+            batch and must be a multiple of `devices`. TensorFlow's replicated steps run
+            without XLA (said in the log and in `config.json` under `"chosen"`).
+        model_axis: With more than 1, shard the model too (JAX only,
+            `keras_s2s.distribution.model_parallel`): the `devices` form a
+            `(devices / model_axis, model_axis)` mesh, the Transformer entries' attention
+            heads, feed-forward and embedding kernels split over the second axis.
 
     Returns:
         The run's config dict (also written to `config.json`).
@@ -299,6 +311,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                          f"keep_epochs={keep_epochs!r}")
     _check_finite(learning_rate=learning_rate, label_smoothing=label_smoothing,
                   clipnorm=clipnorm, mask_rate=mask_rate, max_minutes=max_minutes)
+    distribution.check_devices(devices, batch_size, model_axis)  # before anything is written
     run = RunDirectory(out_dir)
     run.check_path()
     with run.lock():
@@ -323,21 +336,35 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
             chosen = stored.get("chosen", {})
         if label_smoothing is None:
             label_smoothing = spec.training.get("label_smoothing", 0.1)
+        if devices > 1:
+            replicas = devices // model_axis
+            chosen["devices"] = {"value": devices, "why": (
+                f"data parallel: {batch_size // replicas} rows of each batch of {batch_size} "
+                f"per replica" + (f", each replica's variables sharded over {model_axis} "
+                                  "devices" if model_axis > 1 else ""))}
+            if jit and keras.backend.backend() == "tensorflow":
+                jit = False
+                chosen["jit"] = {"value": False, "why": (
+                    "TensorFlow cannot XLA-compile a step whose variables are mirrored on "
+                    "several devices")}
         keras.utils.set_random_seed(seed)
         if mixed_precision:
             keras.mixed_precision.set_global_policy("mixed_bfloat16")
         try:
-            return _train_in(run, stored, model_name, spec, kind, task, epochs=epochs,
-                             batch_size=batch_size, learning_rate=learning_rate,
-                             label_smoothing=label_smoothing, model_kwargs=model_kwargs,
-                             jit=jit, mixed_precision=mixed_precision, seed=seed,
-                             log_dir=log_dir, metric=metric,
-                             max_eval_examples=max_eval_examples, task_spec=task_spec,
-                             verbose=verbose, num_sample_examples=num_sample_examples,
-                             extra_callbacks=extra_callbacks, side=side, mask_rate=mask_rate,
-                             schedule=schedule, warmup_steps=warmup_steps, clipnorm=clipnorm,
-                             recipe=recipe, patience=patience, max_minutes=max_minutes,
-                             chosen=chosen, keep_epochs=keep_epochs)
+            with (model_parallel(devices, model_axis) if model_axis > 1 else
+                  data_parallel(devices)):
+                return _train_in(run, stored, model_name, spec, kind, task, epochs=epochs,
+                                 batch_size=batch_size, learning_rate=learning_rate,
+                                 label_smoothing=label_smoothing, model_kwargs=model_kwargs,
+                                 jit=jit, mixed_precision=mixed_precision, seed=seed,
+                                 log_dir=log_dir, metric=metric,
+                                 max_eval_examples=max_eval_examples, task_spec=task_spec,
+                                 verbose=verbose, num_sample_examples=num_sample_examples,
+                                 extra_callbacks=extra_callbacks, side=side, mask_rate=mask_rate,
+                                 schedule=schedule, warmup_steps=warmup_steps, clipnorm=clipnorm,
+                                 recipe=recipe, patience=patience, max_minutes=max_minutes,
+                                 chosen=chosen, keep_epochs=keep_epochs, devices=devices,
+                                 model_axis=model_axis)
         finally:
             if mixed_precision:
                 keras.mixed_precision.set_global_policy("float32")
@@ -409,7 +436,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
               label_smoothing, model_kwargs, jit, mixed_precision, seed, log_dir, metric,
               max_eval_examples, task_spec, verbose, num_sample_examples, extra_callbacks,
               side, mask_rate, schedule, warmup_steps, clipnorm, recipe, patience, max_minutes,
-              chosen, keep_epochs):
+              chosen, keep_epochs, devices=1, model_axis=1):
     """`train` inside the locked run directory `run`; `stored` is the config of the run being
     resumed (None for a new run)."""
     model = build_for_task(model_name, task, side, **model_kwargs)
@@ -445,6 +472,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
                      "label_smoothing": label_smoothing, "patience": patience,
                      "max_minutes": max_minutes, "keep_epochs": keep_epochs,
                      "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
+                     "devices": devices, "model_axis": model_axis,
                      "metric": metric, "max_eval_examples": max_eval_examples},
         "chosen": chosen,
         "xla_batch_shapes": shapes,

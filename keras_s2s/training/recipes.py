@@ -43,7 +43,8 @@ TOP_KEYS = {"model", "task", "out", "description", "task_options", "training", "
 TRAINING_KEYS = {"epochs", "batch_size", "learning_rate", "schedule", "warmup_steps",
                  "label_smoothing", "clipnorm", "seed", "metric", "max_eval_examples",
                  "max_train_examples", "jit", "mixed_precision", "side", "mask_rate",
-                 "patience", "max_minutes", "keep_epochs"}
+                 "patience", "max_minutes", "keep_epochs", "devices",
+                 "model_axis"}
 EVALUATION_KEYS = {"beam_width", "length_penalty", "coverage_penalty", "split"}
 
 
@@ -117,7 +118,8 @@ def load_recipe(path):
             "training": sections["training"], "evaluation": sections["evaluation"]}
 
 
-def train_recipe(recipe, out=None, log_dir=None, resume=False, verbose="auto", overwrite=False):
+def train_recipe(recipe, out=None, log_dir=None, resume=False, verbose="auto", overwrite=False,
+                 devices=None, model_axis=None):
     """Train the run a recipe describes (what `keras-s2s train --recipe FILE` does).
 
     Args:
@@ -127,6 +129,10 @@ def train_recipe(recipe, out=None, log_dir=None, resume=False, verbose="auto", o
         resume: Continue an interrupted run.
         overwrite: Replace the run already in `out` (see `keras_s2s.training.recipe.train`).
         verbose: Keras progress bar setting.
+        devices: Train data-parallel on this many devices (see `keras_s2s.distribution`);
+            overrides the recipe's `devices` (default 1).
+        model_axis: Shard the model over this many of the devices (JAX; see
+            `keras_s2s.distribution.model_parallel`); overrides the recipe's `model_axis`.
 
     Returns:
         The run's config dict (see `keras_s2s.training.recipe.train`); `config["recipe"]`
@@ -147,6 +153,10 @@ def train_recipe(recipe, out=None, log_dir=None, resume=False, verbose="auto", o
     training = {"schedule": "constant", "warmup_steps": 0, "epochs": 10,
                 "learning_rate": 1e-3, "patience": None, "auto_size": False,
                 **recipe["training"]}
+    if devices is not None:  # properties of the machine, not of the recipe
+        training["devices"] = devices
+    if model_axis is not None:
+        training["model_axis"] = model_axis
     max_train = training.pop("max_train_examples", None)
     task = load_task(recipe["task"], **recipe["task_options"])
     if max_train:
