@@ -334,3 +334,20 @@ def test_parser_help_for_every_subcommand(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--version"])
     assert "keras-s2s" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("backend, message", [
+    ("pytorch", "KERAS_BACKEND=pytorch is not a Keras backend; use one of"),
+    ("torch", "KERAS_BACKEND=torch, but the torch package is not installed"),
+])
+def test_an_unusable_backend_is_one_line(backend, message, monkeypatch):
+    import importlib.util
+
+    if backend == "torch" and importlib.util.find_spec("torch") is not None:
+        pytest.skip("PyTorch is installed here")
+    monkeypatch.setenv("KERAS_BACKEND", backend)
+    proc = run_cli("list", check=False)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"keras-s2s list: error: {message}")
+    assert "Traceback" not in proc.stderr

@@ -66,6 +66,33 @@ def _check(args):
         check_task_args(args)
 
 
+# the Keras backends and the package each one needs
+_BACKEND_PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch",
+                     "numpy": "numpy", "openvino": "openvino"}
+
+
+def check_backend(environ=None):
+    """Refuse, in one line, a `KERAS_BACKEND` that Keras does not know or can't import.
+
+    Example:
+
+    >>> check_backend({"KERAS_BACKEND": "torch"})   # CliError when PyTorch is not installed
+    """
+    import importlib.util
+
+    name = (os.environ if environ is None else environ).get("KERAS_BACKEND", "").strip()
+    if not name:
+        return
+    if name not in _BACKEND_PACKAGES:
+        raise CliError(f"KERAS_BACKEND={name} is not a Keras backend; use one of "
+                       f"{', '.join(sorted(_BACKEND_PACKAGES))} (keras_s2s is tested on "
+                       "tensorflow and jax)")
+    if importlib.util.find_spec(_BACKEND_PACKAGES[name]) is None:
+        raise CliError(f"KERAS_BACKEND={name}, but the {_BACKEND_PACKAGES[name]} package is "
+                       f"not installed: install it (pip install {_BACKEND_PACKAGES[name]}) or "
+                       "unset KERAS_BACKEND (TensorFlow is the default)")
+
+
 def main(argv=None):
     """Run the CLI; returns the exit status.
 
@@ -84,6 +111,7 @@ def main(argv=None):
         return 0
     try:
         _check(args)  # before TensorFlow: a mistake in the arguments costs no import
+        check_backend()
         quiet_import_tensorflow()
         return args.func(args)
     except KeyboardInterrupt:
