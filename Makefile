@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install demo test test-tf test-jax clean
+.PHONY: install demo test test-tf test-jax test-all test-jax-all clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ test-tf: $(STAMP)
 
 test-jax: $(STAMP)
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 --dist worksteal tests/layers
+
+# beyond the 25-minute budget of `make test`: every zoo entry's registry checks (build, fit
+# under jit, step parity, round trip) and the decoding tests on JAX as well
+test-all: test test-jax-all
+
+test-jax-all: $(STAMP)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 \
+		tests/zoo/test_registry.py tests/zoo/test_models.py tests/decoding
 
 clean:
 	rm -rf $(VENV) build *.egg-info logs
