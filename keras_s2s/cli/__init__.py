@@ -1,5 +1,5 @@
-"""The `keras-s2s` command line: list, info, train, average, evaluate, baseline, decode, demo,
-bench.
+"""The `keras-s2s` command line: list, info, train, average, evaluate, baseline, decode, export,
+demo, bench.
 
 One module per command (or pair of commands): each has `add_parser(subparsers)`, which adds
 its subcommand and sets `func` (and optionally `check`, its cheap checks), and the function
@@ -14,13 +14,14 @@ import logging
 import os
 import sys
 
-from keras_s2s.cli import average, baseline, bench, decode, demo, evaluate, list_info, train
+from keras_s2s.cli import (average, baseline, bench, decode, demo, evaluate, export, list_info,
+                           train)
 from keras_s2s.cli._common import CliError, Parser, check_task_args, quiet_import_tensorflow
 
 __all__ = ["CliError", "build_parser", "main"]
 
 # the subcommands, in the order `keras-s2s --help` lists them
-COMMANDS = (list_info, train, average, evaluate, baseline, decode, demo, bench)
+COMMANDS = (list_info, train, average, evaluate, baseline, decode, export, demo, bench)
 
 
 def build_parser():
