@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install demo test test-tf test-jax test-all test-jax-all clean
+.PHONY: install demo test test-tf test-jax test-all test-extended test-jax-all clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,18 +26,28 @@ demo: $(STAMP)
 test: $(STAMP) test-tf test-jax
 
 test-tf: $(STAMP)
-	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 tests
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 \
+		-m "not extended" tests
 
 test-jax: $(STAMP)
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 --dist worksteal tests/layers
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 --dist worksteal \
+		-m "not extended and not extended_on_jax" tests/layers
 
-# beyond the 25-minute budget of `make test`: every zoo entry's registry checks (build, fit
-# under jit, step parity, round trip) and the decoding tests on JAX as well
-test-all: test test-jax-all
+# beyond the 25-minute budget of `make test`: the tests marked `extended` (the longer tutorials,
+# the benchmark suite, JAX's several-device run, ...), and on JAX the `extended_on_jax` layer
+# tests, every zoo entry's registry checks (build, fit under jit, step parity, round trip)
+# and the decoding tests
+test-all: test test-extended test-jax-all
+
+test-extended: $(STAMP)
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 \
+		-m extended tests
 
 test-jax-all: $(STAMP)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 --dist worksteal -m extended_on_jax \
+		tests/layers
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 \
-		tests/zoo/test_registry.py tests/zoo/test_models.py tests/decoding
+		-m "not extended" tests/zoo/test_registry.py tests/zoo/test_models.py tests/decoding
 
 clean:
 	rm -rf $(VENV) build *.egg-info logs

@@ -37,6 +37,7 @@ def suite(tmp_path_factory):
         return path, json.load(f)
 
 
+@pytest.mark.extended  # a 70 s benchmark run: benchmarks stay out of make test's budget
 def test_quick_suite_writes_every_field(suite):
     _, results = suite
     assert set(results) == {"command", "environment", "settings", "train", "decode", "cache",
@@ -93,6 +94,7 @@ def test_quick_suite_writes_every_field(suite):
         cache["uncached_with_encoder"]["seconds"] / cache["cached"]["seconds"])
 
 
+@pytest.mark.extended
 def test_benchmarks_md_renders(suite, tmp_path):
     path, results = suite
     out = tmp_path / "BENCHMARKS.md"

@@ -42,7 +42,8 @@ def report_of(tmp_path_factory):
     return run
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+# JAX's run (with the (2, 2) ModelParallel mesh) took 127 s here: `make test-all` runs it
+@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=pytest.mark.extended)])
 def test_two_replicas_equal_one_device_on_the_global_batch(backend, report_of):
     report = report_of(backend)
     assert len(report["devices"]) == (4 if backend == "jax" else 2)

@@ -25,7 +25,15 @@ def kernel():
     kernel.close()
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+# the notebooks whose smoke run took over 30 s on the 2-core CPU (47-77 s for 07, 10 and 11):
+# `make test-all` runs them, `make test` the others (its 25-minute budget)
+EXTENDED = {"04_going_deeper.ipynb", "07_transformers.ipynb", "08_language_models.ipynb",
+            "09_autoencoders.ipynb", "10_your_data_and_tensorboard.ipynb",
+            "11_pointers_and_copying.ipynb"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.extended) if n in EXTENDED
+                                  else n for n in NOTEBOOKS])
 def test_notebook_runs_in_smoke_mode(name, kernel):
     # a failing cell raises nbclient's CellExecutionError with the cell's traceback
     kernel.run(os.path.join(TUTORIALS, name))

@@ -145,6 +145,7 @@ def test_one_step_touches_only_labels_and_candidates():
     assert len(moved) < 80 // 2  # far from every column
 
 
+@pytest.mark.extended_on_jax  # 42 s on JAX
 def test_fit_learns_and_evaluate_uses_the_full_softmax(tmp_path):
     keras.utils.set_random_seed(1)
     model = zoo.build("luong_bilstm", source_vocab_size=30, target_vocab_size=80, units=16,

@@ -78,6 +78,7 @@ def test_decoder_only_stack_is_causal_and_steps():
     np.testing.assert_allclose(np.concatenate(outputs, 1), full, atol=1e-5)
 
 
+@pytest.mark.extended_on_jax  # 26 s on JAX
 def test_alignment_head_choice_and_mean():
     x, memory, mask = _data()
     mean_decoder = _decoder()
@@ -126,6 +127,7 @@ def _seq2seq_model():
     return keras.Model([source, target, mask], out)
 
 
+@pytest.mark.extended_on_jax  # 35 s on JAX
 def test_saving_xla_and_gradients(tmp_path):
     x, memory, mask = _data()
     inputs = [memory, x, mask]

@@ -181,7 +181,8 @@ def test_entry_trains_saves_and_ignores_padding(name, tmp_path):
     assert last["loss"] < 0.5 * first["loss"], (first, last)
 
 
-@pytest.mark.parametrize("name", ["luong_bilstm", "stacked_lstm"])
+@pytest.mark.parametrize("name", ["luong_bilstm",
+                                  pytest.param("stacked_lstm", marks=pytest.mark.extended)])
 def test_mixed_precision_trains_without_nan(name):
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
@@ -232,9 +233,10 @@ def test_stable_layer_names(name):
 # their XLA steps.
 @pytest.mark.parametrize("name, kwargs, learning_rate, epochs, goal, jit", [
     ("luong_bilstm", {"embedding_dim": 24, "units": 32}, 5e-3, 6, 0.95, False),
-    ("transformer_tiny", {"hidden_dim": 64, "num_heads": 4, "intermediate_dim": 128,
-                          "normalize_first": True, "max_length": 32}, 2e-3, 5, 0.9, False),
-])
+    pytest.param("transformer_tiny", {"hidden_dim": 64, "num_heads": 4, "intermediate_dim": 128,
+                                      "normalize_first": True, "max_length": 32}, 2e-3, 5, 0.9,
+                 False, marks=pytest.mark.extended),  # 54 s; make test fits transformer_small
+])                                                     # on real data (test_learning_real_data)
 def test_entry_learns_reversal(name, kwargs, learning_rate, epochs, goal, jit):
     from keras_s2s.demo import reversal_pairs
 
