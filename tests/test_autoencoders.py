@@ -54,6 +54,7 @@ def _token_accuracy(result, labels):
     return (predicted == labels)[real].mean()
 
 
+@pytest.mark.extended  # 52 s; make test trains the VAEs (the fixture `vaes`) instead
 def test_sequence_autoencoder_reconstructs_held_out_sequences():
     from keras_s2s.data import load_task
 

@@ -113,6 +113,7 @@ def test_decode_accepts_strings_with_a_task(g2p_small):
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # 54 s; make test fits luong_bilstm on real sentences instead
 def test_luong_bilstm_learns_g2p_in_a_few_minutes():
     """A sanity check on real data (not the benchmark): PER well below 50% after one epoch.
 

@@ -105,6 +105,7 @@ def _pointer_model(n=N, units=UNITS, features=FEATURES):
     return keras.Model({"encoder_inputs": points, "decoder_token_ids": ids}, logits)
 
 
+@pytest.mark.extended_on_jax  # 19 s on JAX
 def test_config_saving_and_jit_parity(tmp_path):
     for layer in (PointerSlots(4, kernel_initializer="he_normal"), PointerLogits(3),
                   GatherSlots()):

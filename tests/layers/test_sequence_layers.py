@@ -83,6 +83,7 @@ def test_stacked_cells_residual_matches_numpy():
     np.testing.assert_allclose(out, np.stack(outs, 1), atol=1e-5)
 
 
+@pytest.mark.extended_on_jax  # 17 s on JAX
 def test_stacked_cells_save_jit_and_gradients(tmp_path):
     def make():
         inputs = keras.Input((None, 4))
