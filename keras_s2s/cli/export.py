@@ -11,9 +11,7 @@ import os
 import shutil
 
 from keras_s2s.cli._common import CliError, check_run_dir, in_range, load_run_dir, positive
-
-#: the widest beam an export accepts (as `decode`)
-MAX_BEAM = 256
+from keras_s2s.cli.decode import MAX_BEAM  # the widest beam an export accepts, as `decode`
 
 
 def add_parser(subparsers):

@@ -108,7 +108,7 @@ def export_saved_model(model, source_tokenizer, target_tokenizer, path, *, beam_
         if max_length_a is not None or max_length_b is not None:
             raise ValueError("`max_length_a`/`max_length_b` bound a translation by its "
                              "source; a language model takes `max_length` only.")
-    entry, graphs = api._graphs(model)
+    _, graphs = api._graphs(model)
     limit = graphs.max_length
     if max_length is None:
         max_length = DEFAULT_MAX_LENGTH if limit is None else min(limit, DEFAULT_MAX_LENGTH)
@@ -116,9 +116,7 @@ def export_saved_model(model, source_tokenizer, target_tokenizer, path, *, beam_
     api._check_controls(0, 1.0, max_length_a, max_length_b)
     api._settings(method, max_length, 0, beam_width or 1, num_return_sequences,
                   length_penalty, 0.0, 1.0, None, None, False, graphs.attention)
-    if limit is not None and max_length > limit:
-        raise ValueError(f"`max_length` ({max_length}) exceeds what model '{model.name}' can "
-                         f"decode ({limit} positions).")
+    api._check_max_length(model, graphs, False, max_length, 0)  # the model's own limit
     settings = dict(method=method, max_length=int(max_length), min_length=0,
                     beam_width=int(beam_width or 1),
                     num_return_sequences=int(num_return_sequences),
@@ -133,7 +131,7 @@ def export_saved_model(model, source_tokenizer, target_tokenizer, path, *, beam_
     n = settings["num_return_sequences"] if method == "beam" else 1
     # the widest input the model takes: its positions (a Transformer), or below the
     # generation bound (a prompt)
-    widest = limit if limit is not None else None
+    widest = limit
     if prompted:
         widest = max_length - 1 if widest is None else min(widest, max_length - 1)
 
