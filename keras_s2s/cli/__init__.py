@@ -30,6 +30,8 @@ def build_parser():
     parser = Parser(prog="keras-s2s",
                     description="keras_s2s: sequence-to-sequence models for Keras 3.")
     parser.add_argument("--version", action="version", version=f"keras-s2s {__version__}")
+    parser.add_argument("--backend", choices=sorted(_BACKEND_PACKAGES),
+                        help="the Keras backend (default: KERAS_BACKEND, else tensorflow)")
     parser.add_argument("--traceback", action="store_true",
                         help="show the full traceback of a failure (also KERAS_S2S_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -72,6 +74,22 @@ _BACKEND_PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch",
                      "numpy": "numpy", "openvino": "openvino"}
 
 
+def choose_backend(name):
+    """`--backend NAME`: set `KERAS_BACKEND` before Keras is imported (refused after).
+
+    Example:
+
+    >>> choose_backend("jax")   # in a process that has not imported Keras yet
+    """
+    loaded = sys.modules.get("keras")
+    if loaded is not None and getattr(loaded, "backend", None) is not None:
+        current = loaded.backend.backend()
+        if current != name:
+            raise CliError(f"--backend {name}: this process already runs Keras on {current}; "
+                           f"set KERAS_BACKEND={name} before Python starts instead")
+    os.environ["KERAS_BACKEND"] = name
+
+
 def check_backend(environ=None):
     """Refuse, in one line, a `KERAS_BACKEND` that Keras does not know or can't import.
 
@@ -112,6 +130,8 @@ def main(argv=None):
         return 0
     try:
         _check(args)  # before TensorFlow: a mistake in the arguments costs no import
+        if args.backend:
+            choose_backend(args.backend)
         check_backend()
         quiet_import_tensorflow()
         return args.func(args)

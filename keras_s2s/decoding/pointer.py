@@ -115,7 +115,7 @@ def constrain(logits, taken, real_count, constraint):
 
     >>> out = constrain(np.zeros((1, 6), "float32"), np.array([[0, 0, 0, 0, 1, 0]], bool),
     ...                 np.array([2]), "permutation")
-    >>> (np.asarray(out)[0] > -1).tolist()
+    >>> (keras.ops.convert_to_numpy(out)[0] > -1).tolist()
     [True, True, True, False, False, True]
     """
     if constraint is None:

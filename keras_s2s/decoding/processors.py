@@ -18,7 +18,7 @@ Example:
 
 >>> logits = np.zeros((1, 6), "float32")
 >>> out = no_repeat_ngram(logits, np.array([[4, 5, 4, 0]]), 3, 2)
->>> (np.asarray(out)[0] < -1e20).tolist()   # "4 5" was said: 5 may not follow 4 again
+>>> (ops.convert_to_numpy(out)[0] < -1e20).tolist()   # "4 5" was said: 5 may not follow 4 again
 [False, False, False, False, False, True]
 """
 

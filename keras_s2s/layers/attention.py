@@ -31,7 +31,7 @@ def masked_softmax(scores, memory_mask=None):
     Example:
 
     >>> w = masked_softmax(np.zeros((1, 3)), np.array([[1, 1, 0]]))
-    >>> np.asarray(w).round(2).tolist()
+    >>> keras.ops.convert_to_numpy(w).round(2).tolist()
     [[0.5, 0.5, 0.0]]
     """
     scores = ops.cast(scores, "float32")

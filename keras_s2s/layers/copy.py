@@ -176,7 +176,7 @@ class ExtendedIdsToUnk(keras.layers.Layer):
 
     Example:
 
-    >>> np.asarray(ExtendedIdsToUnk(6)(np.array([[2, 5, 6, 9]]))).tolist()
+    >>> keras.ops.convert_to_numpy(ExtendedIdsToUnk(6)(np.array([[2, 5, 6, 9]]))).tolist()
     [[2, 5, 1, 1]]
     """
 

@@ -61,7 +61,7 @@ def monotonic_alignments(p_choose, previous_alignments, mode):
 
     >>> a = monotonic_alignments(np.array([[0.5, 1.0, 0.5]]), np.array([[1.0, 0, 0]]),
     ...                          "recursive")
-    >>> np.asarray(a).round(3).tolist()
+    >>> keras.ops.convert_to_numpy(a).round(3).tolist()
     [[0.5, 0.5, 0.0]]
     """
     p = ops.cast(p_choose, "float32")

@@ -50,7 +50,7 @@ class PointerSlots(keras.layers.Layer):
     Example:
 
     >>> slots, mask = PointerSlots(8)(np.zeros((2, 5, 2), "float32"))
-    >>> tuple(slots.shape), np.asarray(mask)[0].tolist()
+    >>> tuple(slots.shape), keras.ops.convert_to_numpy(mask)[0].tolist()
     ((2, 9, 8), [False, False, False, True, True, True, True, True, True])
     """
 
@@ -129,7 +129,7 @@ class PointerLogits(BahdanauAttention):
     >>> layer = PointerLogits(16)
     >>> logits = layer(np.ones((2, 3, 8)), np.ones((2, 6, 12)),
     ...                np.array([[1, 1, 1, 1, 0, 0]] * 2, bool))
-    >>> tuple(logits.shape), float(np.asarray(logits)[0, 0, 5])
+    >>> tuple(logits.shape), float(keras.ops.convert_to_numpy(logits)[0, 0, 5])
     ((2, 3, 6), -1000000000.0)
 
     Reference:
@@ -176,7 +176,7 @@ class GatherSlots(keras.layers.Layer):
     Example:
 
     >>> slots = np.arange(12, dtype="float32").reshape(1, 6, 2)
-    >>> np.asarray(GatherSlots()(slots, np.array([[2, 5]]))).tolist()
+    >>> keras.ops.convert_to_numpy(GatherSlots()(slots, np.array([[2, 5]]))).tolist()
     [[[4.0, 5.0], [10.0, 11.0]]]
     """
 
@@ -205,7 +205,7 @@ class SlotReadMask(keras.layers.Layer):
 
     Example:
 
-    >>> np.asarray(SlotReadMask()(np.array([[1, 1, 0]]))).tolist()
+    >>> keras.ops.convert_to_numpy(SlotReadMask()(np.array([[1, 1, 0]]))).tolist()
     [[True, True, True, True, True, True, False]]
     """
 

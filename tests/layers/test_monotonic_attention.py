@@ -71,7 +71,8 @@ def test_recursive_stays_exact_where_the_parallel_form_breaks_down():
     previous = np.roll(previous, 3, axis=1)  # mass after the near-certain stop
     exact = _recursive_reference(p, previous)
     got = ops.convert_to_numpy(monotonic_alignments(p, previous, "recursive"))
-    np.testing.assert_allclose(got, exact, atol=1e-6)
+    # float32 rounding: 1e-6 on TensorFlow and JAX, 1.9e-6 on PyTorch
+    np.testing.assert_allclose(got, exact, atol=5e-6)
     assert np.abs(ops.convert_to_numpy(monotonic_alignments(p, previous, "parallel"))
                   - exact).max() > 1e-3
 
