@@ -49,6 +49,11 @@ def _prepare_dropout_masks(cell, step_input, state):
         cell.get_recurrent_dropout_mask(first_state)
 
 
+def _noise_kwargs(noise):
+    """`attend_step`'s `noise=` only when there is noise: other attentions don't take it."""
+    return {} if noise is None else {"noise": noise}
+
+
 def _reset_dropout_masks(cell):
     for sub in getattr(cell, "cells", [cell]):
         if hasattr(sub, "reset_dropout_mask"):
@@ -201,6 +206,7 @@ class AttentionDecoder(keras.layers.Layer):
         self._attention_state_shapes = list(getattr(attention, "state_shapes", list)())
         self._num_attention_states = len(self._attention_state_shapes)
         self._cell_has_training = _call_has_training(cell)
+        self._noise_at = None  # set by `call` while its loop reads [x_t; noise_t]
         self.output_size = None
 
     # ------------------------------------------------------------------ build
@@ -310,13 +316,14 @@ class AttentionDecoder(keras.layers.Layer):
         return h, list(keras.tree.flatten(new_states))
 
     def _attentional_output(self, h, memory, keys, memory_mask, attention_state=(),
-                            training=None):
+                            training=None, noise=None):
         if len(h.shape) == 3:  # all steps at once: a stateless mechanism only
             context, weights = self.attention.attend(h, memory, keys, memory_mask)
             new_attention_state = []
         else:
             context, weights, new_attention_state = self.attention.attend_step(
-                h, memory, keys, memory_mask, list(attention_state), training=training)
+                h, memory, keys, memory_mask, list(attention_state), training=training,
+                **_noise_kwargs(noise))
         output = ops.concatenate([context, ops.cast(h, context.dtype)], axis=-1)
         if self.attention_dense is not None:
             output = self.attention_dense(output)
@@ -332,10 +339,10 @@ class AttentionDecoder(keras.layers.Layer):
         return top
 
     def _attention_first_step(self, x, cell_states, attention_state, memory, keys, memory_mask,
-                              training):
+                              training, noise=None):
         context, weights, new_attention_state = self.attention.attend_step(
             self._query(cell_states), memory, keys, memory_mask, list(attention_state),
-            training=training)
+            training=training, **_noise_kwargs(noise))
         context = ops.cast(context, x.dtype)
         h, new_cell_states = self._run_cell(ops.concatenate([x, context], axis=-1),
                                             cell_states, training)
@@ -346,7 +353,8 @@ class AttentionDecoder(keras.layers.Layer):
             output = ops.max(pre, axis=-1)
         return output, weights, new_cell_states + list(new_attention_state)
 
-    def step(self, inputs_t, states, memory, memory_mask=None, keys=None, training=None):
+    def step(self, inputs_t, states, memory, memory_mask=None, keys=None, training=None,
+             noise=None):
         """Run one decoder step.
 
         Args:
@@ -356,6 +364,10 @@ class AttentionDecoder(keras.layers.Layer):
             memory_mask: Optional `(batch, source_len)`.
             keys: Optional `attention.precompute(memory)`; computed here when None.
             training: Python boolean, whether dropout is active.
+            noise: Optional `(batch, source_len)`: this step's score noise, for an attention
+                with `training_noise` (monotonic attention's `sigmoid_noise`); `call` draws
+                it for the whole sequence before its loop. None: the attention draws its own
+                when `training`.
 
         Returns:
             `(output_t, weights_t, new_states)`: `(batch, output_size)`,
@@ -369,12 +381,12 @@ class AttentionDecoder(keras.layers.Layer):
             keys = self.attention.precompute(memory)
         if self.attention_first:
             return self._attention_first_step(x, states[:n], attention_state, memory, keys,
-                                              memory_mask, training)
+                                              memory_mask, training, noise)
         if self.input_feeding:
             x = ops.concatenate([x, ops.cast(states[n], x.dtype)], axis=-1)
         h, new_cell_states = self._run_cell(x, states[:n], training)
         output, weights, new_attention_state = self._attentional_output(
-            h, memory, keys, memory_mask, attention_state, training)
+            h, memory, keys, memory_mask, attention_state, training, noise)
         new_states = new_cell_states + ([output] if self.input_feeding else [])
         return output, weights, new_states + list(new_attention_state)
 
@@ -382,8 +394,11 @@ class AttentionDecoder(keras.layers.Layer):
     def _loop_step(self, inputs_t, states, training):
         # states = decoder states + [memory, keys, memory_mask] carried unchanged.
         memory, keys, mask = states[-3:]
+        noise = None
+        if self._noise_at is not None:  # [x_t; noise_t], see `call`
+            inputs_t, noise = inputs_t[:, :self._noise_at], inputs_t[:, self._noise_at:]
         output, weights, new_states = self.step(
-            inputs_t, states[:-3], memory, mask, keys=keys, training=training)
+            inputs_t, states[:-3], memory, mask, keys=keys, training=training, noise=noise)
         packed = ops.concatenate([output, ops.cast(weights, output.dtype)], axis=-1)
         return packed, new_states + [memory, keys, mask]
 
@@ -416,9 +431,22 @@ class AttentionDecoder(keras.layers.Layer):
             keys = self.attention.precompute(memory)
         if self._loops():
             mask_f = ops.cast(memory_mask, self.compute_dtype)
-            packed, *final = self._loop(
-                decoder_inputs, initial_state=states + [memory, keys, mask_f],
-                training=training)
+            # an attention's per-step training noise is drawn here for the whole sequence and
+            # travels beside the inputs: a draw inside the loop is stateful (JAX refuses it)
+            noise = (self.attention.training_noise(batch, ops.shape(decoder_inputs)[1],
+                                                   ops.shape(memory)[1])
+                     if training and hasattr(self.attention, "training_noise") else None)
+            loop_inputs = decoder_inputs
+            if noise is not None:
+                self._noise_at = decoder_inputs.shape[-1]
+                loop_inputs = ops.concatenate([decoder_inputs,
+                                               ops.cast(noise, decoder_inputs.dtype)], axis=-1)
+            try:
+                packed, *final = self._loop(
+                    loop_inputs, initial_state=states + [memory, keys, mask_f],
+                    training=training)
+            finally:
+                self._noise_at = None
             final = final[:-3]
             outputs = packed[..., : self.output_size]
             alignments = ops.cast(packed[..., self.output_size:], "float32")

@@ -100,6 +100,16 @@ class _Monotonic:
         self.mode = check_choice("mode", mode, _MODES)
         self.seed_generator = keras.random.SeedGenerator(sigmoid_noise_seed)
 
+    def training_noise(self, batch, steps, source_len):
+        """The score noise of a whole training sequence, `(batch, steps, source_len)`, or None
+        when `sigmoid_noise` is 0. `AttentionDecoder` draws it before its loop and passes one
+        step's slice to `attend_step(noise=...)`: a draw inside a JAX scan would update the
+        seed generator's state inside the traced loop, which JAX refuses."""
+        if self.sigmoid_noise <= 0:
+            return None
+        return self.sigmoid_noise * keras.random.normal((batch, steps, source_len),
+                                                        seed=self.seed_generator)
+
     def build(self, query_shape, memory_shape, memory_mask_shape=None):
         super().build(query_shape, memory_shape, memory_mask_shape)  # the score's weights
         self.score_bias = self.add_weight(
@@ -119,7 +129,7 @@ class _Monotonic:
     def state_shapes(self):
         return [(None,)]
 
-    def attend_step(self, query, memory, keys, memory_mask, state, training=None):
+    def attend_step(self, query, memory, keys, memory_mask, state, training=None, noise=None):
         self._check_call(query, memory)
         if len(query.shape) != 2:
             raise ValueError(
@@ -128,7 +138,9 @@ class _Monotonic:
                 "pass (batch, query_dim).")
         scores = ops.cast(self.score(query, keys), "float32") + ops.cast(self.score_bias,
                                                                           "float32")
-        if training and self.sigmoid_noise > 0:
+        if noise is not None:  # this step's slice of `training_noise`
+            scores = scores + ops.cast(noise, "float32")
+        elif training and self.sigmoid_noise > 0:
             scores = scores + self.sigmoid_noise * keras.random.normal(
                 ops.shape(scores), seed=self.seed_generator)
         if self.mode == "hard":

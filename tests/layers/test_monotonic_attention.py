@@ -199,3 +199,50 @@ def test_decoder_call_equals_its_steps_with_the_alignments_in_the_state(attentio
         for b in range(x.shape[0]):
             seen = [s[b] for s in stops if s[b] is not None]
             assert seen == sorted(seen)
+
+
+@pytest.mark.parametrize("attention_first", [False, True])
+def test_decoder_training_noise_is_drawn_once_and_read_step_by_step(attention_first):
+    """`call(training=True)` draws the sequence's score noise before its loop (a draw inside
+    it updates the seed generator inside a traced scan, which JAX refuses), and step t reads
+    slice t: the call equals a step loop given the same slices."""
+    from keras_s2s.layers import AttentionDecoder
+    from tests.layers.test_attention_decoder import _data
+
+    x, memory, mask = _data()
+    attention = (BahdanauMonotonicAttention(4, sigmoid_noise=1.0) if attention_first
+                 else LuongMonotonicAttention(sigmoid_noise=1.0))
+    decoder = AttentionDecoder(keras.layers.GRUCell(5), attention, attention_layer_size=5,
+                               input_feeding=False, attention_first=attention_first)
+    quiet = ops.convert_to_numpy(decoder(x, memory, memory_mask=mask)[1])
+    noise = np.random.default_rng(3).normal(size=(*x.shape[:2], memory.shape[1]))
+    attention.training_noise = lambda batch, steps, source_len: ops.convert_to_tensor(
+        noise.astype("float32"))
+    outputs, alignments, _ = decoder(x, memory, memory_mask=mask, training=True)
+    states = decoder.get_initial_state(x.shape[0], None, memory, mask)
+    keys = attention.precompute(memory)
+    for t in range(x.shape[1]):
+        out, w, states = decoder.step(x[:, t], states, memory, mask, keys=keys,
+                                      noise=noise[:, t].astype("float32"))
+        np.testing.assert_allclose(ops.convert_to_numpy(outputs[:, t]),
+                                   ops.convert_to_numpy(out), atol=1e-5)
+        np.testing.assert_allclose(ops.convert_to_numpy(alignments[:, t]),
+                                   ops.convert_to_numpy(w), atol=1e-5)
+    assert np.abs(ops.convert_to_numpy(alignments) - quiet).max() > 1e-2  # the noise counts
+
+
+def test_decoder_with_sigmoid_noise_trains_under_jit():
+    """A compiled training step of a decoder whose monotonic attention draws noise (it failed
+    on JAX with an UnexpectedTracerError while the noise was drawn inside the loop)."""
+    from keras_s2s.layers import AttentionDecoder
+    from tests.layers.test_attention_decoder import _data
+
+    x, memory, mask = _data()
+    inputs, source = keras.Input(x.shape[1:]), keras.Input(memory.shape[1:])
+    decoder = AttentionDecoder(keras.layers.GRUCell(5), LuongMonotonicAttention(sigmoid_noise=1.0),
+                               attention_layer_size=5)
+    model = keras.Model([inputs, source], decoder(inputs, source)[0])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    first = model.train_on_batch([x, memory], np.ones((*x.shape[:2], 5), "float32"))
+    second = model.train_on_batch([x, memory], np.ones((*x.shape[:2], 5), "float32"))
+    assert np.isfinite(first) and np.isfinite(second) and first != second

@@ -269,7 +269,8 @@ def test_entry_learns_reversal(name, kwargs, learning_rate, epochs, goal, jit):
     model = zoo.build(name, source_vocab_size=12, target_vocab_size=12, dropout=0.0, **kwargs)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
                   loss=losses.MaskedSparseCategoricalCrossentropy(),
-                  metrics=[metrics.MaskedAccuracy()], jit_compile=jit)
+                  metrics=[metrics.MaskedAccuracy()],
+                  jit_compile=jit or keras.backend.backend() == "jax")  # see `_jit`
     model.fit({"encoder_token_ids": train[0], "decoder_token_ids": train[1]}, train[2],
               batch_size=64, epochs=epochs, verbose=0)
     result = model.evaluate({"encoder_token_ids": test[0], "decoder_token_ids": test[1]},
