@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install demo test test-tf test-jax test-all test-extended test-jax-all test-torch clean
+.PHONY: install demo test test-tf test-jax test-all test-extended test-jax-all test-torch test-onnx clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ test-jax: $(STAMP)
 # the benchmark suite, JAX's several-device run, ...), and on JAX the `extended_on_jax` layer
 # tests, every zoo entry's registry checks (build, fit under jit, step parity, round trip)
 # and the decoding tests
-test-all: test test-extended test-jax-all test-torch
+test-all: test test-extended test-jax-all test-torch test-onnx
 
 test-extended: $(STAMP)
 	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 \
@@ -55,6 +55,11 @@ test-torch: $(STAMP)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0+cpu" || $(BIN)/python -m pip install --quiet torch
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -q -n 2 --dist worksteal \
 		-m "not extended and not extended_on_jax" tests/layers tests/backends
+
+# ONNX export (tests/export/test_onnx.py): tf2onnx and onnxruntime are not dependencies
+test-onnx: $(STAMP)
+	$(BIN)/python -m pip install --quiet tf2onnx onnxruntime
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q -p no:xdist tests/export/test_onnx.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info logs

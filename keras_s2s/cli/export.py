@@ -22,7 +22,11 @@ def add_parser(subparsers):
                     "float[batch, n]}, with tokenization, search and detokenization inside "
                     "the graph. Load it with tf.saved_model.load (no Keras, no keras_s2s).")
     p.add_argument("run", help="run directory written by train")
-    p.add_argument("--out", required=True, help="the SavedModel directory to write")
+    p.add_argument("--out", required=True, help="the directory to write")
+    p.add_argument("--format", choices=["saved_model", "onnx"], default="saved_model",
+                   help="saved_model (default): strings in, strings out, the search inside; "
+                        "onnx: the encoder and one-step decoder graphs (encoder.onnx, "
+                        "step.onnx) for a runtime's own search loop; needs tf2onnx")
     p.add_argument("--beam", type=positive(int),
                    help=f"beam width, at most {MAX_BEAM} (default: greedy search)")
     p.add_argument("--n-best", type=positive(int), default=1,
@@ -45,6 +49,15 @@ def add_parser(subparsers):
 def check(args):
     """The checks that need no model (run before TensorFlow is imported)."""
     check_run_dir(args.run)
+    if args.format == "onnx":
+        given = [flag for flag, value in (("--beam", args.beam), ("--length-penalty",
+                 args.length_penalty), ("--max-length", args.max_length), ("--max-length-a",
+                 args.max_length_a), ("--max-length-b", args.max_length_b),
+                 ("--jit", args.jit or None), ("--n-best", None if args.n_best == 1 else 1))
+                 if value is not None]
+        if given:
+            raise CliError(f"{given[0]} sets the search inside a SavedModel; an ONNX export "
+                           "holds the graphs only (the runtime runs its own search): drop it")
     if args.beam is None:
         if args.n_best > 1:
             raise CliError(f"greedy search gives one output per input; for --n-best "
@@ -77,12 +90,17 @@ def run(args):
     work = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.export")
     shutil.rmtree(work, ignore_errors=True)
     try:
-        manifest = export_saved_model(
-            model, task.source_tokenizer, task.target_tokenizer, work, beam_width=args.beam,
-            num_return_sequences=args.n_best, max_length=args.max_length,
-            max_length_a=args.max_length_a, max_length_b=args.max_length_b,
-            length_penalty=args.length_penalty or 0.0, side=config.get("side") or "target",
-            jit=args.jit)
+        if args.format == "onnx":
+            from keras_s2s.export.onnx import export_onnx
+
+            manifest = export_onnx(model, work)
+        else:
+            manifest = export_saved_model(
+                model, task.source_tokenizer, task.target_tokenizer, work,
+                beam_width=args.beam, num_return_sequences=args.n_best,
+                max_length=args.max_length, max_length_a=args.max_length_a,
+                max_length_b=args.max_length_b, length_penalty=args.length_penalty or 0.0,
+                side=config.get("side") or "target", jit=args.jit)
         if os.path.exists(out):
             old = work + ".old"
             shutil.rmtree(old, ignore_errors=True)
@@ -94,6 +112,11 @@ def run(args):
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    if args.format == "onnx":
+        print(f"wrote {args.out}: encoder.onnx and step.onnx ({manifest['kind']} model "
+              f"{manifest['model']}); {os.path.join(args.out, 'keras_s2s_onnx.json')} names "
+              "their inputs, outputs and states; docs/DEPLOYING.md has a greedy loop")
+        return 0
     search = ("greedy search" if manifest["method"] == "greedy" else
               f"beam search (width {manifest['beam_width']}, {manifest['num_return_sequences']}"
               "-best)")
