@@ -1,7 +1,7 @@
 """Export for serving: a trained run as a TensorFlow SavedModel whose `translate` signature
 takes strings and returns strings, with tokenization, search and detokenization in the graph.
 
-`export_onnx` writes a recurrent model's encoder and step graphs as ONNX files instead (with
+`export_onnx` writes a model's encoder and step graphs as ONNX files instead (with
 tf2onnx installed). Imported on demand (it imports TensorFlow):
 `from keras_s2s.export import export_saved_model`.
 

@@ -25,9 +25,6 @@ Example:
 import json
 import os
 
-import keras
-
-from keras_s2s import kinds
 from keras_s2s.constants import BOS_ID, EOS_ID, PAD_ID
 
 ONNX_MANIFEST = "keras_s2s_onnx.json"
@@ -35,26 +32,9 @@ DEFAULT_OPSET = 17
 
 
 def _check(model):
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError("ONNX export converts TensorFlow graphs (tf2onnx); run it with "
-                         f"KERAS_BACKEND=tensorflow (this process uses "
-                         f"{keras.backend.backend()}).")
-    kind = kinds.of(model)
-    if not kind.has_decoder:
-        raise ValueError(f"Model '{model.name}' is a {kind.name} model: it has no decoder, so "
-                         "there is no step graph to export.")
-    if kind.own_decode:
-        raise ValueError(f"Model '{model.name}' is a {kind.name} model, whose decoding "
-                         "post-processes the step graph's output in Python (extended "
-                         "vocabulary ids or pointer slots); ONNX export supports seq2seq "
-                         "models and language models.")
-    from keras_s2s.inference import has_kv_cache
+    from keras_s2s.export.saved_model import check_export_kind
 
-    if has_kv_cache(model):
-        raise ValueError(f"Model '{model.name}' has a Transformer decoder, whose cached "
-                         "attention (keras-hub) updates its caches with ops.slice_update: "
-                         "TensorFlow lowers that to XlaDynamicUpdateSlice, which tf2onnx "
-                         "can't convert. Serve it with keras-s2s export (a SavedModel).")
+    kind = check_export_kind(model, "ONNX export converts TensorFlow graphs (tf2onnx)")
     try:
         import tf2onnx  # noqa: F401
     except ImportError:
@@ -65,6 +45,58 @@ def _check(model):
 
 def _step_name(name):
     return "previous_" + name if name.startswith("state_") else name
+
+
+def _dynamic_update_slice(ctx, node, name, args):
+    """tf2onnx handler: `XlaDynamicUpdateSlice(operand, update, start)` as ONNX
+    `ScatterND(operand, indices, update)`, with `indices[i...] = start + (i...)` built from
+    the update's shape. TensorFlow lowers `keras.ops.slice_update` (keras-hub's cached
+    attention writes its key/value caches with it) to this op, which tf2onnx 1.17 does not
+    convert. XLA clamps a start that would put the update out of bounds; the caches' writes
+    never are, and ScatterND does not clamp."""
+    import numpy as np
+    from onnx import TensorProto
+    from tf2onnx import utils
+
+    operand, update, start = node.input
+    rank = ctx.get_rank(update)
+    if rank is None:
+        raise ValueError(f"{node.name}: XlaDynamicUpdateSlice of unknown rank")
+
+    def const(value):
+        return ctx.make_const(utils.make_name(name), np.array(value, np.int64)).output[0]
+
+    shape = ctx.make_node("Shape", [update]).output[0]
+    start = ctx.make_node("Cast", [start], attr={"to": TensorProto.INT64}).output[0]
+    zero, one, last = const(0), const(1), const([rank])
+    columns = []
+    for k in range(rank):
+        size = ctx.make_node("Gather", [shape, const(k)]).output[0]
+        offset = ctx.make_node("Gather", [start, const(k)]).output[0]
+        column = ctx.make_node("Range", [zero, size, one]).output[0]  # (size_k,)
+        column = ctx.make_node("Add", [column, offset]).output[0]
+        view = [1] * rank
+        view[k] = -1
+        column = ctx.make_node("Reshape", [column, const(view)]).output[0]
+        column = ctx.make_node("Expand", [column, shape]).output[0]  # the update's shape
+        columns.append(ctx.make_node("Unsqueeze", [column, last]).output[0])
+    indices = ctx.make_node("Concat", columns, attr={"axis": rank}).output[0]
+    ctx.replace_inputs(node, [operand, indices, update])
+    node.type = "ScatterND"
+
+
+def _erfc(ctx, node, name, args):
+    """tf2onnx handler: `Erfc(x)` (exact GELU's, in keras-hub's GPT-2-style blocks) as
+    `1 - Erf(x)`; tf2onnx 1.17 leaves Erfc unconverted."""
+    import numpy as np
+    from tf2onnx import utils
+
+    (x,) = node.input
+    erf = ctx.make_node("Erf", [x]).output[0]
+    dtype = utils.map_onnx_to_numpy_type(ctx.get_dtype(x))
+    one = ctx.make_const(utils.make_name(name), np.array(1, dtype)).output[0]
+    ctx.replace_inputs(node, [one, erf])
+    node.type = "Sub"
 
 
 def _convert(graph, path, renamed, opset):
@@ -80,8 +112,10 @@ def _convert(graph, path, renamed, opset):
     def run(*args):
         return graph(dict(zip(names, args)))
 
-    onnx_model, _ = tf2onnx.convert.from_function(run, input_signature=spec, opset=opset,
-                                                  output_path=path)
+    onnx_model, _ = tf2onnx.convert.from_function(
+        run, input_signature=spec, opset=opset, output_path=path,
+        custom_op_handlers={"XlaDynamicUpdateSlice": (_dynamic_update_slice, []),
+                            "Erfc": (_erfc, [])})
     return ([i.name for i in onnx_model.graph.input],
             [o.name for o in onnx_model.graph.output])
 

@@ -45,16 +45,17 @@ DEFAULT_MAX_LENGTH = 256
 MANIFEST = "keras_s2s_export.json"
 
 
-def check_exportable(model, source_tokenizer, target_tokenizer):
-    """Refuse, with the reason, a model or tokenizer that `export_saved_model` can't serve.
+def check_export_kind(model, what):
+    """What both exports need: the TensorFlow backend (`what` says why) and a kind whose
+    decoding is the library's step search; returns the model's kind.
 
     Example:
 
-    >>> check_exportable(model, task.source_tokenizer, task.target_tokenizer)
+    >>> check_export_kind(model, "ONNX export converts TensorFlow graphs").name
+    'seq2seq'
     """
     if keras.backend.backend() != "tensorflow":
-        raise ValueError("Export writes a TensorFlow SavedModel; run it with "
-                         f"KERAS_BACKEND=tensorflow (this process uses "
+        raise ValueError(f"{what}; run it with KERAS_BACKEND=tensorflow (this process uses "
                          f"{keras.backend.backend()}).")
     kind = kinds.of(model)
     if not kind.has_decoder:
@@ -64,6 +65,17 @@ def check_exportable(model, source_tokenizer, target_tokenizer):
         raise ValueError(f"Model '{model.name}' is a {kind.name} model, which decodes with its "
                          "own search in Python (keras_s2s.decoding.decode); export supports "
                          "seq2seq models and language models.")
+    return kind
+
+
+def check_exportable(model, source_tokenizer, target_tokenizer):
+    """Refuse, with the reason, a model or tokenizer that `export_saved_model` can't serve.
+
+    Example:
+
+    >>> check_exportable(model, task.source_tokenizer, task.target_tokenizer)
+    """
+    kind = check_export_kind(model, "Export writes a TensorFlow SavedModel")
     for name, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
         if not supports(tokenizer):
             raise ValueError(f"The {name} tokenizer ({type(tokenizer).__name__}) has no graph "

@@ -445,6 +445,7 @@ def test_config_roundtrip_keeps_initializer():
     assert tuple(clone.query_kernel.shape) == (Q_DIM, 3)
 
 
+@pytest.mark.extended_on_jax  # 22 s on JAX
 @pytest.mark.parametrize("query_ndim", [2, 3])
 def test_jit_parity_and_gradients(query_ndim):
     rng = np.random.default_rng(6)

@@ -150,6 +150,7 @@ def _functional_model(input_feeding=True, dropout=0.0):
     return keras.Model([inputs, memory], merged)
 
 
+@pytest.mark.extended_on_jax  # 25 s on JAX
 @pytest.mark.parametrize("input_feeding", [True, False])
 def test_jit_parity_and_every_weight_gets_a_gradient(input_feeding):
     x, memory, _ = _data()
@@ -157,6 +158,7 @@ def test_jit_parity_and_every_weight_gets_a_gradient(input_feeding):
     assert_jit_parity_and_gradients(lambda: _functional_model(input_feeding), [x, memory], target)
 
 
+@pytest.mark.extended_on_jax  # 8 s on JAX
 def test_dropout_trains_under_jit():
     x, memory, _ = _data()
     model = _functional_model(dropout=0.3)

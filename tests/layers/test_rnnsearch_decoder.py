@@ -98,6 +98,7 @@ def _functional_model(dropout=0.0):
     return keras.Model([inputs, memory], keras.layers.Concatenate()([outputs, alignments]))
 
 
+@pytest.mark.extended_on_jax  # 9 s on JAX
 def test_jit_parity_and_every_weight_gets_a_gradient():
     x, memory, _ = _data()
     target = np.zeros((B, T, UNITS + S), "float32")

@@ -127,6 +127,7 @@ def _data(rng, n=64):
             target[:, 1:].astype("int32"))
 
 
+@pytest.mark.extended_on_jax  # 15 s on JAX
 def test_one_step_touches_only_labels_and_candidates():
     """With Adam, a column of the output kernel whose gradient is zero does not move: after one
     sampled step only the columns of the batch's labels and the step's candidates change."""
@@ -174,6 +175,7 @@ def test_argument_errors():
                   embedding_dim=8, sampled_softmax=80)
 
 
+@pytest.mark.extended_on_jax  # 10 s on JAX
 def test_doctests():
     for module in (sampled, losses):
         result = doctest.testmod(module, extraglobs={"np": np, "keras": keras},

@@ -63,6 +63,7 @@ def test_cached_steps_equal_the_full_decoder(normalize_first, position):
     assert np.all(alignments[1, :, 3:] == 0)  # masked source positions get no weight
 
 
+@pytest.mark.extended_on_jax  # 14 s on JAX
 def test_decoder_only_stack_is_causal_and_steps():
     x, _, _ = _data(length=5)
     decoder = _decoder(cross_attention=False)
