@@ -161,6 +161,7 @@ def test_sequence_noise_chains_in_order_and_keeps_invariants():
     np.testing.assert_array_equal(_np(layer(ids, training=True)) != 0, ids != 0)
 
 
+@pytest.mark.extended_on_jax  # 7 s on JAX
 def test_noise_is_reproducible_inside_compiled_training():
     """Inside `train_on_batch(jit_compile=True)` the seeded noise advances, and repeats per seed.
 

@@ -306,6 +306,7 @@ def test_mask_final_state_equals_unpadded_sequence(kind):
     np.testing.assert_allclose(seq[0, 2:], np.broadcast_to(h[0], (4, UNITS)), atol=1e-7)
 
 
+@pytest.mark.extended_on_jax  # 12 s on JAX
 @pytest.mark.parametrize("layer_class", [PeepholeLSTM, CoupledGateLSTM])
 def test_bidirectional_with_embedding_mask(layer_class):
     rng = np.random.default_rng(7)
@@ -334,6 +335,7 @@ def test_bidirectional_with_embedding_mask(layer_class):
     assert np.abs(full[1] - full[3]).max() > 1e-4
 
 
+@pytest.mark.extended_on_jax  # 8 s on JAX
 def test_stacked_rnn_cells_equal_two_rnn_layers():
     rng = np.random.default_rng(8)
     x, _, _ = _data(rng)
@@ -483,6 +485,7 @@ def test_layer_config_roundtrip(layer_factory):
     assert layer.get_config()["units"] == UNITS
 
 
+@pytest.mark.extended_on_jax  # 6 s on JAX
 def test_saving_roundtrip(tmp_path):
     inputs = keras.Input((None, D_IN))
     hidden = PeepholeLSTM(UNITS, return_sequences=True)(inputs)
