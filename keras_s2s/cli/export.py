@@ -50,11 +50,13 @@ def check(args):
     """The checks that need no model (run before TensorFlow is imported)."""
     check_run_dir(args.run)
     if args.format == "onnx":
-        given = [flag for flag, value in (("--beam", args.beam), ("--length-penalty",
-                 args.length_penalty), ("--max-length", args.max_length), ("--max-length-a",
-                 args.max_length_a), ("--max-length-b", args.max_length_b),
-                 ("--jit", args.jit or None), ("--n-best", None if args.n_best == 1 else 1))
-                 if value is not None]
+        search_flags = (("--beam", args.beam is not None),
+                        ("--length-penalty", args.length_penalty is not None),
+                        ("--max-length", args.max_length is not None),
+                        ("--max-length-a", args.max_length_a is not None),
+                        ("--max-length-b", args.max_length_b is not None),
+                        ("--jit", args.jit), ("--n-best", args.n_best != 1))
+        given = [flag for flag, is_set in search_flags if is_set]
         if given:
             raise CliError(f"{given[0]} sets the search inside a SavedModel; an ONNX export "
                            "holds the graphs only (the runtime runs its own search): drop it")

@@ -2,7 +2,8 @@
 
 The two graphs are `keras_s2s.inference.build_inference_models`' encoder and one-step decoder,
 converted by tf2onnx from a `tf.function` over each (Keras' own `model.export(format="onnx")`
-loses the names of a dict input with several tensors: tf2onnx then finds no `state_0`). The
+failed on the step graph, whose input and output are both called `state_0`: tf2onnx then
+found no graph input `state_0`). The
 search is not in the files: a runtime loops over `step.onnx` itself, as the NumPy greedy loop
 in docs/DEPLOYING.md does with onnxruntime.
 
