@@ -133,6 +133,10 @@ def main(argv=None):
         if args.backend:
             choose_backend(args.backend)
         check_backend()
+        if args.command == "train":  # TF_CONFIG's cluster must start before any other op
+            from keras_s2s import workers
+
+            workers.multi_worker_strategy()
         quiet_import_tensorflow()
         return args.func(args)
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ import os
 import keras
 import numpy as np
 
-from keras_s2s import kinds
+from keras_s2s import kinds, workers
 from keras_s2s.decoding import decode
 from keras_s2s.evaluation import evaluate
 from keras_s2s.inference import has_attention
@@ -179,7 +179,11 @@ class _KeepsBest(keras.callbacks.Callback):
         self.history = []
 
     def _record(self, epoch, value, what):
-        """Note the value of an epoch; returns whether it is the best so far."""
+        """Note the value of an epoch; returns whether it is the best so far.
+
+        With several workers (`keras_s2s.workers`), every worker takes the chief's value, so
+        that all of them keep the same best epoch and stop together."""
+        value = workers.chief_value(value)
         self.history.append((epoch + 1, value))
         improved = self.best is None or (value > self.best if self.higher_is_better
                                          else value < self.best)

@@ -10,6 +10,8 @@ import logging
 
 import keras
 
+from keras_s2s import workers
+
 log = logging.getLogger("keras_s2s")
 
 
@@ -137,7 +139,8 @@ class TimeLimit(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         import time
 
-        if time.perf_counter() - self._start > 60 * self.minutes:
+        # several workers stop together, when the chief's clock says so
+        if workers.chief_value(time.perf_counter() - self._start) > 60 * self.minutes:
             self.model.stop_training = True
             self.stopped_epoch = epoch + 1
             log.info("epoch %d: past the time limit of %g min; stopping", epoch + 1,

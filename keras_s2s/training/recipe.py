@@ -10,6 +10,7 @@ models (kinds `"lm"`, `"mlm"`) by their validation perplexity, which `model.fit`
 `keras_s2s.metrics.MaskedPerplexity` (`BestCheckpoint`).
 """
 
+import contextlib
 import json
 import logging
 import math
@@ -20,7 +21,7 @@ import zipfile
 
 import keras
 
-from keras_s2s import distribution, kinds, losses, metrics, zoo
+from keras_s2s import distribution, kinds, losses, metrics, workers, zoo
 from keras_s2s.data.tokenizers import load_tokenizer
 from keras_s2s.data.task import batch_shapes
 from keras_s2s.distribution import ReplicaAdam, data_parallel, model_parallel
@@ -285,6 +286,10 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
             `DataParallel` or TensorFlow's `MirroredStrategy`. `batch_size` is the global
             batch and must be a multiple of `devices`. TensorFlow's replicated steps run
             without XLA (said in the log and in `config.json` under `"chosen"`).
+            When `TF_CONFIG` names a cluster of two or more workers, training runs on all
+            of them (`keras_s2s.workers`: TensorFlow's `MultiWorkerMirroredStrategy`,
+            `devices` becomes the cluster's replica count); only the chief writes
+            `out_dir`, and `resume` is refused.
         model_axis: With more than 1, shard the model too (JAX only,
             `keras_s2s.distribution.model_parallel`): the `devices` form a
             `(devices / model_axis, model_axis)` mesh, the Transformer entries' attention
@@ -311,12 +316,30 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                          f"keep_epochs={keep_epochs!r}")
     _check_finite(learning_rate=learning_rate, label_smoothing=label_smoothing,
                   clipnorm=clipnorm, mask_rate=mask_rate, max_minutes=max_minutes)
-    distribution.check_devices(devices, batch_size, model_axis)  # before anything is written
-    run = RunDirectory(out_dir)
-    run.check_path()
-    with run.lock():
-        run.recover()
-        run.begin(resume, overwrite)  # refuses what doesn't fit before anything is written
+    cluster = workers.Cluster.from_environment()
+    strategy = workers.multi_worker_strategy() if cluster else None
+    if cluster:
+        devices = _cluster_devices(cluster, strategy, devices, model_axis, resume)
+    distribution.check_devices(devices if not cluster else 1, batch_size, model_axis)
+    if cluster and batch_size % devices:
+        raise distribution.DeviceError(
+            f"--batch-size {batch_size} does not split over the cluster's {devices} replicas: "
+            f"give a multiple of {devices} (the batch size is the global batch)")
+    if cluster and not cluster.is_chief:
+        log_dir = None  # the chief writes the run and its logs
+    with workers.run_directory(out_dir) as out_dir, contextlib.ExitStack() as held:
+        refused = None
+        try:  # refuses what doesn't fit before anything is written
+            run = RunDirectory(out_dir)
+            run.check_path()
+            held.enter_context(run.lock())
+            run.recover()
+            run.begin(resume, overwrite)
+        except (ValueError, OSError) as error:
+            refused = error
+        if not workers.agree(refused is None):  # every worker starts, or none
+            raise refused or distribution.DeviceError(
+                "the chief worker refused the run directory; its log says why")
         stored = None  # a work directory without config.json stopped before writing it
         if resume and os.path.exists(run.work_file("config.json")):
             stored = _read_json(run.work_file("config.json"), "config.json")
@@ -336,6 +359,12 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
             chosen = stored.get("chosen", {})
         if label_smoothing is None:
             label_smoothing = spec.training.get("label_smoothing", 0.1)
+        if cluster:
+            chosen["workers"] = {"value": cluster.workers, "why": (
+                f"TF_CONFIG names {cluster.workers} workers: MultiWorkerMirroredStrategy, "
+                f"{devices} replicas in all; this process is {cluster.task_type} "
+                f"{cluster.index}" + (", which writes the run" if cluster.is_chief else
+                                      ", which trains into a scratch directory"))}
         if devices > 1:
             replicas = devices // model_axis
             chosen["devices"] = {"value": devices, "why": (
@@ -357,7 +386,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         if mixed_precision:
             keras.mixed_precision.set_global_policy("mixed_bfloat16")
         try:
-            with (model_parallel(devices, model_axis) if model_axis > 1 else
+            with (strategy.scope() if cluster else
+                  model_parallel(devices, model_axis) if model_axis > 1 else
                   data_parallel(devices)):
                 return _train_in(run, stored, model_name, spec, kind, task, epochs=epochs,
                                  batch_size=batch_size, learning_rate=learning_rate,
@@ -374,6 +404,24 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         finally:
             if mixed_precision:
                 keras.mixed_precision.set_global_policy("float32")
+
+
+def _cluster_devices(cluster, strategy, devices, model_axis, resume):
+    """The replica count of a `TF_CONFIG` cluster; refuses what several workers can't do."""
+    replicas = strategy.num_replicas_in_sync
+    if model_axis != 1:
+        raise distribution.DeviceError(
+            "--model-parallel runs on the JAX backend in one process; TF_CONFIG names "
+            f"{cluster.workers} workers: drop --model-parallel or unset TF_CONFIG")
+    if devices not in (1, replicas):
+        raise distribution.DeviceError(
+            f"--devices {devices}: TF_CONFIG names {cluster.workers} workers with {replicas} "
+            f"replicas in all (each worker uses its own devices); leave --devices out")
+    if resume:
+        raise distribution.DeviceError(
+            "--resume is not available with several workers (TF_CONFIG): only the chief "
+            "keeps the run's backup; resume in one process, or start again with --overwrite")
+    return replicas
 
 
 def _check_finite(**values):
