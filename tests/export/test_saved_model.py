@@ -170,3 +170,26 @@ def test_a_failed_export_leaves_nothing_and_overwrite_replaces(trained_run, tmp_
     run_cli("export", trained_run, "--out", str(out), "--overwrite", "--beam", "2")
     assert json.load(open(out / MANIFEST))["beam_width"] == 2
     assert sorted(os.listdir(tmp_path)) == ["served"]
+
+
+def test_the_readme_serving_example_runs_with_tensorflow_alone(trained_run, tmp_path):
+    """The Python block of the README's "Deploying" paragraph, run as written against an
+    export at its path (`served/g2p`), in a process where keras_s2s and Keras can't be
+    imported."""
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md"),
+                  encoding="utf-8").read()
+    paragraph = readme[readme.index("**Deploying.**"):]
+    block = paragraph[paragraph.index("```python\n") + 10:]
+    block = block[:block.index("```")]
+    assert 'tf.saved_model.load("served/g2p")' in block
+    (tmp_path / "served").mkdir()
+    run_cli("export", trained_run, "--out", str(tmp_path / "served" / "g2p"))
+    script = ("import sys\nfor name in ('keras_s2s', 'keras_hub', 'keras'):\n"
+              "    sys.modules[name] = None\n" + block)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_BACKEND")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=300, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    printed = proc.stdout.strip()
+    assert printed.startswith("[[b'") and printed.count("]") >= 4, printed  # 2 rows of texts
