@@ -189,6 +189,56 @@ def test_decode_greedy_beam_nbest_and_attention(trained, tmp_path):
     assert "decode: 80/80 sources (100%)" in limited.stderr
 
 
+def test_decode_several_runs_as_one_ensemble(trained, trained_lm, tmp_path):
+    import shutil
+
+    import numpy as np
+
+    from keras_s2s.data import Task
+    from keras_s2s.data.tokenizers import CharTokenizer
+    from keras_s2s.decoding import decode
+    from keras_s2s.training.recipe import load_run
+
+    first, _, _ = trained
+    second = str(tmp_path / "second")  # another entry on the same data: the same tokenizers
+    run_cli("train", "vanilla_lstm", *REVERSE, *TINY, *FAST, "--epochs", "1", "--no-jit",
+            "--out", second)
+    sources = ["abc", "hgfe", "jiabd"]
+    stdin = "".join(s + "\n" for s in sources)
+    models = [load_run(first)[0], load_run(second)[0]]
+    _, source_tokenizer, target_tokenizer, _ = load_run(first)
+    task = Task("run", {}, source_tokenizer, target_tokenizer)
+    printed = run_cli("decode", first, second, "--no-jit", stdin=stdin)
+    expected = decode(models, sources, task=task, jit=False)
+    assert printed.stdout.splitlines() == [texts[0] for texts in expected.texts]
+    # 2-best beam lists with their scores: the scores tell the ensemble from either member
+    printed = run_cli("decode", first, second, "--no-jit", "--beam", "3", "--n-best", "2",
+                      stdin=stdin)
+    expected = decode(models, sources, "beam", task=task, jit=False, beam_width=3,
+                      num_return_sequences=2)
+    rows = [line.split("\t") for line in printed.stdout.splitlines()]
+    assert [(r[2], float(r[3])) for r in rows] == [
+        (expected.texts[i][k], pytest.approx(float(expected.scores[i, k]), abs=1e-4))
+        for i in range(len(sources)) for k in range(2)]
+    # the ensemble is not either member: their greedy log-probabilities differ from its own
+    alone = [decode(m, sources, task=task, jit=False).log_probs for m in models]
+    together = decode(models, sources, task=task, jit=False).log_probs
+    assert not np.allclose(together, alone[0]) and not np.allclose(together, alone[1])
+    # refusals, one line each
+    other = tmp_path / "other_tokenizer"
+    shutil.copytree(second, other)
+    CharTokenizer(list("xyz")).save(str(other / "target_tokenizer.json"))
+    for args, message in (
+            ([first, second, "--attention", str(tmp_path / "a.png")],
+             "--attention needs one model's attention; an ensemble of 2 runs has none"),
+            ([first, str(other)], "target tokenizer differs from"),
+            ([first, trained_lm[0]], "holds a lm model; an ensemble decodes runs of seq2seq"),
+            ([first, str(tmp_path / "nowhere")], "no such run directory")):
+        proc = run_cli("decode", *args, stdin="abc\n", check=False)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""
+
+
 # (arguments, message, run as a subprocess: argparse errors exit the process, and a real
 # process also shows that TensorFlow's start-up prints nothing of ours)
 @pytest.mark.parametrize("args, message, process", [

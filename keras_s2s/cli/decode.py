@@ -1,4 +1,5 @@
-"""`keras-s2s decode`: decode sources from stdin or a file with a trained run.
+"""`keras-s2s decode`: decode sources from stdin or a file with a trained run, or with several
+runs as one ensemble (`keras_s2s.decoding.ensemble`).
 
 Inputs follow `keras_s2s.data.files`' rules: a regular file or stdin (a pipe, a file or a
 terminal; never a directory or a device), strict UTF-8, no control characters, lines of at
@@ -43,7 +44,10 @@ _MODE_FLAGS = (("temperature", "--temperature", "sample", "--sample"),
 
 def add_parser(subparsers):
     p = subparsers.add_parser("decode", help="decode sources from stdin or a file, one per line")
-    p.add_argument("run", help="run directory written by train")
+    p.add_argument("run", nargs="+",
+                   help="run directory written by train; several runs of seq2seq models that "
+                        "share their tokenizers decode as one ensemble (the mean of their "
+                        "per-step log-probabilities)")
     p.add_argument("--input", help="file of sources (default: stdin)")
     p.add_argument("--beam", type=positive(int),
                    help=f"beam width, at most {MAX_BEAM} and the target vocabulary size "
@@ -89,7 +93,14 @@ def check(args):
 
     Raises `CliError`; runs before TensorFlow is imported.
     """
-    check_run_dir(args.run)
+    for run_dir in args.run:
+        check_run_dir(run_dir)
+    if len(args.run) > 1:
+        for flag, value in (("--attention", args.attention),
+                            ("--coverage-penalty", args.coverage_penalty)):
+            if value is not None:
+                raise CliError(f"{flag} needs one model's attention; an ensemble of "
+                               f"{len(args.run)} runs has none: give one run")
     if args.sample and args.beam:
         raise CliError("--sample and --beam exclude each other (sampling draws, beam search "
                        "searches); give one")
@@ -172,6 +183,26 @@ def _sources(args, allow_empty, skipped):
             stream.close()
 
 
+def _ensemble_members(runs, first, task, kind):
+    """The models of several runs, checked to decode as one ensemble (`decode([m1, m2])`)."""
+    if kind.name != "seq2seq":
+        raise CliError(f"{runs[0]} holds a {kind.name} model; an ensemble decodes runs of "
+                       "seq2seq models (give one run)")
+    models = [first]
+    for run_dir in runs[1:]:
+        model, other, config = load_run_dir(run_dir)
+        if config.get("kind", "seq2seq") != "seq2seq":
+            raise CliError(f"{run_dir} holds a {config['kind']} model; an ensemble decodes "
+                           "runs of seq2seq models")
+        for side in ("source", "target"):
+            if other.tokenizer(side) != task.tokenizer(side):
+                raise CliError(f"{run_dir}'s {side} tokenizer differs from {runs[0]}'s: an "
+                               "ensemble's runs must share their tokenizers (train them on "
+                               "the same data with the same tokenizer options)")
+        models.append(model)
+    return models
+
+
 def run(args):
     from keras_s2s.decoding import decode
     from keras_s2s.plots import plot_attention
@@ -179,8 +210,10 @@ def run(args):
     from keras_s2s import kinds
 
     check(args)
-    model, task, config = load_run_dir(args.run)
+    model, task, config = load_run_dir(args.run[0])
     kind = kinds.get(config.get("kind", "seq2seq"))
+    if len(args.run) > 1:
+        model = _ensemble_members(args.run, model, task, kind)
     if not kind.has_decoder:
         raise CliError(f"a {kind.name} model ({kind.summary}) has no decoder; decode needs a "
                        "run of a model that generates (seq2seq, or a decoder-only LM)")
