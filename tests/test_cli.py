@@ -232,7 +232,8 @@ def test_decode_several_runs_as_one_ensemble(trained, trained_lm, tmp_path):
             ([first, second, "--attention", str(tmp_path / "a.png")],
              "--attention needs one model's attention; an ensemble of 2 runs has none"),
             ([first, str(other)], "target tokenizer differs from"),
-            ([first, trained_lm[0]], "holds a lm model; an ensemble decodes runs of seq2seq"),
+            ([first, trained_lm[0]], "an ensemble's runs are models of one kind"),
+            ([trained_lm[0], first], "holds a lm model, which does not decode as an ensemble"),
             ([first, str(tmp_path / "nowhere")], "no such run directory")):
         proc = run_cli("decode", *args, stdin="abc\n", check=False)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr

@@ -185,15 +185,17 @@ def _sources(args, allow_empty, skipped):
 
 def _ensemble_members(runs, first, task, kind):
     """The models of several runs, checked to decode as one ensemble (`decode([m1, m2])`)."""
-    if kind.name != "seq2seq":
-        raise CliError(f"{runs[0]} holds a {kind.name} model; an ensemble decodes runs of "
-                       "seq2seq models (give one run)")
+    from keras_s2s import kinds
+
+    if not kind.ensembles:
+        raise CliError(f"{runs[0]} holds a {kind.name} model, which does not decode as an "
+                       "ensemble (seq2seq models do): give one run")
     models = [first]
     for run_dir in runs[1:]:
         model, other, config = load_run_dir(run_dir)
-        if config.get("kind", "seq2seq") != "seq2seq":
-            raise CliError(f"{run_dir} holds a {config['kind']} model; an ensemble decodes "
-                           "runs of seq2seq models")
+        if kinds.get(config.get("kind", "seq2seq")) is not kind:
+            raise CliError(f"{run_dir} holds a {config['kind']} model, {runs[0]} a "
+                           f"{kind.name} model; an ensemble's runs are models of one kind")
         for side in ("source", "target"):
             if other.tokenizer(side) != task.tokenizer(side):
                 raise CliError(f"{run_dir}'s {side} tokenizer differs from {runs[0]}'s: an "

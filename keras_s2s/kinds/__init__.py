@@ -70,6 +70,8 @@ class Kind:
         continues_prompt: `decode` forces the input tokens, then continues them (an LM).
         own_decode: `keras_s2s.decoding.decode` hands the model to the kind's `decode`
             instead of the token search over `build_inference_models`' graphs.
+        ensembles: Several models of this kind decode as one ensemble (`decode([m1, m2])`,
+            `keras-s2s decode RUN1 RUN2`): their step graphs' log-probabilities average.
         example_label_smoothing: The label smoothing of the model cards' `compile` line.
         fit_example: A `model.fit` line for this kind's inputs (model cards).
         use_example: A line that uses a trained model of this kind (model cards).
@@ -87,6 +89,7 @@ class Kind:
     has_decoder = False
     continues_prompt = False
     own_decode = False
+    ensembles = False
     example_label_smoothing = 0.1
     fit_example = ""
     use_example = ""

@@ -34,6 +34,7 @@ class Copy(Seq2Seq):
     name = "copy_seq2seq"
     summary = "source sequence to target sequence, copying words the vocabulary lacks"
     own_decode = True
+    ensembles = False  # its decode extends the vocabulary per source, outside the token search
     use_example = ('result = keras_s2s.decoding.decode(model, ["meet zorro"], task=task)  '
                    '# texts hold copied words')
 
