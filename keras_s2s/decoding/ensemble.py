@@ -75,7 +75,7 @@ class Ensemble:
         ids = keras.Input((None,), dtype="int32", name="encoder_token_ids")
         encoded, state_names, constant_names = {}, [], []
         for k, (encoder_model, _) in enumerate(members):
-            out = encoder_model({"encoder_token_ids": ids})
+            out = _named(encoder_model, f"member_{k}_encoder")({"encoder_token_ids": ids})
             for name, value in out.items():
                 renamed = f"state_{k}_{name[6:]}" if name.startswith("state_") else f"m{k}_{name}"
                 encoded[renamed] = value
@@ -92,7 +92,7 @@ class Ensemble:
                 renamed = f"state_{k}_{name[6:]}" if name.startswith("state_") else f"m{k}_{name}"
                 tensor = keras.Input(tuple(spec.shape[1:]), dtype=spec.dtype, name=renamed)
                 inputs[renamed] = member_inputs[name] = tensor
-            out = decoder_model(member_inputs)
+            out = _named(decoder_model, f"member_{k}_step")(member_inputs)
             for name, value in out.items():
                 if name.startswith("state_"):
                     outputs[f"state_{k}_{name[6:]}"] = value
@@ -109,6 +109,12 @@ class Ensemble:
             output_vocabulary_size=first.output_vocabulary_size,
             max_length=min(limits) if limits else None, attention=False, kv_cache=False,
             state_names=state_names, constant_names=constant_names)
+
+
+def _named(graph, name):
+    """`graph` under a name of its own: members of one entry (two seeds, two checkpoints)
+    have graphs of one name, which a model can't hold twice."""
+    return keras.Model(graph.input, graph.output, name=name)
 
 
 def as_ensemble(models):

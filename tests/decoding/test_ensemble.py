@@ -79,6 +79,16 @@ def test_an_ensemble_of_two_entries_is_the_hand_computed_mixture():
     assert all(np.abs(s - result.log_probs[:, 0]).max() > 1e-3 for s in singles)
 
 
+def test_two_seeds_of_one_entry_are_the_hand_computed_mixture():
+    # the commonest ensemble: one entry trained twice; its members' graphs share a name
+    models = [_model("luong_bilstm", 1), _model("luong_bilstm", 2)]
+    result = decode(models, SOURCES, method="greedy", max_length=5)
+    tokens, total = _greedy_mixture(models, SOURCES, 5)
+    n = result.token_ids.shape[-1]
+    np.testing.assert_array_equal(result.token_ids[:, 0], tokens[:, :n])
+    np.testing.assert_allclose(result.log_probs[:, 0], total, atol=1e-4)
+
+
 def test_beam_search_over_an_ensemble_and_clear_refusals():
     models = [_model("luong_lstm", 3), _model("transformer_tiny", 4)]
     result = decode(models, SOURCES, method="beam", beam_width=3, num_return_sequences=2,
