@@ -290,7 +290,16 @@ def check_devices(devices, batch_size, model_axis=1):
     if model_axis != 1:
         _check_model_axis(devices, model_axis)
     _check_count(devices)
-    replicas = devices // model_axis
+    check_batch_split(batch_size, devices // model_axis)
+
+
+def check_batch_split(batch_size, replicas):
+    """Refuse, in one line, a global batch that `replicas` replicas can't share evenly.
+
+    Example:
+
+    >>> check_batch_split(33, 2)   # raises DeviceError
+    """
     if replicas > 1 and batch_size % replicas:
         raise DeviceError(f"--batch-size {batch_size} does not split over {replicas} "
                           f"replicas: give a multiple of {replicas} (the batch size is the "

@@ -97,7 +97,7 @@ class Cluster:
         return cls(workers, task_type, index, "chief" if members.get("chief") else "worker")
 
 
-_STRATEGY = []
+_STARTED = []  # (strategy, cluster), once the cluster has started
 
 
 def multi_worker_strategy():
@@ -117,8 +117,8 @@ def multi_worker_strategy():
 
     >>> strategy = multi_worker_strategy()   # first thing in the program
     """
-    if _STRATEGY:
-        return _STRATEGY[0]
+    if _STARTED:
+        return _STARTED[0][0]
     cluster = Cluster.from_environment()
     if cluster is None:
         return None
@@ -138,7 +138,7 @@ def multi_worker_strategy():
             f"TF_CONFIG names {cluster.workers} workers, but TensorFlow could not start them "
             f"({str(error).splitlines()[0]}); call keras_s2s.workers.multi_worker_strategy() "
             "before anything else runs TensorFlow") from None
-    _STRATEGY.append(strategy)
+    _STARTED.append((strategy, cluster))
     return strategy
 
 
@@ -179,13 +179,13 @@ def active():
 
     >>> active()    # one process: None
     """
-    return Cluster.from_environment() if _STRATEGY else None
+    return _STARTED[0][1] if _STARTED else None
 
 
 def _all_reduce_sum(value):
     import tensorflow as tf
 
-    strategy = _STRATEGY[0]
+    strategy = _STARTED[0][0]
     first = tf.constant(float(value), tf.float32)
     zero = tf.constant(0.0, tf.float32)
     local = len(strategy.extended.worker_devices)  # this worker's replicas, numbered together

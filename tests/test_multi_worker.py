@@ -190,7 +190,8 @@ def test_one_process_changes_nothing(monkeypatch, tmp_path):
 def test_other_workers_write_a_scratch_directory_that_is_removed(monkeypatch, tmp_path):
     monkeypatch.setenv("TF_CONFIG", _tf_config([1, 2], 1))
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr(workers, "_STRATEGY", [object()])  # as if the cluster had started
+    monkeypatch.setattr(workers, "_STARTED",  # as if the cluster had started
+                        [(object(), workers.Cluster.from_environment())])
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again

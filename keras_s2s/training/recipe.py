@@ -316,15 +316,12 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                          f"keep_epochs={keep_epochs!r}")
     _check_finite(learning_rate=learning_rate, label_smoothing=label_smoothing,
                   clipnorm=clipnorm, mask_rate=mask_rate, max_minutes=max_minutes)
-    cluster = workers.Cluster.from_environment()
-    strategy = workers.multi_worker_strategy() if cluster else None
+    strategy = workers.multi_worker_strategy()  # None unless TF_CONFIG names a cluster
+    cluster = workers.active()
     if cluster:
-        devices = _cluster_devices(cluster, strategy, devices, model_axis, resume)
-    distribution.check_devices(devices if not cluster else 1, batch_size, model_axis)
-    if cluster and batch_size % devices:
-        raise distribution.DeviceError(
-            f"--batch-size {batch_size} does not split over the cluster's {devices} replicas: "
-            f"give a multiple of {devices} (the batch size is the global batch)")
+        devices = _cluster_devices(cluster, strategy, devices, model_axis, resume, batch_size)
+    else:
+        distribution.check_devices(devices, batch_size, model_axis)
     if cluster and not cluster.is_chief:
         log_dir = None  # the chief writes the run and its logs
     with workers.run_directory(out_dir) as out_dir, contextlib.ExitStack() as held:
@@ -406,7 +403,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                 keras.mixed_precision.set_global_policy("float32")
 
 
-def _cluster_devices(cluster, strategy, devices, model_axis, resume):
+def _cluster_devices(cluster, strategy, devices, model_axis, resume, batch_size):
     """The replica count of a `TF_CONFIG` cluster; refuses what several workers can't do."""
     replicas = strategy.num_replicas_in_sync
     if model_axis != 1:
@@ -421,6 +418,7 @@ def _cluster_devices(cluster, strategy, devices, model_axis, resume):
         raise distribution.DeviceError(
             "--resume is not available with several workers (TF_CONFIG): only the chief "
             "keeps the run's backup; resume in one process, or start again with --overwrite")
+    distribution.check_batch_split(batch_size, replicas)
     return replicas
 
 
