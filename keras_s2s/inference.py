@@ -13,7 +13,8 @@ returns is a per-source constant that the step reads:
   `attention_keys` `(batch, source_len, key_dim)`, which the encoder computes once per source;
   a pointer-generator (a `copy` layer, `keras_s2s.zoo.copy_seq2seq`) also passes the
   `source_token_ids` `(batch, source_len)` that its step copies from;
-- Transformer decoders: `state_0` is the int32 position `(batch,)` and `state_1..L` the
+- Transformer decoders (any decoder with key/value caches: `TransformerDecoderStack`,
+  `T5DecoderStack`): `state_0` is the int32 position `(batch,)` and `state_1..L` the
   self-attention key/value caches `(batch, 2, cache_len, heads, head_dim)`, one per block;
   the constants are `memory_mask` and the cross-attention caches `cross_cache_i`
   `(batch, 2, source_len, heads, head_dim)`, computed once per source;
@@ -26,7 +27,7 @@ import keras
 from keras_s2s import kinds
 from keras_s2s.constants import COPY
 from keras_s2s.layers import AttentionDecoder, ExtendedIdsToUnk, ZeroState
-from keras_s2s.layers.transformer import TransformerDecoderCall, TransformerDecoderStack
+from keras_s2s.layers.transformer import TransformerDecoderCall
 
 _STEP_LAYERS = ("decoder_embedding", "decoder", "logits")
 
@@ -85,7 +86,9 @@ def check_seq2seq_model(model):
 
 
 def _is_transformer(decoder):
-    return isinstance(decoder, TransformerDecoderStack)
+    """Whether the decoder steps with key/value caches (`TransformerDecoderStack`,
+    `T5DecoderStack`: the `caches_keys_and_values` protocol)."""
+    return bool(getattr(decoder, "caches_keys_and_values", False))
 
 
 def has_attention(model):

@@ -64,8 +64,17 @@ def render_card(spec, model):
               "              loss=keras_s2s.losses.MaskedSparseCategoricalCrossentropy("
               f"label_smoothing={kind.example_label_smoothing}),",
               "              metrics=[keras_s2s.metrics.MaskedAccuracy()], jit_compile=True)",
-              kind.fit_example, kind.use_example,
-              "```", "", "## Measured results", ""]
+              kind.fit_example, kind.use_example, "```", ""]
+    if spec.preset is not None:
+        lines += ["## From a keras-hub preset", "",
+                  f'`keras_s2s.zoo.build("{spec.name}", preset="/path/to/preset")` builds it from '
+                  "a local keras-hub preset directory (nothing is downloaded): the backbone's "
+                  "sizes, vocabulary and weights, mapped onto the zoo's layers in "
+                  f"`keras_s2s/zoo/{spec.family}.py` and checked against keras-hub's own model "
+                  "in `tests/zoo/test_presets.py`. The model then trains, saves and decodes "
+                  "like any other entry; its inputs use keras_s2s's token ids (0 is padding).",
+                  ""]
+    lines += ["## Measured results", ""]
     lines += _measured(spec.name)
     return "\n".join(lines)
 

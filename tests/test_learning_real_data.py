@@ -25,7 +25,15 @@ MODELS = {
     "luong_bilstm": ({"units": 64, "embedding_dim": 64}, 5e-3, 2, True),
     "transformer_small": ({"hidden_dim": 64, "num_heads": 2, "intermediate_dim": 128,
                            "num_encoder_layers": 2, "num_decoder_layers": 2}, 2e-3, 2, False),
+    # the modern families, in `make test-all` (extended: beyond make test's budget). Measured
+    # here (seed 0): bart_small 5.66, 5.13; t5_small at 5e-3 5.93, 5.37, 5.15 (0.20 below the
+    # entropy after 2 epochs, so it trains 3; at 2e-3 it was 6.22, 5.63 after 2)
+    "bart_small": ({"hidden_dim": 64, "num_heads": 2, "intermediate_dim": 128,
+                    "num_encoder_layers": 2, "num_decoder_layers": 2}, 2e-3, 2, False),
+    "t5_small": ({"hidden_dim": 64, "num_heads": 2, "intermediate_dim": 128, "num_layers": 2},
+                 5e-3, 3, False),
 }
+EXTENDED_MODELS = {"bart_small", "t5_small"}
 # Nats below the unigram entropy after the last epoch, and the least fall in that epoch.
 # Measured on these data (seed 0, 2-core CPU shared with another job), luong_bilstm at 5e-3:
 # 5.60, 5.00, 4.61 with N(0, 1) embeddings (0.57 below the entropy of 5.57 after the 2
@@ -67,7 +75,8 @@ def test_the_data_are_real_sentences(task):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.extended)
+                                  if n in EXTENDED_MODELS else n for n in sorted(MODELS)])
 def test_short_fit_goes_well_below_the_unigram_entropy(task, name):
     kwargs, learning_rate, epochs, jit = MODELS[name]
     keras.utils.set_random_seed(0)

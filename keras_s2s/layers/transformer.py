@@ -26,6 +26,23 @@ from keras_s2s.layers._checks import check_choice, check_positive_int, check_rat
 POSITIONS = ("sinusoidal", "learned")
 
 
+@keras.saving.register_keras_serializable(package="keras_s2s")
+def gelu_approximate(x):
+    """GELU with the tanh approximation (GPT-2's `gelu_new`): an activation for the stacks.
+
+    Example:
+
+    >>> float(gelu_approximate(np.float32(1.0)))  # doctest: +ELLIPSIS
+    0.841...
+    """
+    return keras.activations.gelu(x, approximate=True)
+
+
+def _activation(name):
+    """A stack's `activation` by name: Keras' own, or `"gelu_approximate"`."""
+    return gelu_approximate if name == "gelu_approximate" else name
+
+
 def _position_layer(position, max_length, name):
     import keras_hub
 
@@ -39,7 +56,8 @@ class _TransformerStack(keras.layers.Layer):
 
     def __init__(self, num_layers, num_heads, intermediate_dim, dropout=0.1,
                  normalize_first=False, position="sinusoidal", max_length=256,
-                 scale_embeddings=True, activation="relu", layer_norm_epsilon=1e-5, **kwargs):
+                 scale_embeddings=True, activation="relu", layer_norm_epsilon=1e-5,
+                 embedding_norm=False, **kwargs):
         super().__init__(**kwargs)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.num_heads = check_positive_int("num_heads", num_heads)
@@ -52,6 +70,8 @@ class _TransformerStack(keras.layers.Layer):
         self.activation = activation
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.position_encoding = _position_layer(self.position, self.max_length, "position")
+        self.embedding_norm = (keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, name="embedding_norm") if embedding_norm else None)
         self.embedding_dropout = keras.layers.Dropout(self.dropout, name="embedding_dropout")
         self.final_norm = (keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon,
                                                            name="final_norm")
@@ -68,6 +88,8 @@ class _TransformerStack(keras.layers.Layer):
 
     def _build_common(self, shape):
         self.position_encoding.build(shape)
+        if self.embedding_norm is not None:
+            self.embedding_norm.build(shape)
         if self.final_norm is not None:
             self.final_norm.build(shape)
 
@@ -75,6 +97,8 @@ class _TransformerStack(keras.layers.Layer):
         if self.scale_embeddings:
             x = x * ops.cast(math.sqrt(self.hidden_dim), x.dtype)
         x = x + ops.cast(self.position_encoding(x, start_index=start_index), x.dtype)
+        if self.embedding_norm is not None:
+            x = self.embedding_norm(x)
         return self.embedding_dropout(x, training=training)
 
     def _finish(self, x):
@@ -86,14 +110,16 @@ class _TransformerStack(keras.layers.Layer):
                 "dropout": self.dropout, "normalize_first": self.normalize_first,
                 "position": self.position, "max_length": self.max_length,
                 "scale_embeddings": self.scale_embeddings, "activation": self.activation,
-                "layer_norm_epsilon": self.layer_norm_epsilon}
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "embedding_norm": self.embedding_norm is not None}
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class TransformerEncoderStack(_TransformerStack):
     """A stack of keras-hub `TransformerEncoder` blocks with position encoding.
 
-    `x · sqrt(d) + position → dropout → blocks → (final layer norm when pre-LN)`.
+    `x · sqrt(d) + position → (layer norm) → dropout → blocks → (final layer norm when
+    pre-LN)`.
 
     Args:
         num_layers: Number of encoder blocks.
@@ -106,8 +132,11 @@ class TransformerEncoderStack(_TransformerStack):
             (keras-hub `PositionEmbedding`).
         max_length: The longest sequence (the size of a learned position table).
         scale_embeddings: Multiply the inputs by `sqrt(width)` before adding positions.
-        activation: Feed-forward activation.
+        activation: Feed-forward activation: a Keras activation's name, or
+            `"gelu_approximate"` (GPT-2's tanh approximation).
         layer_norm_epsilon: Epsilon of every layer norm.
+        embedding_norm: Layer-normalize the embeddings after adding the positions (BERT,
+            RoBERTa, BART).
         **kwargs: Base layer arguments.
 
     Call arguments:
@@ -132,7 +161,7 @@ class TransformerEncoderStack(_TransformerStack):
         self.blocks = [
             keras_hub.layers.TransformerEncoder(
                 self.intermediate_dim, self.num_heads, dropout=self.dropout,
-                activation=self.activation, layer_norm_epsilon=self.layer_norm_epsilon,
+                activation=_activation(self.activation), layer_norm_epsilon=self.layer_norm_epsilon,
                 normalize_first=self.normalize_first, name=f"block_{i}")
             for i in range(self.num_layers)]
 
@@ -227,6 +256,10 @@ class TransformerDecoderStack(_TransformerStack):
     ...                                 states=states, cross_caches=caches)
     """
 
+    # the protocol of a decoder that steps with key/value caches (see `keras_s2s.inference`):
+    # the three modes, `num_layers`, `cache_shape`, `max_length`, `cross_attention`
+    caches_keys_and_values = True
+
     def __init__(self, num_layers, num_heads, intermediate_dim, cross_attention=True,
                  alignment_layer=-1, alignment_head=None, **kwargs):
         super().__init__(num_layers, num_heads, intermediate_dim, **kwargs)
@@ -244,7 +277,7 @@ class TransformerDecoderStack(_TransformerStack):
         self.blocks = [
             keras_hub.layers.TransformerDecoder(
                 self.intermediate_dim, self.num_heads, dropout=self.dropout,
-                activation=self.activation, layer_norm_epsilon=self.layer_norm_epsilon,
+                activation=_activation(self.activation), layer_norm_epsilon=self.layer_norm_epsilon,
                 normalize_first=self.normalize_first, name=f"block_{i}")
             for i in range(self.num_layers)]
         self._recorder = _AlignmentRecorder()
@@ -358,14 +391,15 @@ class TransformerDecoderStack(_TransformerStack):
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class TransformerDecoderCall(keras.layers.Layer):
-    """One inference mode of a `TransformerDecoderStack`, as a layer of its own.
+    """One inference mode of a cached decoder stack, as a layer of its own.
 
     A Keras functional graph expects every call of a layer to return the structure of its
     first call, so the inference graphs call a trained decoder's prepare and step modes
     through this thin wrapper, which shares the decoder (and its weights).
 
     Args:
-        decoder: The `TransformerDecoderStack`.
+        decoder: A decoder that steps with key/value caches: a `TransformerDecoderStack`,
+            or a `keras_s2s.layers.t5.T5DecoderStack`.
         mode: `"prepare"` (memory → cross-attention caches) or `"step"` (one position).
         **kwargs: Base layer arguments.
 
@@ -389,8 +423,9 @@ class TransformerDecoderCall(keras.layers.Layer):
         super().__init__(**kwargs)
         if isinstance(decoder, dict):
             decoder = keras.saving.deserialize_keras_object(decoder)
-        if not isinstance(decoder, TransformerDecoderStack):
-            raise TypeError(f"`decoder` must be a TransformerDecoderStack. Received: "
+        if not getattr(decoder, "caches_keys_and_values", False):
+            raise TypeError(f"`decoder` must step with key/value caches (a "
+                            f"TransformerDecoderStack or T5DecoderStack). Received: "
                             f"{type(decoder).__name__}")
         self.decoder = decoder
         self.mode = check_choice("mode", mode, ("prepare", "step"))

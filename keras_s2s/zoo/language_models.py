@@ -120,7 +120,7 @@ _TRANSFORMER_TRAINING = {**_TRAINING, "learning_rate": 1e-3}
 def transformer_lm(vocab_size, *, hidden_dim=256, num_heads=4, intermediate_dim=1024,
                    num_layers=4, dropout=0.1, normalize_first=True, position="learned",
                    max_length=256, activation="gelu", tie_embeddings=True,
-                   name="transformer_lm"):
+                   scale_embeddings=True, layer_norm_epsilon=1e-5, name="transformer_lm"):
     """GPT-style decoder-only Transformer LM: causal keras-hub blocks, cached generation.
 
     Args:
@@ -133,8 +133,12 @@ def transformer_lm(vocab_size, *, hidden_dim=256, num_heads=4, intermediate_dim=
         normalize_first: Pre-LN blocks with a final layer norm, as GPT-2.
         position: `"learned"` (GPT) or `"sinusoidal"` position encodings.
         max_length: The longest sequence, prompt included; also the decoding cache size.
-        activation: Feed-forward activation.
+        activation: Feed-forward activation: a Keras activation's name, or
+            `"gelu_approximate"` (GPT-2's tanh approximation).
         tie_embeddings: Share the token embedding with the output projection.
+        scale_embeddings: Multiply the embeddings by sqrt(hidden_dim) before adding the
+            positions (GPT-2 does not).
+        layer_norm_epsilon: Epsilon of every layer norm.
         name: Name of the model.
 
     Returns:
@@ -158,7 +162,9 @@ def transformer_lm(vocab_size, *, hidden_dim=256, num_heads=4, intermediate_dim=
     outputs = TransformerDecoderStack(
         num_layers, num_heads=num_heads, intermediate_dim=intermediate_dim, dropout=dropout,
         normalize_first=normalize_first, position=position, max_length=max_length,
-        activation=activation, cross_attention=False, name="decoder")(token_embedding(token_ids))
+        activation=activation, scale_embeddings=scale_embeddings,
+        layer_norm_epsilon=layer_norm_epsilon, cross_attention=False,
+        name="decoder")(token_embedding(token_ids))
     logits = C.output_logits(outputs, vocab_size, 0.0,
                              token_embedding if tie_embeddings else None, hidden_dim)
     return keras.Model({"token_ids": token_ids}, logits, name=name)
@@ -168,7 +174,8 @@ def transformer_lm(vocab_size, *, hidden_dim=256, num_heads=4, intermediate_dim=
                 kind="mlm")
 def bert_mlm(vocab_size, *, hidden_dim=256, num_heads=4, intermediate_dim=1024, num_layers=4,
              dropout=0.1, normalize_first=False, position="learned", max_length=256,
-             activation="gelu", name="bert_mlm"):
+             activation="gelu", embedding_norm=False, layer_norm_epsilon=1e-5,
+             name="bert_mlm"):
     """BERT-style bidirectional Transformer encoder trained with masked LM (keras-hub head).
 
     The inputs are `{"token_ids", "mask_positions"}`: the token ids with some positions
@@ -189,6 +196,9 @@ def bert_mlm(vocab_size, *, hidden_dim=256, num_heads=4, intermediate_dim=1024, 
         position: `"learned"` (BERT) or `"sinusoidal"` position encodings.
         max_length: The longest sequence.
         activation: Feed-forward activation.
+        embedding_norm: Layer-normalize the embeddings after adding the positions (BERT's
+            and RoBERTa's embedding layer norm).
+        layer_norm_epsilon: Epsilon of every layer norm.
         name: Name of the model.
 
     Returns:
@@ -216,7 +226,8 @@ def bert_mlm(vocab_size, *, hidden_dim=256, num_heads=4, intermediate_dim=1024, 
                                 intermediate_dim=intermediate_dim, dropout=dropout,
                                 normalize_first=normalize_first, position=position,
                                 max_length=max_length, activation=activation,
-                                scale_embeddings=False, name="encoder")(
+                                scale_embeddings=False, embedding_norm=embedding_norm,
+                                layer_norm_epsilon=layer_norm_epsilon, name="encoder")(
         x, padding_mask=padding_mask)
     # The head has its own output matrix: keras-hub's head re-creates a tied embedding as a
     # separate copy when a model is reloaded, which would silently untie the weights.

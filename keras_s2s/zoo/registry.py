@@ -38,6 +38,9 @@ class ModelSpec:
             from the data it is built for beyond the vocabulary sizes (e.g. the copy map of
             `copy_bilstm`); `keras_s2s.training.recipe.build_for_task` applies it, and
             arguments given by the caller win.
+        preset: None, or a function `(path, **kwargs) -> model` that builds the entry from a
+            local keras-hub preset directory (`build(name, preset=path)`, see
+            `keras_s2s.zoo.presets`).
     """
 
     name: str
@@ -51,10 +54,11 @@ class ModelSpec:
     stochastic: bool
     builder: object = dataclasses.field(repr=False, compare=False)
     task_arguments: object = dataclasses.field(default=None, repr=False, compare=False)
+    preset: object = dataclasses.field(default=None, repr=False, compare=False)
 
 
 def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, kind="seq2seq",
-                   stochastic=False, task_arguments=None):
+                   stochastic=False, task_arguments=None, preset=None):
     """Register a model builder under its function name.
 
     Usable bare (`@register_model`) or with arguments. The function's keyword-only parameters
@@ -70,6 +74,8 @@ def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, 
         stochastic: Whether training draws noise beyond dropout.
         task_arguments: A function `task -> dict` of arguments taken from the data (see
             `ModelSpec`).
+        preset: A function `(path, **kwargs) -> model` that builds the entry from a local
+            keras-hub preset (see `ModelSpec`).
 
     Returns:
         The builder, unchanged.
@@ -106,6 +112,7 @@ def register_model(fn=None, *, family=None, paper="", tiny=None, training=None, 
             stochastic=bool(stochastic),
             builder=builder,
             task_arguments=task_arguments,
+            preset=preset,
         )
         return builder
 
@@ -163,7 +170,8 @@ def _variant_doc(doc, family, signature):
     return f"{head.rstrip()}\n\n{inserted}\n\nExample:{tail}"
 
 
-def register_variant(family, name, *, fixed=None, defaults=None, hide=(), doc, **spec):
+def register_variant(family, name, *, fixed=None, defaults=None, hide=(), doc, file=None,
+                     **spec):
     """Register the entry `name` as the family builder `family` with some arguments changed.
 
     The entry's builder takes the family's arguments minus those in `fixed` (set to the given
@@ -181,8 +189,10 @@ def register_variant(family, name, *, fixed=None, defaults=None, hide=(), doc, *
         defaults: Arguments whose entry default differs from the family's.
         hide: Arguments the entry does not take.
         doc: The entry's docstring: summary line, body, `Example:` and `Reference:` sections.
-        **spec: `paper`, `tiny`, `training`, `kind`, `stochastic`, `task_arguments`: as
-            `register_model`.
+        file: The zoo file that registers the entry, when it is not the family's (its
+            `ModelSpec.family`; e.g. `"bart"` for `bart_small`, a Transformer variant).
+        **spec: `paper`, `tiny`, `training`, `kind`, `stochastic`,
+            `task_arguments`, `preset`: as `register_model`.
 
     Returns:
         The entry's builder, a function to assign to the module-level name `name`.
@@ -219,7 +229,7 @@ def register_variant(family, name, *, fixed=None, defaults=None, hide=(), doc, *
     builder.__signature__ = signature
     builder.__doc__ = _variant_doc(doc, family, signature)
     builder.variant_of = (family.__name__, dict(fixed))
-    return register_model(builder, **spec)
+    return register_model(builder, family=file, **spec)
 
 
 def _unknown(name):
@@ -262,7 +272,10 @@ def build(name, **kwargs):
 
     Args:
         name: The entry name (see `list_models()`).
-        **kwargs: `source_vocab_size`, `target_vocab_size` and the entry's hyperparameters.
+        **kwargs: `source_vocab_size`, `target_vocab_size` and the entry's hyperparameters;
+            or, for an entry built on a keras-hub backbone, `preset=` a local keras-hub
+            preset directory, whose backbone sets the architecture, the vocabulary and the
+            weights (see `keras_s2s.zoo.presets`).
 
     Returns:
         A functional `keras.Model` (a `keras_s2s.kinds.KindModel`, which keeps its kind in
@@ -275,6 +288,13 @@ def build(name, **kwargs):
     (None, None, 40)
     """
     spec = get_spec(name)
+    if "preset" in kwargs:
+        if spec.preset is None:
+            able = [n for n, s in sorted(_REGISTRY.items()) if s.preset is not None]
+            raise ValueError(
+                f"Model '{name}' is not built on a keras-hub backbone, so it takes no "
+                f"`preset`; the entries that load keras-hub presets are: {', '.join(able)}.")
+        return kinds.with_kind(spec.preset(kwargs.pop("preset"), **kwargs), spec.kind)
     accepted = [p for p in inspect.signature(spec.builder).parameters]
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:

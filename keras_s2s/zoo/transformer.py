@@ -33,9 +33,11 @@ def embedding(vocab_size, hidden_dim, tied, name):
     return keras.layers.Embedding(vocab_size, hidden_dim, name=name)
 
 
-def stack_kwargs(num_heads, intermediate_dim, dropout, normalize_first, position, max_length):
+def stack_kwargs(num_heads, intermediate_dim, dropout, normalize_first, position, max_length,
+                 **options):
     return dict(num_heads=num_heads, intermediate_dim=intermediate_dim, dropout=dropout,
-                normalize_first=normalize_first, position=position, max_length=max_length)
+                normalize_first=normalize_first, position=position, max_length=max_length,
+                **options)
 
 
 def transformer_encoder_decoder(source_vocab_size, target_vocab_size, *, hidden_dim=128,
@@ -43,7 +45,8 @@ def transformer_encoder_decoder(source_vocab_size, target_vocab_size, *, hidden_
                                 num_decoder_layers=2, dropout=0.1, normalize_first=False,
                                 position="sinusoidal", max_length=256, share_embeddings=False,
                                 tie_embeddings=True, alignment_layer=-1, alignment_head=None,
-                                name="transformer_encoder_decoder"):
+                                activation="relu", scale_embeddings=True, embedding_norm=False,
+                                layer_norm_epsilon=1e-5, name="transformer_encoder_decoder"):
     """The family builder: a Transformer encoder-decoder on keras-hub blocks.
 
     Every entry of this file is this builder with other defaults (`register_variant`); the
@@ -66,6 +69,12 @@ def transformer_encoder_decoder(source_vocab_size, target_vocab_size, *, hidden_
         tie_embeddings: Share the target embedding with the output projection.
         alignment_layer: Which decoder block's cross-attention gives the alignments.
         alignment_head: Which head's weights; None averages the heads.
+        activation: Feed-forward activation: a Keras activation's name (`"relu"`, the
+            paper; `"gelu"`; `"swish"`), or `"gelu_approximate"`.
+        scale_embeddings: Multiply the embeddings by sqrt(hidden_dim) before adding the
+            positions (the paper; BART does not).
+        embedding_norm: Layer-normalize the embeddings after adding the positions (BART).
+        layer_norm_epsilon: Epsilon of every layer norm.
         name: Name of the model.
 
     Returns:
@@ -87,7 +96,8 @@ def transformer_encoder_decoder(source_vocab_size, target_vocab_size, *, hidden_
             f"source_vocab_size={source_vocab_size}, target_vocab_size={target_vocab_size}. "
             "Use a shared tokenizer or set share_embeddings=False.")
     stack = stack_kwargs(num_heads, intermediate_dim, dropout, normalize_first, position,
-                         max_length)
+                         max_length, activation=activation, scale_embeddings=scale_embeddings,
+                         embedding_norm=embedding_norm, layer_norm_epsilon=layer_norm_epsilon)
     encoder_ids, decoder_ids = C.seq2seq_inputs()
     target = embedding(target_vocab_size, hidden_dim, tie_embeddings or share_embeddings,
                         "decoder_embedding")

@@ -167,7 +167,7 @@ FAMILY_BUILDERS = {
 
 
 # entries whose architecture no other entry shares are their own builders
-SINGLE_ARCHITECTURES = {"transformer_lm", "bert_mlm", "dense_autoencoder"}
+SINGLE_ARCHITECTURES = {"transformer_lm", "bert_mlm", "dense_autoencoder", "t5_small"}
 
 
 @pytest.mark.parametrize("name", sorted(zoo.list_models()))
