@@ -22,7 +22,7 @@ from keras_s2s.zoo.transformer import _TRAINING, transformer_encoder_decoder
 _LEWIS = ("Lewis et al., 2020. BART: Denoising Sequence-to-Sequence Pre-training for Natural "
           "Language Generation, Translation, and Comprehension. ACL 2020")
 _TINY = {"hidden_dim": 8, "num_heads": 2, "intermediate_dim": 16, "num_encoder_layers": 1,
-         "num_decoder_layers": 2, "max_length": 16}
+         "num_decoder_layers": 1, "max_length": 16}
 # what a caller may still choose when the preset sets the architecture
 _WITH_PRESET = ("dropout", "alignment_layer", "alignment_head", "name")
 

@@ -32,7 +32,7 @@ marian_base = register_variant(
     defaults={"hidden_dim": 512, "num_heads": 8, "intermediate_dim": 2048,
               "num_encoder_layers": 6, "num_decoder_layers": 6, "position": "sinusoidal",
               "activation": "swish", "max_length": 512},
-    tiny=_TINY, training={**_TRAINING, "learning_rate": 5e-4},
+    tiny={**_TINY, "num_decoder_layers": 1}, training={**_TRAINING, "learning_rate": 5e-4},
     doc="""
     MarianMT: the Transformer-base that OPUS-MT uses (6+6 blocks, d_model 512, swish).
 

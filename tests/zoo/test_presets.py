@@ -87,8 +87,9 @@ SEQ2SEQ = {
 @pytest.mark.parametrize("name, options", [
     ("bart_small", {}),
     ("t5_small", {}),  # T5: relu, tied output scaled by width^-0.5
-    ("t5_small", {"use_gated_activation": True, "activation": "gelu",
-                  "tie_embedding_weights": False}),  # T5 v1.1
+    pytest.param("t5_small", {"use_gated_activation": True, "activation": "gelu",
+                              "tie_embedding_weights": False},  # T5 v1.1
+                 marks=pytest.mark.extended),
 ])
 def test_seq2seq_preset_equals_keras_hub(name, options, tmp_path):
     make_backbone, task_class = SEQ2SEQ[name]
