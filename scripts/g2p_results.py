@@ -249,6 +249,7 @@ def render():
         "python scripts/copy_results.py run     # copy against no copy",
         "python scripts/pointer_results.py evaluate  # the pointer networks",
         "python scripts/sampled_softmax_results.py run  # full against sampled softmax",
+        "python scripts/translation_results.py all  # the translation recipes",
         "```",
         "",
         "## Grapheme-to-phoneme (CMUdict, no stress marks)",
@@ -315,6 +316,9 @@ def render():
     import pointer_results
 
     lines += pointer_results.section()
+    import translation_results
+
+    lines += translation_results.section()
     import sampled_softmax_results
 
     lines += sampled_softmax_results.results_section()
@@ -331,19 +335,25 @@ def render():
     print(f"wrote {os.path.relpath(RESULTS_MD, ROOT)}")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_steps(description, argv, stems, train, evaluate, render):
+    """The command line of a results script: `train|evaluate|render|all [STEM ...]
+    [--retrain]`; `stems(names)` checks and completes the asked-for recipe stems."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("step", choices=["train", "evaluate", "render", "all"])
     parser.add_argument("stems", nargs="*")
     parser.add_argument("--retrain", action="store_true")
     args = parser.parse_args(argv)
-    stems = _stems(args.stems)
+    chosen = stems(args.stems)
     if args.step in ("train", "all"):
-        train(stems, retrain=args.retrain)
+        train(chosen, retrain=args.retrain)
     if args.step in ("evaluate", "all"):
-        evaluate(stems)
+        evaluate(chosen)
     if args.step in ("render", "all"):
         render()
+
+
+def main(argv=None):
+    run_steps(__doc__.split("\n\n")[0], argv, _stems, train, evaluate, render)
 
 
 if __name__ == "__main__":

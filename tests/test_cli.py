@@ -70,7 +70,8 @@ def test_list_and_info():
 def test_list_and_info_show_language_model_kinds(capsys):
     assert cli.main(["list", "*lm"]) == 0
     rows = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()[1:-1]}
-    assert rows == {"bert_mlm": "mlm", "gru_lm": "lm", "lstm_lm": "lm", "rnn_lm": "lm",
+    assert rows == {"bert_mlm": "mlm", "gpt2_lm": "lm", "roberta_mlm": "mlm", "gru_lm": "lm",
+                    "lstm_lm": "lm", "rnn_lm": "lm",
                     "transformer_lm": "lm"}
     assert cli.main(["info", "bert_mlm"]) == 0
     assert "kind:     mlm (inputs: token_ids, mask_positions)" in capsys.readouterr().out

@@ -48,19 +48,28 @@ def write(tmp_path, text, name="r.toml"):
     return str(path)
 
 
-def test_every_g2p_recipe_loads_and_names_real_arguments():
-    paths = sorted(glob.glob(os.path.join(ROOT, "zoo", "recipes", "g2p", "*.toml")))
-    assert len(paths) >= 11
-    models = set()
+ATTENTION = {n for n in zoo.list_models() if zoo.get_spec(n).family == "attention_seq2seq"}
+
+
+@pytest.mark.parametrize("folder, metric, least, models", [
+    ("g2p", "wer", 11, ATTENTION | {"transformer_small", "vanilla_lstm", "bilstm", "sutskever"}),
+    # the comparison of scripts/translation_results.py: no attention, reversed source, Luong,
+    # RNNsearch and the Transformer
+    ("translation", "chrf", 5, {"vanilla_lstm", "sutskever", "luong_bilstm", "bahdanau_bilstm",
+                                "transformer_small"}),
+])
+def test_every_recipe_loads_and_names_real_arguments(folder, metric, least, models):
+    paths = sorted(glob.glob(os.path.join(ROOT, "zoo", "recipes", folder, "*.toml")))
+    assert len(paths) >= least
+    found = set()
     for path in paths:
         recipe = load_recipe(path)
-        models.add(recipe["model"])
+        found.add(recipe["model"])
         params = inspect.signature(zoo.get_spec(recipe["model"]).builder).parameters
         assert set(recipe["model_kwargs"]) <= set(params), path
-        assert recipe["task"] == "g2p" and recipe["training"]["metric"] == "wer", path
-        assert recipe["out"].startswith("runs/g2p/"), path
-    attention = {n for n in zoo.list_models() if zoo.get_spec(n).family == "attention_seq2seq"}
-    assert attention | {"transformer_small", "vanilla_lstm", "bilstm", "sutskever"} <= models
+        assert recipe["task"] == folder and recipe["training"]["metric"] == metric, path
+        assert recipe["out"].startswith(f"runs/{folder}/"), path
+    assert models <= found
 
 
 @pytest.mark.parametrize("text, message", [

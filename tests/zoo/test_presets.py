@@ -161,6 +161,7 @@ def test_roberta_preset_equals_keras_hub(tmp_path):
                                   backbone.token_embedding.get_weights()[0].T)
 
 
+@pytest.mark.extended  # make test-all: the registry's checks fit, save and reload t5_small
 def test_a_preset_model_trains_saves_and_reloads(tmp_path):
     backbone = keras_hub.models.T5Backbone(vocabulary_size=VOCAB, **SIZES)
     model = zoo.build("t5_small", preset=_preset(tmp_path, backbone))
