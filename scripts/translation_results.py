@@ -191,6 +191,11 @@ def section():
             f"{r['test']['chrf']:.1f} | " + " | ".join(cells) + " |")
     lines += ["", "The bucket columns give the test BLEU of the verses with that many source "
               "words (the number of verses in brackets).", ""]
+    missing = [stem for stem in STEMS if stem not in runs]
+    if missing:
+        lines += ["Recipes of the comparison not run yet: "
+                  + ", ".join(f"[`{s}`](recipes/translation/{s}.toml)" for s in missing) + ".",
+                  ""]
     if os.path.exists(FIGURE):
         lines += ["![BLEU against source length](figures/translation_length.png)", ""]
     return lines

@@ -403,3 +403,25 @@ def test_an_unusable_backend_is_one_line(backend, message, monkeypatch):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"keras-s2s list: error: {message}")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("recipe", [False, True])
+def test_a_taken_out_is_refused_before_any_data_is_loaded(recipe, tmp_path, monkeypatch, capsys):
+    """Building a task's tokenizers can take minutes (the translation task's WordPiece: ~3.5
+    on this CPU); an --out that can't be used is refused before that, not after."""
+    out = tmp_path / "run"
+    (tmp_path / ".run.training").mkdir()  # an interrupted training in --out
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("data loaded before --out was checked")
+
+    monkeypatch.setattr("keras_s2s.cli.train.task_from_args", no_data)
+    monkeypatch.setattr("keras_s2s.data.load_task", no_data)
+    if recipe:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        argv = ["train", "--recipe", os.path.join(root, "zoo", "recipes", "g2p",
+                                                  "luong_bilstm.toml"), "--out", str(out)]
+    else:
+        argv = ["train", "vanilla_lstm", "--task", "g2p", "--out", str(out)]
+    assert cli.main(argv) != 0
+    assert "has an interrupted training" in capsys.readouterr().err

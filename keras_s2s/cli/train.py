@@ -103,6 +103,7 @@ def _run_train_recipe(args):
         raise CliError(f"--recipe sets the model, task and training; drop {', '.join(given)} "
                        "or edit the recipe file")
     recipe = load_recipe(args.recipe)
+    _check_out(args.out or recipe["out"], args)
     config = train_recipe(recipe, out=args.out, log_dir=args.logdir, resume=args.resume,
                           overwrite=args.overwrite, devices=args.devices,
                           model_axis=args.model_parallel,
@@ -129,6 +130,17 @@ def _report_training(model_name, config, out, logdir):
     return 0
 
 
+def _check_out(out, args):
+    """Refuse a taken `--out` before any data is loaded (building a task's tokenizers can take
+    minutes); `train` checks again with the directory locked. Workers of a cluster skip it:
+    another worker may be writing the chief's directory already."""
+    from keras_s2s import workers
+    from keras_s2s.training.rundir import RunDirectory
+
+    if out and workers.active() is None:
+        RunDirectory(out).check(args.resume, args.overwrite)
+
+
 def run(args):
     from keras_s2s import zoo
     from keras_s2s.training import recipe
@@ -138,6 +150,7 @@ def run(args):
                        "give one of them")
     if args.recipe:
         return _run_train_recipe(args)
+    _check_out(args.out, args)
     if not args.model:
         raise CliError("name a zoo entry (e.g. `keras-s2s train luong_bilstm --task g2p "
                        "--out runs/x`) or give --recipe FILE.toml")

@@ -315,10 +315,16 @@ class RunDirectory:
             else:
                 os.rename(self.previous, self.path)
 
-    def begin(self, resume, overwrite):
-        """Check what `train` is asked to do against what is on disk, and prepare the work
-        directory (call with the lock held). Raises `RunDirectoryError` before touching
-        anything when the request doesn't fit."""
+    def check(self, resume, overwrite):
+        """Raise `RunDirectoryError` (one line) when what `train` is asked to do does not fit
+        what is on disk; touches nothing. The command line asks it before loading any data,
+        so that a taken `--out` is refused at once, not after minutes of tokenizer training;
+        `begin` asks it again with the lock held.
+
+        Example:
+
+        >>> RunDirectory("runs/x").check(resume=False, overwrite=False)
+        """
         interrupted = os.path.isdir(self.work)
         if resume:
             if not interrupted:
@@ -346,7 +352,15 @@ class RunDirectory:
                 raise RunDirectoryError(
                     f"{self.path} holds a finished run; pass --overwrite to replace it (it is "
                     "kept until the new run's first checkpoint), or choose another --out")
-        if interrupted:
+
+    def begin(self, resume, overwrite):
+        """Check what `train` is asked to do against what is on disk (`check`), and prepare
+        the work directory (call with the lock held). Raises `RunDirectoryError` before
+        touching anything when the request doesn't fit."""
+        self.check(resume, overwrite)
+        if resume:
+            return
+        if os.path.isdir(self.work):
             shutil.rmtree(self.work)
         try:
             os.makedirs(self.work)
