@@ -174,11 +174,12 @@ def section():
         "1.0) then decode the first 500 validation pairs, and the better by chrF decodes the "
         "test split once. BLEU and chrF are sacrebleu's defaults on detokenized text. One run "
         "each (seed 0), nothing else running: these compare the entries after one to three "
-        "epochs, early in training, not at convergence. At this budget the attention model "
-        "loses: input feeding makes `luong_bilstm`'s epoch 426 s against `vanilla_lstm`'s "
-        "about 190 s, and after one epoch it has not yet learned to attend, so this table "
-        "does not show the attention result of Bahdanau et al.'s figure 2; longer runs are "
-        "needed for that.",
+        "epochs, early in training, not at convergence (seconds per epoch: "
+        + ", ".join(f"`{r['model']}` {r['train_seconds'] / max(r['epochs_run'] or 1, 1):.0f}"
+                    for r in runs.values())
+        + "). Where an attention model trails `vanilla_lstm` here, it has had fewer epochs and "
+        "not yet learned to attend; this table does not reproduce Bahdanau et al.'s figure 2, "
+        "which needs longer runs.",
         "",
         "| entry | recipe | parameters | epochs (best) | train min | val chrF greedy | "
         "val chrF beam 5 | decoder | test BLEU | test chrF | "
