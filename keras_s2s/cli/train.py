@@ -1,5 +1,6 @@
 """`keras-s2s train`: a zoo entry on a task or TSV files, or what a recipe file describes."""
 
+import os
 import sys
 
 from keras_s2s.cli._common import (CliError, add_jit_flag, add_task_args, fraction, in_range,
@@ -137,8 +138,14 @@ def _check_out(out, args):
     from keras_s2s import workers
     from keras_s2s.training.rundir import RunDirectory
 
-    if out and workers.active() is None:
-        RunDirectory(out).check(args.resume, args.overwrite)
+    if not out or workers.active() is not None:
+        return
+    run = RunDirectory(out)
+    if not os.path.isdir(run.parent):
+        return  # a new run: nothing on disk to refuse
+    with run.lock():  # as `train` does: a training writing it, a publish to repair first
+        run.recover()
+        run.check(args.resume, args.overwrite)
 
 
 def run(args):

@@ -317,9 +317,9 @@ class RunDirectory:
 
     def check(self, resume, overwrite):
         """Raise `RunDirectoryError` (one line) when what `train` is asked to do does not fit
-        what is on disk; touches nothing. The command line asks it before loading any data,
-        so that a taken `--out` is refused at once, not after minutes of tokenizer training;
-        `begin` asks it again with the lock held.
+        what is on disk; touches nothing (call with the lock held, after `recover`). The
+        command line asks it before loading any data, so that a taken `--out` is refused at
+        once, not after minutes of tokenizer training; `begin` asks it again.
 
         Example:
 
