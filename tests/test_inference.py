@@ -64,7 +64,11 @@ def _assert_parity(model, encoder_model, decoder_model):
     return stepped
 
 
-@pytest.mark.parametrize("name", ENTRIES)
+from tests.zoo.test_models import SAME_CLASSES_AS as _SAME_CLASSES  # noqa: E402  (make test-all)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.extended)
+                                  if n in _SAME_CLASSES else n for n in ENTRIES])
 def test_step_parity_fresh_reloaded_and_saved_graphs(name, tmp_path):
     model = _tiny(name)
     encoder_model, decoder_model = build_inference_models(model)
