@@ -23,6 +23,7 @@ import keras
 from keras import ops
 
 from keras_s2s.layers._checks import check_positive_int, check_rate
+from keras_s2s.layers.transformer import check_alignment
 
 
 def _t5_classes():
@@ -252,14 +253,8 @@ class T5DecoderStack(_T5Stack):
         super().__init__(num_layers, num_heads, intermediate_dim, **kwargs)
         self.max_length = check_positive_int("max_length", max_length)
         self.scale_output = bool(scale_output)
-        if not -self.num_layers <= int(alignment_layer) < self.num_layers:
-            raise ValueError(f"`alignment_layer` must index one of the {self.num_layers} "
-                             f"blocks. Received: alignment_layer={alignment_layer}")
-        self.alignment_layer = int(alignment_layer)
-        if alignment_head is not None and not 0 <= int(alignment_head) < self.num_heads:
-            raise ValueError(f"`alignment_head` must be None (the mean over heads) or in "
-                             f"[0, {self.num_heads}). Received: alignment_head={alignment_head}")
-        self.alignment_head = None if alignment_head is None else int(alignment_head)
+        self.alignment_layer, self.alignment_head = check_alignment(
+            alignment_layer, alignment_head, self.num_layers, self.num_heads)
         self._recorder = _CrossAttentionRecorder()
 
     def build(self, input_shape):

@@ -51,6 +51,18 @@ def _position_layer(position, max_length, name):
     return keras_hub.layers.SinePositionEncoding(name=name)
 
 
+def check_alignment(alignment_layer, alignment_head, num_layers, num_heads):
+    """`(alignment_layer, alignment_head)` of a cached decoder stack, checked: which block's
+    cross-attention gives the alignments, and which head (None: their mean)."""
+    if not -num_layers <= int(alignment_layer) < num_layers:
+        raise ValueError(f"`alignment_layer` must index one of the {num_layers} "
+                         f"blocks. Received: alignment_layer={alignment_layer}")
+    if alignment_head is not None and not 0 <= int(alignment_head) < num_heads:
+        raise ValueError(f"`alignment_head` must be None (the mean over heads) or in "
+                         f"[0, {num_heads}). Received: alignment_head={alignment_head}")
+    return int(alignment_layer), None if alignment_head is None else int(alignment_head)
+
+
 class _TransformerStack(keras.layers.Layer):
     """What both stacks share: arguments, position encoding, embedding scale and dropout."""
 
@@ -266,14 +278,8 @@ class TransformerDecoderStack(_TransformerStack):
         import keras_hub
 
         self.cross_attention = bool(cross_attention)
-        if not -self.num_layers <= int(alignment_layer) < self.num_layers:
-            raise ValueError(f"`alignment_layer` must index one of the {self.num_layers} "
-                             f"blocks. Received: alignment_layer={alignment_layer}")
-        self.alignment_layer = int(alignment_layer)
-        if alignment_head is not None and not 0 <= int(alignment_head) < self.num_heads:
-            raise ValueError(f"`alignment_head` must be None (the mean over heads) or in "
-                             f"[0, {self.num_heads}). Received: alignment_head={alignment_head}")
-        self.alignment_head = None if alignment_head is None else int(alignment_head)
+        self.alignment_layer, self.alignment_head = check_alignment(
+            alignment_layer, alignment_head, self.num_layers, self.num_heads)
         self.blocks = [
             keras_hub.layers.TransformerDecoder(
                 self.intermediate_dim, self.num_heads, dropout=self.dropout,

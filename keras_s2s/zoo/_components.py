@@ -71,6 +71,15 @@ def check_vocabularies(**sizes):
             f"Received: {received}")
 
 
+def check_shared_vocabulary(share_embeddings, source_vocab_size, target_vocab_size):
+    """`share_embeddings=True` (one embedding for both sides) needs one vocabulary."""
+    if share_embeddings and source_vocab_size != target_vocab_size:
+        raise ValueError(
+            "`share_embeddings=True` needs one vocabulary for source and target. Received: "
+            f"source_vocab_size={source_vocab_size}, target_vocab_size={target_vocab_size}. "
+            "Use a shared tokenizer or set share_embeddings=False.")
+
+
 def embedding_initializer(embedding_dim=None, tied=False):
     """The initializer of the recurrent entries' token embeddings: N(0, 1), or N(0, 1/d) tied.
 

@@ -88,11 +88,7 @@ def t5_small(source_vocab_size, target_vocab_size, *, hidden_dim=256, num_heads=
                          target_vocab_size=target_vocab_size)
     for key, value in [("hidden_dim", hidden_dim), ("num_layers", num_layers)]:
         check_positive_int(key, value)
-    if share_embeddings and source_vocab_size != target_vocab_size:
-        raise ValueError(
-            "`share_embeddings=True` needs one vocabulary for source and target. Received: "
-            f"source_vocab_size={source_vocab_size}, target_vocab_size={target_vocab_size}. "
-            "Use a shared tokenizer or set share_embeddings=False.")
+    C.check_shared_vocabulary(share_embeddings, source_vocab_size, target_vocab_size)
     stack = dict(num_heads=num_heads, intermediate_dim=intermediate_dim,
                  key_value_dim=key_value_dim, dropout=dropout, activation=activation,
                  use_gated_activation=use_gated_activation,

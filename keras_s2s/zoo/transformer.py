@@ -90,11 +90,7 @@ def transformer_encoder_decoder(source_vocab_size, target_vocab_size, *, hidden_
                        ("num_encoder_layers", num_encoder_layers),
                        ("num_decoder_layers", num_decoder_layers)]:
         check_positive_int(key, value)
-    if share_embeddings and source_vocab_size != target_vocab_size:
-        raise ValueError(
-            "`share_embeddings=True` needs one vocabulary for source and target. Received: "
-            f"source_vocab_size={source_vocab_size}, target_vocab_size={target_vocab_size}. "
-            "Use a shared tokenizer or set share_embeddings=False.")
+    C.check_shared_vocabulary(share_embeddings, source_vocab_size, target_vocab_size)
     stack = stack_kwargs(num_heads, intermediate_dim, dropout, normalize_first, position,
                          max_length, activation=activation, scale_embeddings=scale_embeddings,
                          embedding_norm=embedding_norm, layer_norm_epsilon=layer_norm_epsilon)
