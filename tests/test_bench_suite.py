@@ -50,7 +50,8 @@ def test_quick_suite_writes_every_field(suite):
     assert set(train) == {"settings", "entries", "skipped", "efficiency_entries", "ratios",
                           "efficiency", "memory"}
     names = [r["name"] for r in train["entries"]]
-    assert names[:2] == ["baseline_lstm", "baseline_attention"] and len(names) >= 3
+    assert names[:3] == ["baseline_lstm", "baseline_attention", "baseline_bilstm_attention"]
+    assert len(names) >= 4
     for row in train["entries"]:
         assert ENTRY_FIELDS <= set(row), ENTRY_FIELDS - set(row)
         assert all(positive(row[k]) for k in POSITIVE), row
@@ -59,7 +60,16 @@ def test_quick_suite_writes_every_field(suite):
     assert {r["name"] for r in train["ratios"]} >= {"vanilla_lstm / baseline_lstm"}
     for ratio in train["ratios"] + results["goals"]:
         assert positive(ratio["value"]) and positive(ratio["goal"])
-        assert ratio["pass"] == (ratio["value"] >= ratio["goal"])
+        values = [ratio["value"], ratio.get("standalone_value", ratio["value"])]
+        if ratio.get("at_most"):  # beam search's cost over greedy
+            assert ratio["pass"] == (ratio["value"] <= ratio["goal"])
+        else:  # a ratio's goal holds for the paired and the standalone ratio both
+            assert ratio["pass"] == all(v >= ratio["goal"] for v in values)
+    luong = next(r for r in train["ratios"] if r["numerator"] == "luong_lstm")
+    assert luong["denominator"] == "baseline_attention"  # its encoder is one LSTM
+    assert luong["standalone_value"] == pytest.approx(
+        luong["baseline_step_seconds"] / luong["step_seconds"])
+    assert {g["name"] for g in results["goals"]} >= {"beam 5 / greedy decoding time"}
     matmul = train["efficiency"]["matmul"]
     assert positive(matmul["flops_per_second"]) and matmul["flops"] == 2 * matmul["size"] ** 3
     assert matmul["flops_per_second"] == pytest.approx(matmul["flops"] / matmul["seconds"])
@@ -124,6 +134,10 @@ def test_flop_counter_against_hand_counts():
     attention = 2 * 3 * 2 * 3 * 2 + 2 * 3 * 6 * 3
     assert training_flops("baseline_attention", 1, 2, 3, 5, units=3,
                           embedding_dim=2) == 3 * (690 + attention)
+    # Over a bidirectional encoder (2 × 240), a dense bridge from the four states (12 → 6),
+    # keys memory·W (2·2·6·3), scores (2·3·2·3), context (2·3·2·6), tanh(W[c; h]) (2·3·9·3).
+    assert training_flops("baseline_bilstm_attention", 1, 2, 3, 5, units=3, embedding_dim=2) \
+        == 3 * (480 + 144 + 360 + 72 + 36 + 72 + 162 + 90)
     assert training_flops("seq_vae_lstm", 1, 2, 3, 5, units=3, embedding_dim=2) is None
 
 

@@ -20,7 +20,8 @@ _EXPORTS = {
     "training_flops": "flops",
     "run_suite": "suite", "format_suite": "suite", "environment": "suite",
     "suite_model": "suite", "run_settings": "suite",
-    "SUITE_SETTINGS": "defaults", "DECODE_GOAL": "defaults", "CACHE_GOAL": "defaults",
+    "SUITE_SETTINGS": "defaults", "DECODE_GOAL": "defaults", "CACHE_GOAL": "defaults", "BEAM_COST_GOAL": "defaults",
+    "EFFICIENCY_GOAL": "defaults",
 }
 _SUBMODULES = ("decode", "defaults", "flops", "suite", "train")
 

@@ -26,7 +26,7 @@ STATES = {"rnn": 1, "gru": 1, "cifg": 2, "lstm": 2, "peephole": 2}
 _CELLS = {"vanilla_rnn": "rnn", "vanilla_gru": "gru", "bigru": "gru", "bahdanau_gru": "gru",
           "peephole_lstm": "peephole", "coupled_lstm": "cifg"}
 _BIDIRECTIONAL = ("bilstm", "bigru", "bahdanau_gru", "bahdanau_bilstm", "luong_bilstm",
-                  "luong_dot_bilstm", "luong_concat_bilstm")
+                  "luong_dot_bilstm", "luong_concat_bilstm", "baseline_bilstm_attention")
 _RECURRENT = ("vanilla_rnn", "vanilla_gru", "vanilla_lstm", "bigru", "bilstm", "stacked_lstm",
               "residual_lstm", "sutskever", "peephole_lstm", "coupled_lstm", "baseline_lstm")
 
@@ -99,7 +99,8 @@ def _recurrent_seq2seq_flops(name, b, s, t, v, embedding_dim, units, num_layers=
         total += attention_flops(b, s, t, units, memory, units, query_projection=True)
         total += dense_flops(b, t, units + embedding_dim + memory, 2 * units)
         return total + dense_flops(b, t, units, v)
-    decoder_in = embedding_dim + (units if input_feeding and name != "baseline_attention" else 0)
+    parallel = name in ("baseline_attention", "baseline_bilstm_attention")  # no input feeding
+    decoder_in = embedding_dim + (units if input_feeding and not parallel else 0)
     total += recurrent_flops(b, t, decoder_in, units, cell, num_layers)
     if name == "luong_concat_bilstm" or score == "concat":
         total += attention_flops(b, s, t, units, memory, units, query_projection=True)
@@ -117,7 +118,8 @@ def training_flops(name, batch_size, source_length, target_length, vocab, **mode
     """Matmul FLOPs of one training step (forward and backward, 3× forward) of an entry.
 
     Covers the recurrent, attention and Transformer seq2seq entries of the zoo and the
-    benchmark's plain-Keras baselines (`baseline_lstm`, `baseline_attention`).
+    benchmark's plain-Keras baselines (`baseline_lstm`, `baseline_attention`,
+    `baseline_bilstm_attention`).
 
     Args:
         name: The entry (or baseline) name.
@@ -137,7 +139,7 @@ def training_flops(name, batch_size, source_length, target_length, vocab, **mode
     if name.startswith("transformer_") and "hidden_dim" in model_kwargs:
         return 3 * _transformer_flops(*args, **model_kwargs)
     known = (name in _RECURRENT or name in _BIDIRECTIONAL or name.startswith("luong_")
-             or name.startswith("bahdanau_") or name == "baseline_attention")
+             or name.startswith("bahdanau_") or name.startswith("baseline_"))
     if not known or "units" not in model_kwargs:
         return None
     return 3 * _recurrent_seq2seq_flops(name, *args, **model_kwargs)

@@ -54,12 +54,35 @@ class StackedCells(keras.layers.StackedRNNCells):
         self.built = True
 
     def call(self, inputs, states, training=False):
+        return self._run(inputs, states, training)
+
+    def call_after_first(self, first_output, first_states, states, training=False):
+        """Run the cells after the first, whose step was computed elsewhere.
+
+        `AttentionDecoder` hoists the first cell's input projection out of its loop
+        (`keras_s2s.layers._hoisting`) and steps that cell itself.
+
+        Args:
+            first_output: The first cell's output for this step.
+            first_states: The first cell's new states.
+            states: The stack's states (as in `call`); the first entry is not read.
+            training: Python boolean.
+
+        Returns:
+            `(output, new_states)`, as `call` returns.
+        """
+        return self._run(None, states, training, first=(first_output, first_states))
+
+    def _run(self, inputs, states, training, first=None):
         new_states = []
         x = inputs
         for index, (cell, cell_states) in enumerate(zip(self.cells, states)):
             is_list = isinstance(cell_states, (list, tuple))
             cell_states = list(cell_states) if is_list else [cell_states]
-            y, cell_states = cell(x, cell_states, training=training)
+            if index == 0 and first is not None:
+                y, cell_states = first[0], list(first[1])
+            else:
+                y, cell_states = cell(x, cell_states, training=training)
             if self._residual_from[index]:
                 y = y + ops.cast(x, y.dtype)
             x = y

@@ -9,7 +9,9 @@ from keras_s2s.layers import (
     CoupledGateLSTMCell,
     LuongAttention,
     PeepholeLSTMCell,
+    StackedCells,
 )
+from keras_s2s.layers import _hoisting
 from tests.helpers import (
     assert_config_roundtrip,
     assert_jit_parity_and_gradients,
@@ -28,6 +30,9 @@ def _cell(kind):
         "cifg": lambda: CoupledGateLSTMCell(UNITS, use_peepholes=True),
         "stacked": lambda: keras.layers.StackedRNNCells(
             [keras.layers.LSTMCell(UNITS), keras.layers.GRUCell(UNITS)]),
+        # the first LSTM's input half is hoisted out of the loop (`_hoisting`)
+        "residual_stack": lambda: StackedCells(
+            [keras.layers.LSTMCell(UNITS), keras.layers.LSTMCell(UNITS)], residual=True),
     }[kind]()
 
 
@@ -73,7 +78,8 @@ def assert_call_equals_steps(decoder, x, memory, mask, initial_state=None):
     return ref_out, ref_w, ref_states
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "peephole", "cifg", "stacked"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "peephole", "cifg", "stacked",
+                                  "residual_stack"])
 @pytest.mark.parametrize("input_feeding", [True, False])
 def test_call_equals_loop_over_step(cell, input_feeding):
     x, memory, mask = _data()
@@ -93,6 +99,39 @@ def test_call_equals_loop_with_initial_state_and_no_projection(attention):
     ref_out, ref_w, _ = _loop_over_step(decoder, x, memory, mask, init)
     np.testing.assert_allclose(ops.convert_to_numpy(outputs), ref_out, atol=1e-5)
     np.testing.assert_allclose(ops.convert_to_numpy(alignments), ref_w, atol=1e-5)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_hoisted_lstm_step_is_the_lstm_cell(training):
+    """The hoisted projection plus the loop's half equal `keras.layers.LSTMCell` itself, with
+    the cell's own per-sequence dropout mask on both halves of its input."""
+    cell = keras.layers.LSTMCell(UNITS, dropout=0.5, seed=3)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(B, T, D_IN)).astype("float32")  # known before the loop
+    rest = rng.normal(size=(B, 4)).astype("float32")  # made inside it (input feeding)
+    states = [rng.normal(size=(B, UNITS)).astype("float32") for _ in range(2)]
+    cell.build((B, D_IN + 4))
+    full = np.concatenate([x[:, 1], rest], axis=-1)
+    mask = cell.get_dropout_mask(ops.convert_to_tensor(full))  # one mask for the sequence
+    if training:  # the mask is real: some inputs are dropped, the rest scaled by 2
+        assert set(np.unique(ops.convert_to_numpy(mask))) == {0.0, 2.0}
+    h_ref, (h_ref2, c_ref) = cell(full, states, training=training)
+    projected = _hoisting.project_inputs(cell, x, full, training)
+    h, (h2, c) = _hoisting.lstm_step(cell, projected[:, 1], rest, states, training)
+    cell.reset_dropout_mask()
+    for got, want in ((h, h_ref), (h2, h_ref2), (c, c_ref)):
+        np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(want),
+                                   atol=1e-5)
+
+
+def test_only_the_plain_lstm_cell_is_hoisted():
+    assert _hoisting.hoistable_cell(keras.layers.LSTMCell(3)) is not None
+    first = keras.layers.LSTMCell(3)
+    assert _hoisting.hoistable_cell(StackedCells([first, keras.layers.GRUCell(3)])) is first
+    for cell in (PeepholeLSTMCell(3), keras.layers.GRUCell(3),
+                 keras.layers.LSTMCell(3, recurrent_dropout=0.1),  # Keras' implementation 1
+                 keras.layers.StackedRNNCells([keras.layers.LSTMCell(3)])):
+        assert _hoisting.hoistable_cell(cell) is None
 
 
 def _sigmoid(z):
