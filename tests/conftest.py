@@ -4,6 +4,10 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# the tokenizer cache (keras_s2s.data.tokenizer_cache) of the tests: out of the user's home,
+# shared by the xdist workers (entries are keyed by their content, never stale)
+os.environ.setdefault("KERAS_S2S_CACHE", os.path.join(
+    __import__("tempfile").gettempdir(), "keras_s2s_test_cache"))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

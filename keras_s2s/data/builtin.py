@@ -29,6 +29,7 @@ from keras_s2s.data import g2p as cmudict_g2p
 from keras_s2s.data import pointer_tasks
 from keras_s2s.data import translation as parallel
 from keras_s2s.data.task import Example, Task
+from keras_s2s.data.tokenizer_cache import build_cached
 from keras_s2s.data.tokenizers import CharTokenizer, SubwordTokenizer, WordTokenizer
 
 _TASKS = {}
@@ -301,7 +302,9 @@ def _translation(direction="en-es", seed=0, max_words=None, max_train_examples=N
     splits). WordPiece tokenizers (`SubwordTokenizer`, cased, as BLEU is) are trained on the
     training split of each side (or word tokenizers, `tokenizer="word"`: every word of the
     training split, 12,974 English and 29,701 Spanish, the large vocabularies of sampled
-    softmax). Scored with BLEU and chrF (sacrebleu's definitions).
+    softmax). They are trained once per corpus and options, then read from the tokenizer
+    cache (`keras_s2s.data.tokenizer_cache`; `KERAS_S2S_CACHE=off` turns it off). Scored with
+    BLEU and chrF (sacrebleu's definitions).
 
     Args:
         direction: `"en-es"` (default) or `"es-en"`.
@@ -326,14 +329,15 @@ def _translation(direction="en-es", seed=0, max_words=None, max_train_examples=N
         splits["train"] = [splits["train"][i] for i in sorted(keep)]
     train = splits["train"]
     if tokenizer == "subword":
-        build = SubwordTokenizer.build
+        cls = SubwordTokenizer
         vocabulary_size = 8000 if vocabulary_size is None else vocabulary_size
     else:
-        build = WordTokenizer.build
-    source = build([e.source for e in train], max_vocabulary_size=vocabulary_size,
-                   lowercase=False)
-    target = build([t for e in train for t in e.targets], max_vocabulary_size=vocabulary_size,
-                   lowercase=False)
+        cls = WordTokenizer
+    # built once per corpus and options, then read from the cache (`data/tokenizer_cache.py`)
+    source = build_cached(cls, [e.source for e in train], max_vocabulary_size=vocabulary_size,
+                          lowercase=False)
+    target = build_cached(cls, [t for e in train for t in e.targets],
+                          max_vocabulary_size=vocabulary_size, lowercase=False)
     note = f", {left_out} verses over {max_words} words left out" if left_out else ""
     note += ", word tokenizers" if tokenizer == "word" else ""
     return Task("translation", splits, source, target, metrics=("bleu", "chrf"),
