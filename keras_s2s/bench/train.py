@@ -41,9 +41,16 @@ FULL, QUICK = TRAIN_FULL, TRAIN_QUICK
 
 
 def default_entries():
-    """The seq2seq entries the full suite trains (all but those in `SKIPPED`)."""
-    return [n for n in zoo.list_models()
-            if kinds.get(zoo.get_spec(n).kind).decodes_sources and n not in SKIPPED]
+    """The entries the full suite trains: those that decode sources from token ids (the kinds
+    with `synthetic_inputs`; not the pointer kind, whose inputs are coordinates), all but
+    those in `SKIPPED`."""
+    probe = np.ones((1, 2), "int32")
+
+    def timed(name):
+        kind = kinds.get(zoo.get_spec(name).kind)
+        return kind.decodes_sources and kind.synthetic_inputs(probe, probe) is not None
+
+    return [n for n in zoo.list_models() if timed(n) and n not in SKIPPED]
 
 
 def ratio_goals(names):
