@@ -166,6 +166,12 @@ def figure():
     return FIGURE
 
 
+def _span(runs):
+    """'3' or '3 to 6': the range of epochs the runs trained."""
+    epochs = sorted({r["epochs_run"] for r in runs.values()})
+    return f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]} to {epochs[-1]}"
+
+
 def section():
     """The markdown lines of the translation section of zoo/RESULTS.md."""
     runs = load_json(RESULTS_JSON, {"runs": {}})["runs"]
@@ -185,7 +191,7 @@ def section():
         "keeps the epoch with the best validation chrF; greedy and beam 5 (GNMT length penalty "
         "1.0) then decode the first 500 validation pairs, and the better by chrF decodes the "
         "test split once. BLEU and chrF are sacrebleu's defaults on detokenized text. One run "
-        "each (seed 0), nothing else running: these compare the entries after one to three "
+        f"each (seed 0), nothing else running: these compare the entries after {_span(runs)} "
         "epochs, early in training, not at convergence (seconds per epoch: "
         + ", ".join(f"`{r['model']}` {r['train_seconds'] / max(r['epochs_run'] or 1, 1):.0f}"
                     for r in runs.values())
