@@ -152,3 +152,15 @@ def test_the_full_suite_times_only_entries_it_can_feed():
     entries = default_entries()
     assert {"vanilla_lstm", "luong_bilstm", "t5_small", "pointer_generator"} <= set(entries)
     assert not {"pointer_lstm", "pointer_transformer", "transformer_base"} & set(entries)
+
+
+def test_input_feeding_entries_are_paired_with_the_baseline_of_their_encoder():
+    # the variants fix `bidirectional` (it is not in their defaults): the first full run with
+    # the bidirectional baseline still paired every *_bilstm entry with the unidirectional one
+    from keras_s2s.bench.train import ratio_goals
+
+    pairs = {num: den for num, den, _ in ratio_goals(
+        ["luong_lstm", "luong_bilstm", "luong_monotonic_bilstm", "bahdanau_bilstm"])}
+    assert pairs == {"luong_lstm": "baseline_attention",
+                     "luong_bilstm": "baseline_bilstm_attention",
+                     "luong_monotonic_bilstm": "baseline_bilstm_attention"}

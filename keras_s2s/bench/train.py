@@ -57,10 +57,9 @@ def ratio_goals(names):
     """`(numerator, denominator, goal)` for the entries in `names` that have a goal."""
     goals = [g for g in RATIO_GOALS if g[0] in names]
     for name in names:
-        spec = zoo.get_spec(name) if name not in BASELINES else None
-        if spec and spec.defaults.get("input_feeding") and name.split("_")[0] in ("luong",
-                                                                                  "bahdanau"):
-            baseline = ("baseline_bilstm_attention" if spec.defaults.get("bidirectional")
+        arguments = _entry_arguments(name)
+        if arguments.get("input_feeding") and name.split("_")[0] in ("luong", "bahdanau"):
+            baseline = ("baseline_bilstm_attention" if arguments.get("bidirectional")
                         else "baseline_attention")
             goals.append((name, baseline, ATTENTION_GOAL))
     return goals
@@ -252,16 +251,20 @@ def bench_entry(name, settings, data, partner=None):
     row.update(time_training(model, x, tgt, settings, partner))
     row["rss_increase_mib"] = row["peak_rss_mib"] - rss_before
     flops = None if not kind.decodes_sources else training_flops(name, *src.shape, tgt.shape[1], vocab,
-                                                     **{**_spec_defaults(name), **kwargs})
+                                                     **{**_entry_arguments(name), **kwargs})
     row["flops_per_step"] = flops
     row["achieved_flops_per_second"] = flops / row["best_step_seconds"] if flops else None
     return row, (model, x, tgt)
 
 
-def _spec_defaults(name):
+def _entry_arguments(name):
+    """An entry's builder arguments: its defaults, and the arguments its variant fixes
+    (`register_variant(fixed=...)`, e.g. `bidirectional`, which `defaults` leaves out)."""
     if name in BASELINES:
         return {}
-    return {k: v for k, v in zoo.get_spec(name).defaults.items() if k != "name"}
+    spec = zoo.get_spec(name)
+    fixed = getattr(spec.builder, "variant_of", (None, {}))[1]
+    return {**{k: v for k, v in spec.defaults.items() if k != "name"}, **fixed}
 
 
 class MatmulPeak:
