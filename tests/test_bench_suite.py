@@ -141,6 +141,27 @@ def test_flop_counter_against_hand_counts():
     assert training_flops("seq_vae_lstm", 1, 2, 3, 5, units=3, embedding_dim=2) is None
 
 
+def test_flop_counter_reads_the_entry_arguments():
+    # the cell, the direction and the mechanism come from what an entry's variant fixes (as
+    # `bench` passes them), not from a list of names: local-m over a BiLSTM costs what
+    # luong_bilstm costs, the monotonic RNNsearch GRU what bahdanau_gru costs
+    size = dict(units=3, embedding_dim=2)
+    luong = training_flops("luong_bilstm", 1, 2, 3, 5, **size)
+    bilstm = dict(cell_type="lstm", bidirectional=True)
+    assert training_flops("luong_local_m_bilstm", 1, 2, 3, 5, attention="luong_local",
+                          local_mode="m", **bilstm, **size) == luong
+    assert training_flops("luong_monotonic_bilstm", 1, 2, 3, 5, attention="luong_monotonic",
+                          **bilstm, **size) == luong
+    # local-p adds W_p (3×3) and v_p (3×1) at each of the 3 target steps
+    assert training_flops("luong_local_p_bilstm", 1, 2, 3, 5, attention="luong_local",
+                          local_mode="p", **bilstm, **size) == luong + 3 * (54 + 18)
+    assert training_flops("bahdanau_monotonic_gru", 1, 2, 3, 5, cell_type="gru",
+                          bidirectional=True, attention="bahdanau_monotonic", **size) \
+        == training_flops("bahdanau_gru", 1, 2, 3, 5, **size)
+    assert training_flops("bahdanau_monotonic_gru", 1, 2, 3, 5, **size) \
+        != training_flops("bahdanau_gru", 1, 2, 3, 5, **size)  # the name alone: LSTM, one way
+
+
 def test_bench_rejects_unknown_entries():
     assert cli.main(["bench", "train", "--quick", "--models", "no_such_model"]) == 2
 

@@ -19,6 +19,11 @@ computed like real tokens), vocabulary V:
   `4·B·L²·d` (scores and context), the feed-forward `4·B·L·d·f`; a decoder layer adds
   cross-attention `4·B·T·d² + 4·B·S·d² + 4·B·T·S·d`;
 - output projection `2·B·T·u·V`.
+
+Monotonic and local attention count as their score (their recurrences and windows are
+elementwise), local-p adds its position network `2·B·T·u·(u + 1)`. The cell, the direction and
+the mechanism come from the entry's arguments where given (`cell_type`, `bidirectional`,
+`attention`: what `bench` passes), else from the name.
 """
 
 GATES = {"rnn": 1, "gru": 3, "cifg": 3, "lstm": 4, "peephole": 4}
@@ -80,9 +85,12 @@ def _transformer_flops(b, s, t, v, hidden_dim, intermediate_dim, num_encoder_lay
 
 
 def _recurrent_seq2seq_flops(name, b, s, t, v, embedding_dim, units, num_layers=1,
-                             bridge=None, score="general", input_feeding=True, **_):
-    cell = _CELLS.get(name, "lstm")
-    bidirectional = name in _BIDIRECTIONAL
+                             bridge=None, score="general", input_feeding=True, cell_type=None,
+                             bidirectional=None, attention=None, local_mode=None, **_):
+    # an entry's own arguments (bench passes what its variant fixes) win over the name lists
+    cell = cell_type if cell_type in GATES else _CELLS.get(name, "lstm")
+    bidirectional = name in _BIDIRECTIONAL if bidirectional is None else bool(bidirectional)
+    attention = attention or ("bahdanau" if name.startswith("bahdanau") else "luong")
     directions = 2 if bidirectional else 1
     total = directions * recurrent_flops(b, s, embedding_dim, units, cell, num_layers)
     bridge = bridge or ("dense" if bidirectional else "copy")
@@ -93,7 +101,7 @@ def _recurrent_seq2seq_flops(name, b, s, t, v, embedding_dim, units, num_layers=
         return total + recurrent_flops(b, t, embedding_dim, units, cell, num_layers) + \
             dense_flops(b, t, units, v)
     memory = directions * units
-    if name.startswith("bahdanau"):
+    if attention.startswith("bahdanau"):
         # RNNsearch: the cell reads [y; c], a maxout deep output reads [h; y; c]
         total += recurrent_flops(b, t, embedding_dim + memory, units, cell, num_layers)
         total += attention_flops(b, s, t, units, memory, units, query_projection=True)
@@ -110,6 +118,8 @@ def _recurrent_seq2seq_flops(name, b, s, t, v, embedding_dim, units, num_layers=
         memory = units
     else:  # general: keys = memory @ W (memory_dim x query_dim)
         total += attention_flops(b, s, t, units, memory, units)
+    if attention == "luong_local" and local_mode == "p":  # p_t = S·σ(v_pᵀ tanh(W_p h_t))
+        total += dense_flops(b, t, units, units) + dense_flops(b, t, units, 1)
     total += dense_flops(b, t, memory + units, units)  # the attentional layer
     return total + dense_flops(b, t, units, v)
 
