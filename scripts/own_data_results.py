@@ -343,14 +343,25 @@ def section():
                  else "not run")
         baselines = ", ".join(f"`{k}` BLEU {v['bleu']:.1f} / chrF {v['chrf']:.1f}"
                               for k, v in r["baselines"].items())
+        best = max(r["baselines"], key=lambda k: r["baselines"][k]["bleu"])
+        verdict = ("beats" if m["bleu"] > r["baselines"][best]["bleu"] else
+                   "**loses to**")
+        earlier = "; ".join(
+            f"BLEU {e['model_metrics']['bleu']:.1f} / chrF {e['model_metrics']['chrf']:.1f} "
+            f"({e['decoder']}, {e['epochs_run']} ep., cap {e['max_minutes']:g} min)"
+            for e in r.get("earlier_runs") or [])
         lines += [
             f"Sentences (`{name}`, English to Spanish verses, {r['train_pairs']:,} training "
-            "pairs, subword tokenizers, the same command): after "
+            "pairs, subword tokenizers, the same command, time cap "
+            f"{r['max_minutes']:g} min): after "
             f"{r['train_seconds'] / 60:.1f} minutes of training ({r['epochs_run']} epoch(s), "
             f"best {r['best_epoch']}), test BLEU {m['bleu']:.1f} and chrF {m['chrf']:.1f} "
             f"({r.get('decoder', 'greedy')}, chosen on validation chrF; the first greedy "
-            f"decode: {first}); {r['empty_outputs']} of {r['decoded_outputs']} outputs "
-            f"empty. Baselines: {baselines}.",
+            f"decode: {first}"
+            + (f"; earlier runs: {earlier}" if earlier else "")
+            + f"); {r['empty_outputs']} of {r['decoded_outputs']} outputs "
+            f"empty. Baselines: {baselines}. By BLEU the model {verdict} the best baseline, "
+            f"`{best}`.",
             ""]
     return lines
 
