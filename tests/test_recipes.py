@@ -72,6 +72,21 @@ def test_every_recipe_loads_and_names_real_arguments(folder, metric, least, mode
     assert models <= found
 
 
+def test_standard_split_recipes_train_on_the_standard_split():
+    # scripts/g2p_standard_results.py: the best RNN attention entry and the Transformer
+    paths = sorted(glob.glob(os.path.join(ROOT, "zoo", "recipes", "g2p_standard", "*.toml")))
+    found = set()
+    for path in paths:
+        recipe = load_recipe(path)
+        found.add(recipe["model"])
+        params = inspect.signature(zoo.get_spec(recipe["model"]).builder).parameters
+        assert set(recipe["model_kwargs"]) <= set(params), path
+        assert recipe["task"] == "g2p" and recipe["task_options"]["split"] == "standard", path
+        assert recipe["training"]["metric"] == "wer", path
+        assert recipe["out"].startswith("runs/g2p_standard/"), path
+    assert {"luong_bilstm", "transformer_small"} <= found
+
+
 @pytest.mark.parametrize("text, message", [
     ('task = "g2p"\n[model]\nname = "luong_bilstn"\n', "luong_bilstm"),
     ('task = "g2p"\n[model]\nunits = 3\n', "name the zoo entry"),
