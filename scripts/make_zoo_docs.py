@@ -114,14 +114,39 @@ def _pointer_lines(name):
     return lines + [""]
 
 
+def _translation_lines(name):
+    """The translation recipes of an entry (zoo/results/translation.json, written by
+    scripts/translation_results.py), as lines of its card; empty when there are none."""
+    path = os.path.join(os.path.dirname(RESULTS_JSON), "translation.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        runs = {stem: r for stem, r in sorted(json.load(f)["runs"].items())
+                if r["model"] == name}
+    if not runs:
+        return []
+    lines = ["English to Spanish verses (the `translation` task, at most 30 source words; test "
+             "split decoded once by the decoder chosen on validation; from "
+             "[`zoo/RESULTS.md`](RESULTS.md), `python scripts/translation_results.py all`; "
+             "2-core CPU, one run):", ""]
+    for stem, r in runs.items():
+        test = r["test"]
+        lines.append(f"- [`{stem}`](recipes/translation/{stem}.toml): test BLEU "
+                     f"{test['bleu']:.1f}, chrF {test['chrf']:.1f} ({r['decoder']}), after "
+                     f"{r['train_seconds'] / 60:.1f} min of training ({r['epochs_run']} epochs, "
+                     f"best {r['best_epoch']}).")
+    return lines + [""]
+
+
 def _measured(name):
     runs = _measured_runs(name)
     pointer = _pointer_lines(name)
     if pointer:
         return pointer
+    translation = _translation_lines(name)
     if not runs:
-        return ["Not measured on G2P: [`zoo/RESULTS.md`](RESULTS.md) lists the entries that are.",
-                ""]
+        return translation or [
+            "Not measured on G2P: [`zoo/RESULTS.md`](RESULTS.md) lists the entries that are.", ""]
     lines = ["CMUdict G2P test split, no stress marks (from [`zoo/RESULTS.md`](RESULTS.md), "
              "`python scripts/g2p_results.py all`; 2-core CPU):", "",
              "| recipe | budget | parameters | train min | PER greedy | WER greedy | "
@@ -134,7 +159,7 @@ def _measured(name):
             f"{100 * r['beam']['per']:.1f} | {100 * r['beam']['wer']:.1f} |")
     commands = ", ".join(f"`keras-s2s train --recipe zoo/recipes/g2p/{stem}.toml`" for stem in runs)
     lines += ["", f"Reproduce: {commands}.", ""]
-    return lines
+    return lines + translation
 
 
 def render_index(rows):
