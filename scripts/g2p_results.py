@@ -204,10 +204,13 @@ def standard_split_section():
                      f"quoted ({source}) |")
     standard = g2p_standard_results._load()["runs"]
     if standard:
-        best = min(standard.values(), key=lambda r: min(v["wer"] for v in
-                                                        r["validation"].values()))
+        stem = min(standard, key=lambda k: min(v["wer"] for v in
+                                               standard[k]["validation"].values()))
+        best = standard[stem]
         met = best["test"]["wer"] <= 0.21 and best["test"]["per"] <= 0.05
-        status = (f"Our row chosen on validation reaches {_pct(best['test']['wer'])}% WER and "
+        which = ("Our row chosen on validation" if len(standard) == 1 else
+                 f"Our best row by validation WER (`{stem}`)")
+        status = (f"{which} reaches {_pct(best['test']['wer'])}% WER and "
                   f"{_pct(best['test']['per'])}% PER on the test words: the goal (test WER ≤ "
                   "21% and PER ≤ 5.0% for one model, ≤ 20% for an ensemble or an averaged "
                   f"model) is {'met' if met else 'not met'}.")
