@@ -4,12 +4,16 @@ writes `zoo/results/g2p_standard.json`; `scripts/g2p_results.py render` puts the
 
     python scripts/g2p_standard_results.py train [STEM ...]     # keras-s2s train --recipe
     python scripts/g2p_standard_results.py evaluate [STEM ...]  # chosen on validation, test once
+    python scripts/g2p_standard_results.py ensemble STEM STEM [...]  # decode([m1, m2, ...])
 
 `train` runs each recipe in a subprocess (`--threads` TensorFlow threads, 2 by default) and
 records its wall and CPU time. `evaluate` scores four candidates on the validation split
 (`--validation-words` words, 2,000 by default): the best epoch and the average of the last 5
 kept epochs (`keras-s2s average`), each with greedy search and beam 5; the one with the lowest
-validation WER decodes the 12,000 test words once.
+validation WER decodes the 12,000 test words once. `ensemble` decodes with the best-epoch
+models of two or more trained recipes as one ensemble (`decode([m1, m2, ...])`: the mean of
+their per-step log-probabilities inside the compiled loop), chooses greedy or beam 5 on the
+same validation words and decodes the test words once; its row joins the same table.
 """
 
 import argparse
@@ -127,6 +131,68 @@ def evaluate(stems, validation_words):
     return results
 
 
+def _member(stem):
+    """A trained recipe's best-epoch model and what its row records, or (None, None)."""
+    recipe = _recipe(stem)
+    run_dir = os.path.join(ROOT, recipe["out"])
+    model, config = g2p_results.finished_run(stem, run_dir)
+    if model is None:
+        return None, None
+    timing_path = os.path.join(run_dir, "timing.json")
+    timing = json.load(open(timing_path)) if os.path.exists(timing_path) else {}
+    return model, {"recipe": os.path.relpath(recipe["path"], ROOT), "model": recipe["model"],
+                   "parameters": config["parameters"],
+                   "train_seconds": config["results"]["seconds"],
+                   "process_wall_seconds": timing.get("process_wall_seconds"),
+                   "process_cpu_seconds": timing.get("process_cpu_seconds"),
+                   "threads": timing.get("threads"),
+                   "epochs_run": config["results"]["epochs_run"],
+                   "best_epoch": config["results"]["best_epoch"]}
+
+
+def ensemble(stems, validation_words):
+    """Decode with the best-epoch models of `stems` as one ensemble: greedy or beam chosen on
+    validation, the test words decoded once; stored under `ensembles` in the results."""
+    from keras_s2s.data import load_task
+    from keras_s2s.evaluation import evaluate_decoded
+
+    if len(stems) < 2:
+        raise SystemExit("g2p_standard_results: error: an ensemble needs two or more recipes "
+                         "(ensemble STEM STEM ...)")
+    models, members = [], {}
+    for stem in stems:
+        model, member = _member(stem)
+        if model is None:
+            raise SystemExit(f"g2p_standard_results: error: `{stem}` has no finished run: "
+                             f"train it first (train {stem})")
+        models.append(model)
+        members[stem] = member
+    recipe = _recipe(stems[0])
+    task = load_task(recipe["task"], **recipe["task_options"])
+    beam = {"beam_width": recipe["evaluation"].get("beam_width", 5),
+            "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
+    name = " + ".join(stems)
+    validation, options = {}, {}
+    for method, kwargs in (("greedy", {}), ("beam", beam)):
+        scores, _ = evaluate_decoded(models, task, "validation", method,
+                                     max_examples=validation_words, verbose=False, **kwargs)
+        validation[method] = {"wer": scores["wer"], "per": scores["per"]}
+        options[method] = kwargs
+        print(f"[{name}] validation {method}: WER {100 * scores['wer']:.2f}% "
+              f"PER {100 * scores['per']:.2f}%", flush=True)
+    chosen = min(validation, key=lambda k: validation[k]["wer"])
+    test, _ = evaluate_decoded(models, task, "test", chosen, verbose=False, **options[chosen])
+    print(f"[{name}] test ({chosen}): WER {100 * test['wer']:.2f}% PER {100 * test['per']:.2f}%"
+          f" ({test['examples']} words)", flush=True)
+    results = _load()
+    results.setdefault("ensembles", {})[name] = {
+        "members": members, "validation_words": validation_words, "validation": validation,
+        "chosen": chosen, "test": {k: test[k] for k in ("wer", "per", "examples")},
+        "date": time.strftime("%Y-%m-%d"), "device": "2-core CPU (no GPU)"}
+    save_json(RESULTS_JSON, results)
+    return results
+
+
 def rows():
     """The "standard split" table's rows of ours, as markdown table lines."""
     lines = []
@@ -139,20 +205,36 @@ def rows():
             f"{'' if cpu is None else f'{cpu / 60:.1f}'} | measured ({r['date']}, "
             f"{r['epochs_run']} epochs, best {r['best_epoch']}; {r['threads']} threads; "
             f"decoder chosen on {r['validation_words']:,} validation words; one run) |")
+    for name, r in sorted(_load().get("ensembles", {}).items()):
+        members = r["members"].values()
+        train = sum(m["train_seconds"] for m in members)
+        cpus = [m.get("process_cpu_seconds") for m in members]
+        cpu = "" if None in cpus else f"{sum(cpus) / 60:.1f}"
+        epochs = ", ".join(f"{m['epochs_run']} (best {m['best_epoch']})" for m in members)
+        lines.append(
+            f"| ensemble of " + " + ".join(
+                f"[`{stem}`](recipes/g2p_standard/{stem}.toml)" for stem in r["members"])
+            + f" (best epochs), {r['chosen']} | standard | {g2p_results._pct(r['test']['per'])}"
+            f" | {g2p_results._pct(r['test']['wer'])} | {train / 60:.1f} | {cpu} | measured "
+            f"({r['date']}, epochs {epochs}; decoder chosen on {r['validation_words']:,} "
+            "validation words; one run of each) |")
     return lines
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("train", "evaluate"))
+    parser.add_argument("command", choices=("train", "evaluate", "ensemble"))
     parser.add_argument("stems", nargs="*")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--validation-words", type=int, default=2000)
     parser.add_argument("--retrain", action="store_true")
     args = parser.parse_args(argv)
-    stems = g2p_results._stems(args.stems, RECIPES)
-    if args.command == "train":
+    stems = g2p_results._stems(args.stems, RECIPES)  # all recipes when none is named
+    if args.command == "ensemble":
+        ensemble(stems, args.validation_words)
+        g2p_results.render()
+    elif args.command == "train":
         train(stems, args.threads, args.retrain)
     else:
         evaluate(stems, args.validation_words)
