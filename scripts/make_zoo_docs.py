@@ -138,12 +138,36 @@ def _translation_lines(name):
     return lines + [""]
 
 
+def _standard_lines(name):
+    """The standard-split G2P recipes of an entry (zoo/results/g2p_standard.json, written by
+    scripts/g2p_standard_results.py), as lines of its card; empty when there are none."""
+    path = os.path.join(os.path.dirname(RESULTS_JSON), "g2p_standard.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        runs = {stem: r for stem, r in sorted(json.load(f)["runs"].items())
+                if r["model"] == name}
+    if not runs:
+        return []
+    lines = ["CMUdict G2P on the literature's standard split (PRONALSYL, 12,000 test words; test "
+             "decoded once by the decoder chosen on validation; from "
+             "[`zoo/RESULTS.md`](RESULTS.md), `python scripts/g2p_standard_results.py "
+             "evaluate`; 2-core CPU, one run):", ""]
+    for stem, r in runs.items():
+        test = r["test"]
+        lines.append(f"- [`{stem}`](recipes/g2p_standard/{stem}.toml): test WER "
+                     f"{100 * test['wer']:.1f}%, PER {100 * test['per']:.1f}% ({r['chosen']}), "
+                     f"after {r['train_seconds'] / 60:.1f} min of training ({r['epochs_run']} "
+                     f"epochs, best {r['best_epoch']}).")
+    return lines + [""]
+
+
 def _measured(name):
     runs = _measured_runs(name)
     pointer = _pointer_lines(name)
     if pointer:
         return pointer
-    translation = _translation_lines(name)
+    translation = _standard_lines(name) + _translation_lines(name)
     if not runs:
         return translation or [
             "Not measured on G2P: [`zoo/RESULTS.md`](RESULTS.md) lists the entries that are.", ""]
