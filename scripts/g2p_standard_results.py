@@ -171,7 +171,7 @@ def ensemble(stems, validation_words):
     task = load_task(recipe["task"], **recipe["task_options"])
     beam = {"beam_width": recipe["evaluation"].get("beam_width", 5),
             "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
-    name = " + ".join(stems)
+    name = " + ".join(sorted(stems))  # one row per set of members, in any order
     validation, options = {}, {}
     for method, kwargs in (("greedy", {}), ("beam", beam)):
         scores, _ = evaluate_decoded(models, task, "validation", method,
