@@ -79,24 +79,25 @@ def render_card(spec, model):
     return "\n".join(lines)
 
 
+def _entry_runs(filename, name):
+    """The runs of entry `name` in zoo/results/`filename` (`{"runs": {stem: run}}`), by stem."""
+    path = os.path.join(os.path.dirname(RESULTS_JSON), filename)
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {stem: r for stem, r in sorted(json.load(f)["runs"].items())
+                if r["model"] == name}
+
+
 def _measured_runs(name):
     """The G2P runs of an entry in zoo/results/g2p.json (written by scripts/g2p_results.py)."""
-    if not os.path.exists(RESULTS_JSON):
-        return {}
-    with open(RESULTS_JSON) as f:
-        runs = json.load(f)["runs"]
-    return {stem: r for stem, r in sorted(runs.items()) if r["model"] == name}
+    return _entry_runs(os.path.basename(RESULTS_JSON), name)
 
 
 def _pointer_lines(name):
     """The pointer-network recipes of an entry (zoo/results/pointer.json, written by
     scripts/pointer_results.py), as lines of its card; empty when there are none."""
-    path = os.path.join(os.path.dirname(RESULTS_JSON), "pointer.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        runs = {stem: r for stem, r in sorted(json.load(f)["runs"].items())
-                if r["model"] == name}
+    runs = _entry_runs("pointer.json", name)
     if not runs:
         return []
     lines = ["Pointer-network recipes (test split, decoder chosen on validation; from "
@@ -117,12 +118,7 @@ def _pointer_lines(name):
 def _translation_lines(name):
     """The translation recipes of an entry (zoo/results/translation.json, written by
     scripts/translation_results.py), as lines of its card; empty when there are none."""
-    path = os.path.join(os.path.dirname(RESULTS_JSON), "translation.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        runs = {stem: r for stem, r in sorted(json.load(f)["runs"].items())
-                if r["model"] == name}
+    runs = _entry_runs("translation.json", name)
     if not runs:
         return []
     lines = ["English to Spanish verses (the `translation` task, at most 30 source words; test "
@@ -141,12 +137,7 @@ def _translation_lines(name):
 def _standard_lines(name):
     """The standard-split G2P recipes of an entry (zoo/results/g2p_standard.json, written by
     scripts/g2p_standard_results.py), as lines of its card; empty when there are none."""
-    path = os.path.join(os.path.dirname(RESULTS_JSON), "g2p_standard.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        runs = {stem: r for stem, r in sorted(json.load(f)["runs"].items())
-                if r["model"] == name}
+    runs = _entry_runs("g2p_standard.json", name)
     if not runs:
         return []
     lines = ["CMUdict G2P on the literature's standard split (PRONALSYL, 12,000 test words; test "
