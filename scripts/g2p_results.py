@@ -197,15 +197,14 @@ def standard_split_section():
                 f"{r['load_average'][0]:.1f}) |")
     import g2p_standard_results
 
-    ours = g2p_standard_results.rows()
-    lines += ours
+    recorded = g2p_standard_results._load()
+    lines += g2p_standard_results.rows(recorded)
     for name, per, wer, source in STANDARD_PUBLISHED:
         lines.append(f"| {name} | standard | {'' if per is None else per} | {wer} | | | "
                      f"quoted ({source}) |")
-    standard = g2p_standard_results._load()["runs"]
+    standard = recorded["runs"]
     if standard:
-        stem = min(standard, key=lambda k: min(v["wer"] for v in
-                                               standard[k]["validation"].values()))
+        stem = g2p_standard_results.best_by_validation(standard)
         best = standard[stem]
         met = best["test"]["wer"] <= 0.21 and best["test"]["per"] <= 0.05
         which = ("Our row chosen on validation" if len(standard) == 1 else
@@ -214,10 +213,9 @@ def standard_split_section():
                   f"{_pct(best['test']['per'])}% PER on the test words: the goal (test WER ≤ "
                   "21% and PER ≤ 5.0% for one model, ≤ 20% for an ensemble or an averaged "
                   f"model) is {'met' if met else 'not met'}.")
-        ensembles = g2p_standard_results._load().get("ensembles", {})
+        ensembles = recorded.get("ensembles", {})
         if ensembles:
-            name = min(ensembles, key=lambda k: min(v["wer"] for v in
-                                                    ensembles[k]["validation"].values()))
+            name = g2p_standard_results.best_by_validation(ensembles)
             wer = ensembles[name]["test"]["wer"]
             status += (f" The ensemble {'chosen' if len(ensembles) == 1 else 'best'} on "
                        f"validation (`{name}`) reaches {_pct(wer)}% WER and "

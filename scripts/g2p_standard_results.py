@@ -73,19 +73,45 @@ def train(stems, threads, retrain=False):
             json.dump(timing, f, indent=2)
 
 
+def _beam(recipe):
+    """The beam-search arguments of a recipe's `[evaluation]` table."""
+    return {"beam_width": recipe["evaluation"].get("beam_width", 5),
+            "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
+
+
+def _choose_and_test(name, candidates, task, validation_words):
+    """Score each candidate (key -> (model or list of models, method, decode kwargs)) on the
+    first `validation_words` validation words, decode the test words once with the one of
+    lowest validation WER (the first of equals), and return (validation, chosen, test)."""
+    from keras_s2s.evaluation import evaluate_decoded
+
+    validation = {}
+    for key, (models, method, kwargs) in candidates.items():
+        scores, _ = evaluate_decoded(models, task, "validation", method,
+                                     max_examples=validation_words, verbose=False, **kwargs)
+        validation[key] = {"wer": scores["wer"], "per": scores["per"]}
+        print(f"[{name}] validation {key}: WER {100 * scores['wer']:.2f}% "
+              f"PER {100 * scores['per']:.2f}%", flush=True)
+    chosen = min(validation, key=lambda k: validation[k]["wer"])
+    models, method, kwargs = candidates[chosen]
+    test, _ = evaluate_decoded(models, task, "test", method, verbose=False, **kwargs)
+    print(f"[{name}] test ({chosen}): WER {100 * test['wer']:.2f}% "
+          f"PER {100 * test['per']:.2f}% ({test['examples']} words)", flush=True)
+    return validation, chosen, {k: test[k] for k in ("wer", "per", "examples")}
+
+
 def evaluate(stems, validation_words):
     from keras_s2s.data import load_task
-    from keras_s2s.evaluation import evaluate as evaluate_split
     from keras_s2s.training.averaging import average_run, kept_epochs
     from keras_s2s.training.recipe import load_run
 
     results = _load()
     for stem in stems:
-        recipe = _recipe(stem)
-        run_dir = os.path.join(ROOT, recipe["out"])
-        model, config = g2p_results.finished_run(stem, run_dir)
+        model, member = _member(stem)
         if model is None:
             continue
+        recipe = _recipe(stem)
+        run_dir = os.path.join(ROOT, recipe["out"])
         task = load_task(recipe["task"], **recipe["task_options"])
         models = {"best epoch": model}
         kept = len(kept_epochs(os.path.join(run_dir, "epochs")))
@@ -94,38 +120,14 @@ def evaluate(stems, validation_words):
             averaged, epochs = average_run(run_dir, last, out_dir=f"{run_dir}-avg",
                                            overwrite=True)
             models[f"average of epochs {epochs[0]}-{epochs[-1]}"] = load_run(averaged)[0]
-        beam = {"beam_width": recipe["evaluation"].get("beam_width", 5),
-                "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
-        validation, options = {}, {}
-        for label, candidate in models.items():
-            for method, kwargs in (("greedy", {}), ("beam", beam)):
-                key = f"{method}, {label}"
-                scores, _ = evaluate_split(candidate, task, "validation", method,
-                                           max_examples=validation_words, verbose=False,
-                                           **kwargs)
-                validation[key] = {"wer": scores["wer"], "per": scores["per"]}
-                options[key] = (candidate, method, kwargs)
-                print(f"[{stem}] validation {key}: WER {100 * scores['wer']:.2f}% "
-                      f"PER {100 * scores['per']:.2f}%", flush=True)
-        chosen = min(validation, key=lambda k: validation[k]["wer"])  # the first of equals
-        candidate, method, kwargs = options[chosen]
-        test, _ = evaluate_split(candidate, task, "test", method, verbose=False, **kwargs)
-        print(f"[{stem}] test ({chosen}): WER {100 * test['wer']:.2f}% "
-              f"PER {100 * test['per']:.2f}% ({test['examples']} words)", flush=True)
-        timing_path = os.path.join(run_dir, "timing.json")
-        timing = json.load(open(timing_path)) if os.path.exists(timing_path) else {}
+        candidates = {f"{method}, {label}": (candidate, method, kwargs)
+                      for label, candidate in models.items()
+                      for method, kwargs in (("greedy", {}), ("beam", _beam(recipe)))}
+        validation, chosen, test = _choose_and_test(stem, candidates, task, validation_words)
         results["runs"][stem] = {
-            "model": recipe["model"], "recipe": os.path.relpath(recipe["path"], ROOT),
-            "description": recipe["description"], "parameters": config["parameters"],
-            "train_seconds": config["results"]["seconds"],
-            "process_wall_seconds": timing.get("process_wall_seconds"),
-            "process_cpu_seconds": timing.get("process_cpu_seconds"),
-            "threads": timing.get("threads"), "load_average_after": timing.get(
-                "load_average_after"),
-            "epochs_run": config["results"]["epochs_run"],
-            "best_epoch": config["results"]["best_epoch"],
+            **member, "description": recipe["description"],
             "validation_words": validation_words, "validation": validation,
-            "chosen": chosen, "test": {k: test[k] for k in ("wer", "per", "examples")},
+            "chosen": chosen, "test": test,
             "date": time.strftime("%Y-%m-%d"), "device": "2-core CPU (no GPU)"}
         save_json(RESULTS_JSON, results)
     return results
@@ -146,6 +148,7 @@ def _member(stem):
                    "process_wall_seconds": timing.get("process_wall_seconds"),
                    "process_cpu_seconds": timing.get("process_cpu_seconds"),
                    "threads": timing.get("threads"),
+                   "load_average_after": timing.get("load_average_after"),
                    "epochs_run": config["results"]["epochs_run"],
                    "best_epoch": config["results"]["best_epoch"]}
 
@@ -154,7 +157,6 @@ def ensemble(stems, validation_words):
     """Decode with the best-epoch models of `stems` as one ensemble: greedy or beam chosen on
     validation, the test words decoded once; stored under `ensembles` in the results."""
     from keras_s2s.data import load_task
-    from keras_s2s.evaluation import evaluate_decoded
 
     if len(stems) < 2:
         raise SystemExit("g2p_standard_results: error: an ensemble needs two or more recipes "
@@ -166,37 +168,35 @@ def ensemble(stems, validation_words):
             raise SystemExit(f"g2p_standard_results: error: `{stem}` has no finished run: "
                              f"train it first (train {stem})")
         models.append(model)
+        member.pop("load_average_after")
         members[stem] = member
     recipe = _recipe(stems[0])
     task = load_task(recipe["task"], **recipe["task_options"])
-    beam = {"beam_width": recipe["evaluation"].get("beam_width", 5),
-            "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
     name = " + ".join(sorted(stems))  # one row per set of members, in any order
-    validation, options = {}, {}
-    for method, kwargs in (("greedy", {}), ("beam", beam)):
-        scores, _ = evaluate_decoded(models, task, "validation", method,
-                                     max_examples=validation_words, verbose=False, **kwargs)
-        validation[method] = {"wer": scores["wer"], "per": scores["per"]}
-        options[method] = kwargs
-        print(f"[{name}] validation {method}: WER {100 * scores['wer']:.2f}% "
-              f"PER {100 * scores['per']:.2f}%", flush=True)
-    chosen = min(validation, key=lambda k: validation[k]["wer"])
-    test, _ = evaluate_decoded(models, task, "test", chosen, verbose=False, **options[chosen])
-    print(f"[{name}] test ({chosen}): WER {100 * test['wer']:.2f}% PER {100 * test['per']:.2f}%"
-          f" ({test['examples']} words)", flush=True)
+    candidates = {method: (models, method, kwargs)
+                  for method, kwargs in (("greedy", {}), ("beam", _beam(recipe)))}
+    validation, chosen, test = _choose_and_test(name, candidates, task, validation_words)
     results = _load()
     results.setdefault("ensembles", {})[name] = {
         "members": members, "validation_words": validation_words, "validation": validation,
-        "chosen": chosen, "test": {k: test[k] for k in ("wer", "per", "examples")},
+        "chosen": chosen, "test": test,
         "date": time.strftime("%Y-%m-%d"), "device": "2-core CPU (no GPU)"}
     save_json(RESULTS_JSON, results)
     return results
 
 
-def rows():
-    """The "standard split" table's rows of ours, as markdown table lines."""
+def best_by_validation(entries):
+    """The name of the run or ensemble (of `entries`) whose best candidate has the lowest
+    validation WER."""
+    return min(entries, key=lambda k: min(v["wer"] for v in entries[k]["validation"].values()))
+
+
+def rows(recorded=None):
+    """The "standard split" table's rows of ours, as markdown table lines (from `recorded`,
+    the loaded results, or the results file)."""
+    recorded = _load() if recorded is None else recorded
     lines = []
-    for stem, r in sorted(_load()["runs"].items()):
+    for stem, r in sorted(recorded["runs"].items()):
         cpu = r.get("process_cpu_seconds")
         lines.append(
             f"| `{r['model']}` ([`{stem}`](recipes/g2p_standard/{stem}.toml)), "
@@ -205,7 +205,7 @@ def rows():
             f"{'' if cpu is None else f'{cpu / 60:.1f}'} | measured ({r['date']}, "
             f"{r['epochs_run']} epochs, best {r['best_epoch']}; {r['threads']} threads; "
             f"decoder chosen on {r['validation_words']:,} validation words; one run) |")
-    for name, r in sorted(_load().get("ensembles", {}).items()):
+    for name, r in sorted(recorded.get("ensembles", {}).items()):
         members = r["members"].values()
         train = sum(m["train_seconds"] for m in members)
         cpus = [m.get("process_cpu_seconds") for m in members]
