@@ -343,15 +343,35 @@ def _tokenizer(spec, texts, name, **build):
     return _TOKENIZERS[spec].build(texts, **build)
 
 
+def _where(report):
+    """' (PATH: N lines, M skipped)' from a reader's report, or '' without one."""
+    if not report:
+        return ""
+    path = report.get("path")
+    path = " and ".join(path) if isinstance(path, list) else path
+    counts = (f": {report['lines']} line(s), {report['skipped']} skipped"
+              if "lines" in report and "skipped" in report else "")
+    return f" ({path}{counts})"
+
+
 def _task(name, splits, skipped, source_tokenizer, target_tokenizer, seed, min_frequency,
           max_vocabulary_size, max_source_length, max_target_length, files=None):
-    if not splits.get("train"):
-        raise ValueError("The training data holds no usable example.")
+    files = files or {}
+    for split in ("train", "validation", "test"):
+        if split in splits and not splits[split]:
+            raise ValueError(f"The {'training' if split == 'train' else split} data"
+                             f"{_where(files.get(split))} holds no usable "
+                             "example: give a file of 'source<TAB>target' lines (or aligned "
+                             "source and target files) with at least one non-empty pair.")
+    if "validation" not in splits and len(splits["train"]) < 2:
+        raise ValueError(f"The training data{_where(files.get('train'))} holds one example, "
+                         "too few to hold out a validation example: give more examples or a "
+                         "validation file (`--validation` in the CLI).")
     if "validation" not in splits:
         # hold out 5% of the training examples, deterministically under `seed`
         train = splits["train"]
         order = np.random.default_rng(seed).permutation(len(train))
-        n_val = max(1, len(train) // 20) if len(train) > 1 else 0
+        n_val = max(1, len(train) // 20)
         splits["validation"] = [train[i] for i in order[:n_val]]
         splits["train"] = [train[i] for i in order[n_val:]]
     build = {"min_frequency": min_frequency, "max_vocabulary_size": max_vocabulary_size}
@@ -359,7 +379,7 @@ def _task(name, splits, skipped, source_tokenizer, target_tokenizer, seed, min_f
     source = _tokenizer(source_tokenizer, [e.source for e in train], "source_tokenizer", **build)
     target = _tokenizer(target_tokenizer, [t for e in train for t in e.targets],
                         "target_tokenizer", **build)
-    report = {"files": files or {}, "in_train": overlap_report(splits)}
+    report = {"files": files, "in_train": overlap_report(splits)}
     return Task(name, splits, source, target, max_source_length=max_source_length,
                 max_target_length=max_target_length,
                 metrics=USER_METRICS,

@@ -166,12 +166,14 @@ def test_tsv_loads_multiple_references_and_holds_out_validation(tmp_path):
     (b"good\tline\nbad \xff\tbytes\n", ":2: not valid UTF-8"),
 ])
 def test_malformed_tsv_lines_name_file_and_line(tmp_path, content, message):
+    # a second good line after the bad one: one example alone is too few to hold one out
+    content += b"more\tlines\n" if isinstance(content, bytes) else "more\tlines\n"
     path = _write(tmp_path / "data.tsv", content)
     with pytest.raises(ValueError, match=f"data.tsv{message}"):
         from_tsv(path)
     task = from_tsv(path, on_error="skip")
     assert task.skipped["train"] == 1
-    assert len(task.splits["train"]) + len(task.splits["validation"]) == 1
+    assert len(task.splits["train"]) + len(task.splits["validation"]) == 2
 
 
 def test_parallel_text_checks_alignment_and_empty_lines(tmp_path):

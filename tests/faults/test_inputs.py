@@ -202,6 +202,22 @@ def test_tsv_problems_are_skipped_and_counted_with_on_error_skip(env):
     assert report["data_report"]["files"]["train"]["skipped"] == 2
 
 
+@pytest.mark.parametrize("train, validation, fragments", [
+    ("", None, ["The training data (", "train.tsv: 0 line(s), 0 skipped) holds no usable",
+                "'source<TAB>target' lines"]),
+    ("abc\t\n", None, ["train.tsv: 1 line(s), 1 skipped) holds no usable"]),
+    ("abc\tcba\n", None, ["holds one example, too few to hold out a validation example",
+                          "--validation"]),
+    (GOOD, "", ["The validation data (", "validation.tsv: 0 line(s)"]),
+], ids=["empty_train", "all_skipped", "one_example", "empty_validation"])
+def test_too_little_data_names_the_file_and_the_fix(env, train, validation, fragments):
+    args = ["--train", _write(env, "train.tsv", train), "--test", env["good"],
+            "--on-error", "skip"]
+    if validation is not None:
+        args += ["--validation", _write(env, "validation.tsv", validation)]
+    assert_one_line_error(run_cli("baseline", *args), *fragments)
+
+
 def test_multiple_references_flag_reads_a_third_column(env):
     train = _write(env, "train.tsv", GOOD + "abc\tcba\tbca\n")
     proc = run_cli("baseline", "--train", train, "--test", env["good"], "--multiple-references")
