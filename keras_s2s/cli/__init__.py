@@ -10,6 +10,7 @@ The arguments are parsed and checked (argparse's types, the command's `check`, t
 files' types) before TensorFlow is imported, so a mistake costs well under a second.
 """
 
+import errno
 import logging
 import os
 import sys
@@ -41,6 +42,10 @@ def build_parser():
 
 
 _USER_ERRORS = (CliError, ValueError, TypeError, FileNotFoundError)
+# what the machine refused (a full disk or quota, a read-only or failing disk, a permission):
+# the user's to fix, so one line, not "internal error"
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES,
+                   errno.EPERM, errno.EFBIG}
 
 
 # the readers' hints name Python arguments; on the command line they are flags
@@ -147,6 +152,11 @@ def main(argv=None):
             raise
         if isinstance(error, _USER_ERRORS):
             sys.stderr.write(f"keras-s2s {args.command}: error: {_user_message(error)}\n")
+        elif isinstance(error, OSError) and error.errno in _STORAGE_ERRNOS:
+            where = f" {error.filename}" if error.filename else ""
+            sys.stderr.write(f"keras-s2s {args.command}: error: could not access{where}: "
+                             f"{error.strerror}; free some space, or choose a location you "
+                             "can write\n")
         else:
             sys.stderr.write(f"keras-s2s {args.command}: internal error: "
                              f"{type(error).__name__}: {_first_line(error)} (rerun with "

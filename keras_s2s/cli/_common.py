@@ -153,6 +153,26 @@ def check_output_file(path, flag):
         raise CliError(f"{flag} {path}: no such directory {parent}")
     if os.path.exists(path) and not os.path.isfile(path):
         raise CliError(f"{flag} {path} exists and is not a regular file")
+    check_writable_dir(parent, flag)
+
+
+def check_writable_dir(directory, flag):
+    """Refuse, in one line, a directory where no file can be created (read-only, permission,
+    a pseudo file system such as /proc, a full disk): a small file is created and removed.
+
+    Example:
+
+    >>> check_writable_dir("runs", "--out")
+    """
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".keras-s2s-probe-", dir=directory)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as error:
+        raise CliError(f"{flag}: cannot write in {directory} ({error.strerror or error}); "
+                       "choose a writable directory with free space") from error
 
 
 def write_json(path, data):

@@ -10,7 +10,8 @@ export).
 import os
 import shutil
 
-from keras_s2s.cli._common import CliError, check_run_dir, in_range, load_run_dir, positive
+from keras_s2s.cli._common import (CliError, check_run_dir, check_writable_dir, in_range,
+                                   load_run_dir, positive)
 from keras_s2s.cli.decode import MAX_BEAM  # the widest beam an export accepts, as `decode`
 
 
@@ -80,6 +81,7 @@ def check(args):
     parent = os.path.dirname(out)
     if not os.path.isdir(parent):
         raise CliError(f"the parent directory of --out does not exist: {parent}")
+    check_writable_dir(parent, "--out")
     if os.path.abspath(args.run) == out:
         raise CliError("--out is the run directory itself; give another directory")
 

@@ -4,6 +4,7 @@ Most cases run in process (`cli.main`); the checks they hit come before any run 
 is read, so an empty directory stands in for a run. The timing cases start a real process.
 """
 
+import errno
 import os
 import shutil
 import time
@@ -109,6 +110,11 @@ CASES = [
                                  "{dir}"], ["--json {dir} is a directory"]),
     ("decode_missing_run", ["decode", "{root}/missing_run", "--input", "{tsv}"],
      ["no such run directory"]),
+    # /proc: a directory where no file can be created, even by root
+    ("evaluate_json_unwritable", ["evaluate", "{empty_run}", "--json", "/proc/scores.json"],
+     ["--json: cannot write in /proc", "choose a writable directory"]),
+    ("export_out_unwritable", ["export", "{empty_run}", "--out", "/proc/served"],
+     ["--out: cannot write in /proc", "choose a writable directory"]),
 ]
 
 
@@ -129,6 +135,21 @@ def test_checks_come_before_tensorflow(paths, monkeypatch):
     proc = run_cli("train", "luong_lstm", "--train", paths["dir"], "--out", paths["root"])
     assert_one_line_error(proc, "is a directory")
     assert calls == []
+
+
+@pytest.mark.parametrize("code, strerror", [(errno.ENOSPC, "No space left on device"),
+                                             (errno.EROFS, "Read-only file system")])
+def test_storage_errors_give_one_line_not_an_internal_error(monkeypatch, code, strerror):
+    # a full or read-only disk met anywhere in a command is the user's to fix
+    from keras_s2s.cli import list_info
+
+    def fail(args):
+        raise OSError(code, strerror, "/data/out.json")
+
+    monkeypatch.setattr(list_info, "run_list", fail)
+    line = assert_one_line_error(run_cli("list"), f"could not access /data/out.json: {strerror}",
+                                 "free some space")
+    assert "internal error" not in line
 
 
 # each in a fresh process: the whole command, Python start-up included, returns quickly
