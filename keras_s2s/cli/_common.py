@@ -314,3 +314,47 @@ def quiet_import_tensorflow():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+class UnknownPieces:
+    """Counts the sources that hold pieces the reading tokenizer lacks (the model reads each
+    as `<unk>`), so `decode` and `evaluate` say so instead of altering inputs silently.
+
+    Example:
+
+    >>> unknown = UnknownPieces(task.source_tokenizer)
+    >>> unknown.add(1, "xyz"); unknown.message(total=1)
+    """
+
+    SHOWN_LINES = 5
+
+    def __init__(self, tokenizer, what="input line(s)", unit="line"):
+        usable = callable(getattr(tokenizer, "tokenize", None)) and callable(
+            getattr(tokenizer, "token_to_id", None))
+        self.tokenizer = tokenizer if usable else None
+        self.lines = []  # (line number, [missing pieces]) of the first SHOWN_LINES lines
+        self.count = 0
+        self.what, self.unit = what, unit
+
+    def add(self, number, text):
+        if self.tokenizer is None:
+            return
+        from keras_s2s.constants import UNK_ID
+
+        missing = [piece for piece in self.tokenizer.tokenize(text)
+                   if self.tokenizer.token_to_id(piece) == UNK_ID]
+        if missing:
+            self.count += 1
+            if len(self.lines) < self.SHOWN_LINES:
+                self.lines.append((number, list(dict.fromkeys(missing))))
+
+    def message(self, total):
+        """The warning line, or None when every piece was known."""
+        if not self.count:
+            return None
+        shown = "; ".join(f"{self.unit} {number}: " + ", ".join(repr(p) for p in pieces[:8])
+                          + (", ..." if len(pieces) > 8 else "")
+                          for number, pieces in self.lines)
+        more = ", ..." if self.count > len(self.lines) else ""
+        return (f"{self.count} of {total} {self.what} hold pieces the source "
+                f"vocabulary lacks, which the model reads as <unk> ({shown}{more})")

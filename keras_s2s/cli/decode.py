@@ -22,8 +22,8 @@ import os
 import stat
 import sys
 
-from keras_s2s.cli._common import (CliError, add_jit_flag, check_run_dir, in_range, load_run_dir,
-                                   positive)
+from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, check_run_dir,
+                                   in_range, load_run_dir, positive)
 from keras_s2s.data.files import MAX_LINE_LENGTH, check_input_file, read_lines
 
 log = logging.getLogger("keras_s2s")
@@ -251,8 +251,14 @@ def run(args):
             raise CliError("--attention plots one input; give exactly one source line")
     index = 0
     chunk = first
+    # kinds with their own decode read inputs their own way (pointer: numbers, no tokenizer)
+    unknown = UnknownPieces(None if kind.own_decode else
+                            kind.text_tokenizers(task, kwargs.get("side", "target"))[0])
     while chunk:
         sources = [text for _, text in chunk if text is not None]
+        for number, text in chunk:
+            if text is not None:
+                unknown.add(number, text)
         # progress on stderr (a line every tenth of the chunk off a terminal)
         result = decode(model, sources, method, task=task, verbose="auto",
                         **kwargs) if sources else None
@@ -273,6 +279,8 @@ def run(args):
         if args.attention:
             break
         chunk = list(itertools.islice(lines, CHUNK))
+    if unknown.message(index - len(skipped)):
+        log.warning("decode: %s", unknown.message(index - len(skipped)))
     if skipped:
         log.warning("decode: skipped %d input line(s) (%s%s); each has an empty output line",
                     len(skipped), ", ".join(map(str, skipped[:10])),

@@ -5,12 +5,15 @@ columns unless `--multiple-references`, ...). `--json` is written atomically and
 metrics, the settings, the lines skipped (`--on-error skip`) and the data report of `--test`.
 """
 
+import logging
 import os
 import sys
 
-from keras_s2s.cli._common import (CliError, add_jit_flag, check_output_file, check_run_dir,
-                                   in_range, load_run_dir, positive, write_json)
+from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, check_output_file,
+                                   check_run_dir, in_range, load_run_dir, positive, write_json)
 from keras_s2s.cli.decode import MAX_BEAM
+
+log = logging.getLogger("keras_s2s")
 
 
 def add_parser(subparsers):
@@ -90,15 +93,32 @@ def run(args):
         task.source_tokenizer, task.target_tokenizer = (run_task.source_tokenizer,
                                                         run_task.target_tokenizer)
         split = args.split
+    kind = kinds.get(config["kind"])
+    unknown = _unknown_sources(kind, task, split, args.max_examples)
     # what evaluate runs is the kind's to say: decode (greedy or beam), or perplexity
-    method, kwargs, settings = kinds.get(config["kind"]).evaluate_options(
+    method, kwargs, settings = kind.evaluate_options(
         config, beam=args.beam, length_penalty=args.length_penalty or 0.0, jit=args.jit)
     scores, _ = evaluate(model, task, split, method, max_examples=args.max_examples,
                          verbose=True if sys.stdout.isatty() else False, **kwargs)
     print(f"{'metric':<20} value")
     for key, value in scores.items():
         print(f"{key:<20} {value:.4f}" if isinstance(value, float) else f"{key:<20} {value}")
+    if unknown is not None and unknown.count:
+        log.warning("evaluate: %s", unknown.message(min(len(task.splits[split]),
+                                                         args.max_examples or 1 << 62)))
     if args.json:
+        extra = {} if unknown is None else {"sources_with_unknown_pieces": unknown.count}
         write_json(args.json, {"run": args.run, "split": split, **settings, **scores,
-                               "skipped": skipped, "data_report": report})
+                               "skipped": skipped, "data_report": report, **extra})
     return 0
+
+
+def _unknown_sources(kind, task, split, max_examples):
+    """The sources to score that hold pieces the run's source vocabulary lacks (a kind that
+    decodes sources with the token search), or None for other kinds."""
+    if not kind.decodes_sources or kind.own_decode:
+        return None
+    unknown = UnknownPieces(task.source_tokenizer, what="sources", unit="example")
+    for number, example in enumerate(task.splits[split][:max_examples], 1):
+        unknown.add(number, example.source)
+    return unknown

@@ -143,6 +143,20 @@ def test_decode_skips_bad_lines_and_keeps_outputs_aligned(env, alone, caplog):
     assert "skipped 2 input line(s) (2, 3)" in caplog.text
 
 
+def test_decode_names_inputs_with_pieces_the_vocabulary_lacks(env, alone, caplog):
+    # the fixture's source vocabulary is the letters a-h: x, y, z and the euro sign are unknown
+    with caplog.at_level(logging.WARNING, logger="keras_s2s"):
+        proc = run_cli("decode", env["run"], "--no-jit", stdin="abc\nxyzx€\nhgfe\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0::2] == [alone["abc"], alone["hgfe"]]
+    assert ("1 of 3 input line(s) hold pieces the source vocabulary lacks, which the model "
+            "reads as <unk> (line 2: 'x', 'y', 'z', '€')") in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="keras_s2s"):
+        proc = run_cli("decode", env["run"], "--no-jit", stdin="\n".join(WORDS) + "\n")
+    assert proc.returncode == 0 and "vocabulary lacks" not in caplog.text
+
+
 def test_decode_keeps_input_order_with_mixed_lengths(env, alone):
     # one long line among short ones: the outputs come back in input order, equal to
     # decoding the short lines on their own
@@ -262,7 +276,19 @@ def test_evaluate_json_holds_skips_and_data_report(env):
     scores = json.load(open(out))
     assert scores["skipped"] == {"test": 1} and scores["examples"] == 7
     assert scores["data_report"]["files"]["test"]["duplicates"] == 1
+    assert scores["sources_with_unknown_pieces"] == 0  # GOOD's letters are all a-h
     assert [p for p in os.listdir(env["root"]) if p.endswith(".tmp")] == []
+
+
+def test_evaluate_counts_sources_with_pieces_the_vocabulary_lacks(env, caplog):
+    test = _write(env, "unknown.tsv", "abc\tcba\nxyzx\tx\nfed\tdef\n")
+    out = str(env["root"] / "unknown.json")
+    with caplog.at_level(logging.WARNING, logger="keras_s2s"):
+        proc = run_cli("evaluate", env["run"], "--test", test, "--json", out, "--no-jit")
+    assert proc.returncode == 0, proc.stderr
+    assert json.load(open(out))["sources_with_unknown_pieces"] == 1
+    assert "1 of 3 sources hold pieces the source vocabulary lacks" in caplog.text
+    assert "(example 2: 'x', 'y', 'z')" in caplog.text
 
 
 def test_evaluate_json_is_written_atomically(env, monkeypatch):
