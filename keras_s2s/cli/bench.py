@@ -1,9 +1,7 @@
 """`keras-s2s bench`: the benchmarks of `keras_s2s.bench` (train, decode, cache, all)."""
 
-import json
-
 from keras_s2s.bench.defaults import CACHE, DECODE, QUICK_ENTRIES, SKIPPED
-from keras_s2s.cli._common import positive
+from keras_s2s.cli._common import check_output_file, positive, write_json
 
 
 def add_parser(subparsers):
@@ -37,7 +35,13 @@ def add_parser(subparsers):
                         f"{CACHE['max_length']} for cache)")
     p.add_argument("--beam-width", type=positive(int), default=DECODE["beam_width"])
     p.add_argument("--json", help="write the measurements to this JSON file")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=check)
+
+
+def check(args):
+    """Refuse a --json path that can't be written before minutes of measuring."""
+    if args.json is not None:
+        check_output_file(args.json, "--json")
 
 
 def run(args):
@@ -51,8 +55,7 @@ def run(args):
         results = bench.run_suite(args.what, quick=args.quick, models=models, command=command)
         print(bench.format_suite(results))
         if args.json:
-            with open(args.json, "w") as f:
-                json.dump(results, f, indent=2)
+            write_json(args.json, results)
         return 0
     if args.quick:
         results = bench.run_settings(args.what, bench.SUITE_SETTINGS["quick"][args.what])
@@ -68,6 +71,5 @@ def run(args):
                                      beam_width=args.beam_width,
                                      batch_size=args.batch_size or DECODE["batch_size"])
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({args.what: results}, f, indent=2)
+        write_json(args.json, {args.what: results})
     return 0

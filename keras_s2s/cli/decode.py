@@ -22,8 +22,8 @@ import os
 import stat
 import sys
 
-from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, check_run_dir,
-                                   in_range, load_run_dir, positive)
+from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, check_output_file,
+                                   check_run_dir, in_range, load_run_dir, positive)
 from keras_s2s.data.files import MAX_LINE_LENGTH, check_input_file, read_lines
 
 log = logging.getLogger("keras_s2s")
@@ -117,6 +117,8 @@ def check(args):
     if method == "beam" and args.n_best > args.beam:
         raise CliError(f"--n-best {args.n_best} is more than the beam holds (--beam "
                        f"{args.beam})")
+    if args.attention is not None:
+        check_output_file(args.attention, "--attention")
     if args.input is not None:
         check_input_file(args.input)
     else:

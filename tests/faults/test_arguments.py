@@ -115,6 +115,11 @@ CASES = [
      ["--json: cannot write in /proc", "choose a writable directory"]),
     ("export_out_unwritable", ["export", "{empty_run}", "--out", "/proc/served"],
      ["--out: cannot write in /proc", "choose a writable directory"]),
+    ("decode_attention_unwritable", ["decode", "{empty_run}", "--attention", "/proc/a.png"],
+     ["--attention: cannot write in /proc"]),
+    # checked before minutes of measuring, not after
+    ("bench_json_missing_directory", ["bench", "all", "--json", "{root}/no/such/bench.json"],
+     ["--json {root}/no/such/bench.json: no such directory"]),
 ]
 
 
