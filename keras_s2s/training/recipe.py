@@ -337,6 +337,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         if not workers.agree(refused is None):  # every worker starts, or none
             raise refused or distribution.DeviceError(
                 "the chief worker refused the run directory; its log says why")
+        if not resume:
+            held.push(_discard_if_refused(run))
         stored = None  # a work directory without config.json stopped before writing it
         if resume and os.path.exists(run.work_file("config.json")):
             stored = _read_json(run.work_file("config.json"), "config.json")
@@ -401,6 +403,17 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         finally:
             if mixed_precision:
                 keras.mixed_precision.set_global_policy("float32")
+
+
+def _discard_if_refused(run):
+    """An exit callback: a new training that fails with an error in its settings, data or
+    model before its first epoch is saved leaves no work directory behind (a storage error
+    keeps it, since its message says --resume; an interrupt keeps it, as a kill would)."""
+    def exit_(exc_type, error, traceback):
+        if isinstance(error, Exception) and not isinstance(error, (StorageError, OSError)):
+            run.discard_unstarted()
+        return False
+    return exit_
 
 
 def _cluster_devices(cluster, strategy, devices, model_axis, resume, batch_size):

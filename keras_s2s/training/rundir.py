@@ -23,6 +23,10 @@ renames is repaired by the next training (`RunDirectory.recover`). The previous 
 the size it needs. A full disk (`ENOSPC`), an I/O error or a permission error ends the
 training with `StorageError`, one line that names the path; nothing published is touched, and
 `--resume` continues once the problem is fixed.
+
+**Refusals.** A new training that fails on its settings, data or model (a `ValueError`, not a
+storage error or an interrupt) before its first epoch was saved removes its work directory
+(`discard_unstarted`), so the corrected command simply trains.
 """
 
 import contextlib
@@ -409,6 +413,13 @@ class RunDirectory:
             shutil.rmtree(self.previous, ignore_errors=True)
         except OSError as error:
             raise (storage_error(self.path, error, "publish") or error) from error
+
+    def discard_unstarted(self):
+        """Remove the work directory of a training that failed before its first epoch was
+        saved (call with the lock held): nothing in it can be resumed, and left in place it
+        would make the next training ask for --resume or --overwrite."""
+        if not os.path.exists(os.path.join(self.backup, AtomicBackupAndRestore.METADATA)):
+            shutil.rmtree(self.work, ignore_errors=True)
 
     def finish(self):
         """Publish the final files and remove the work directory."""

@@ -275,6 +275,18 @@ def test_resume_with_a_changed_architecture_is_refused_before_anything_changes(r
     assert json.load(open(os.path.join(work, "config.json")))["model_kwargs"]["units"] == 8
 
 
+def test_a_training_refused_before_its_first_epoch_leaves_nothing_to_resume(tmp_path):
+    # a bad model argument fails after the run directory was taken: the corrected command
+    # must then train, not ask for --resume or --overwrite
+    out = str(tmp_path / "run")
+    with pytest.raises(ValueError, match="units"):
+        recipe.train("luong_lstm", _task(), out,
+                     **{**API, "model_kwargs": {"units": -4, "embedding_dim": 8}})
+    assert not os.path.exists(tmp_path / ".run.training")
+    proc = run_cli(*TRAIN, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_resume_of_a_finished_run(run):
     assert_one_line_error(run_cli(*TRAIN, "--resume", "--out", run[0]), "nothing to resume",
                           "finished run")
