@@ -33,7 +33,10 @@ def add_parser(subparsers):
     p.add_argument("--max-length", type=positive(int),
                    help=f"output length (default: {DECODE['max_length']} for decode, "
                         f"{CACHE['max_length']} for cache)")
-    p.add_argument("--beam-width", type=positive(int), default=DECODE["beam_width"])
+    p.add_argument("--beam", "--beam-width", dest="beam_width", type=positive(int),
+                   default=DECODE["beam_width"],
+                   help=f"beam width of the decode benchmark (default {DECODE['beam_width']}; "
+                        "--beam as in decode and evaluate)")
     p.add_argument("--json", help="write the measurements to this JSON file")
     p.set_defaults(func=run, check=check)
 
