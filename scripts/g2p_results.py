@@ -209,9 +209,9 @@ def standard_split_section():
         met = best["test"]["wer"] <= 0.21 and best["test"]["per"] <= 0.05
         which = ("Our row chosen on validation" if len(standard) == 1 else
                  f"Our best row by validation WER (`{stem}`)")
-        best_wer = min(best["validation"][k]["wer"] for k in best["validation"])
-        tied = [k for k in sorted(standard) if k != stem and min(
-            v["wer"] for v in standard[k]["validation"].values()) == best_wer]
+        best_wer = g2p_standard_results.validation_wer(best)
+        tied = [k for k in sorted(standard) if k != stem and
+                g2p_standard_results.validation_wer(standard[k]) == best_wer]
         if tied:
             which = (f"Our best row by validation WER (`{stem}`, tied at {_pct(best_wer)}% "
                      f"with {', '.join(f'`{k}`' for k in tied)}; the first by name is shown)")

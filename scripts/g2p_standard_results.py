@@ -185,10 +185,15 @@ def ensemble(stems, validation_words):
     return results
 
 
+def validation_wer(entry):
+    """The validation WER of a recorded run's or ensemble's best candidate."""
+    return min(v["wer"] for v in entry["validation"].values())
+
+
 def best_by_validation(entries):
     """The name of the run or ensemble (of `entries`) whose best candidate has the lowest
-    validation WER."""
-    return min(entries, key=lambda k: min(v["wer"] for v in entries[k]["validation"].values()))
+    validation WER (the first by name of equals)."""
+    return min(sorted(entries), key=lambda k: validation_wer(entries[k]))
 
 
 def rows(recorded=None):

@@ -10,7 +10,6 @@ The arguments are parsed and checked (argparse's types, the command's `check`, t
 files' types) before TensorFlow is imported, so a mistake costs well under a second.
 """
 
-import errno
 import logging
 import os
 import sys
@@ -18,6 +17,7 @@ import sys
 from keras_s2s.cli import (average, baseline, bench, decode, demo, evaluate, export, list_info,
                            train)
 from keras_s2s.cli._common import CliError, Parser, check_task_args, quiet_import_tensorflow
+from keras_s2s.constants import STORAGE_ERRNOS
 
 __all__ = ["CliError", "build_parser", "main"]
 
@@ -42,10 +42,6 @@ def build_parser():
 
 
 _USER_ERRORS = (CliError, ValueError, TypeError, FileNotFoundError)
-# what the machine refused (a full disk or quota, a read-only or failing disk, a permission):
-# the user's to fix, so one line, not "internal error"
-_STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES,
-                   errno.EPERM, errno.EFBIG}
 
 
 # the readers' hints name Python arguments; on the command line they are flags
@@ -152,7 +148,7 @@ def main(argv=None):
             raise
         if isinstance(error, _USER_ERRORS):
             sys.stderr.write(f"keras-s2s {args.command}: error: {_user_message(error)}\n")
-        elif isinstance(error, OSError) and error.errno in _STORAGE_ERRNOS:
+        elif isinstance(error, OSError) and error.errno in STORAGE_ERRNOS:
             where = f" {error.filename}" if error.filename else ""
             sys.stderr.write(f"keras-s2s {args.command}: error: could not access{where}: "
                              f"{error.strerror}; free some space, or choose a location you "

@@ -10,6 +10,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from keras_s2s.constants import UNK_ID  # noqa: E402
 from keras_s2s.data.files import MAX_LINE_LENGTH  # noqa: E402 (after the TF log level)
 
 log = logging.getLogger("keras_s2s")
@@ -320,41 +321,43 @@ class UnknownPieces:
     """Counts the sources that hold pieces the reading tokenizer lacks (the model reads each
     as `<unk>`), so `decode` and `evaluate` say so instead of altering inputs silently.
 
+    Args:
+        tokenizer: The tokenizer that reads the sources, or None to check nothing.
+        what: What a source is called in the message.
+        unit: What a source's number is called in the message.
+
     Example:
 
     >>> unknown = UnknownPieces(task.source_tokenizer)
-    >>> unknown.add(1, "xyz"); unknown.message(total=1)
+    >>> unknown.add(1, "xyz"); unknown.message()
     """
 
-    SHOWN_LINES = 5
+    SHOWN = 5
 
     def __init__(self, tokenizer, what="input line(s)", unit="line"):
-        usable = callable(getattr(tokenizer, "tokenize", None)) and callable(
-            getattr(tokenizer, "token_to_id", None))
-        self.tokenizer = tokenizer if usable else None
-        self.lines = []  # (line number, [missing pieces]) of the first SHOWN_LINES lines
-        self.count = 0
-        self.what, self.unit = what, unit
+        self.tokenizer, self.what, self.unit = tokenizer, what, unit
+        self.shown = []  # (number, [missing pieces]) of the first SHOWN sources with some
+        self.count = 0  # sources with a missing piece
+        self.total = 0  # sources read
 
     def add(self, number, text):
         if self.tokenizer is None:
             return
-        from keras_s2s.constants import UNK_ID
-
+        self.total += 1
         missing = [piece for piece in self.tokenizer.tokenize(text)
                    if self.tokenizer.token_to_id(piece) == UNK_ID]
         if missing:
             self.count += 1
-            if len(self.lines) < self.SHOWN_LINES:
-                self.lines.append((number, list(dict.fromkeys(missing))))
+            if len(self.shown) < self.SHOWN:
+                self.shown.append((number, list(dict.fromkeys(missing))))
 
-    def message(self, total):
+    def message(self):
         """The warning line, or None when every piece was known."""
         if not self.count:
             return None
         shown = "; ".join(f"{self.unit} {number}: " + ", ".join(repr(p) for p in pieces[:8])
                           + (", ..." if len(pieces) > 8 else "")
-                          for number, pieces in self.lines)
-        more = ", ..." if self.count > len(self.lines) else ""
-        return (f"{self.count} of {total} {self.what} hold pieces the source "
+                          for number, pieces in self.shown)
+        more = ", ..." if self.count > len(self.shown) else ""
+        return (f"{self.count} of {self.total} {self.what} hold pieces the source "
                 f"vocabulary lacks, which the model reads as <unk> ({shown}{more})")

@@ -281,8 +281,8 @@ def run(args):
         if args.attention:
             break
         chunk = list(itertools.islice(lines, CHUNK))
-    if unknown.message(index - len(skipped)):
-        log.warning("decode: %s", unknown.message(index - len(skipped)))
+    if unknown.count:
+        log.warning("decode: %s", unknown.message())
     if skipped:
         log.warning("decode: skipped %d input line(s) (%s%s); each has an empty output line",
                     len(skipped), ", ".join(map(str, skipped[:10])),

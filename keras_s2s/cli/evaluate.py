@@ -104,8 +104,7 @@ def run(args):
     for key, value in scores.items():
         print(f"{key:<20} {value:.4f}" if isinstance(value, float) else f"{key:<20} {value}")
     if unknown is not None and unknown.count:
-        log.warning("evaluate: %s", unknown.message(min(len(task.splits[split]),
-                                                         args.max_examples or 1 << 62)))
+        log.warning("evaluate: %s", unknown.message())
     if args.json:
         extra = {} if unknown is None else {"sources_with_unknown_pieces": unknown.count}
         write_json(args.json, {"run": args.run, "split": split, **settings, **scores,

@@ -24,13 +24,12 @@ the size it needs. A full disk (`ENOSPC`), an I/O error or a permission error en
 training with `StorageError`, one line that names the path; nothing published is touched, and
 `--resume` continues once the problem is fixed.
 
-**Refusals.** A new training that fails on its settings, data or model (a `ValueError`, not a
-storage error or an interrupt) before its first epoch was saved removes its work directory
+**Refusals.** A new training that fails on its settings, data or model (an error, not a storage
+error or an interrupt) before its first epoch was saved removes its work directory
 (`discard_unstarted`), so the corrected command simply trains.
 """
 
 import contextlib
-import errno
 import fcntl
 import json
 import math
@@ -41,13 +40,13 @@ import uuid
 import keras
 import numpy as np
 
+from keras_s2s.constants import STORAGE_ERRNOS
+
 #: the files of a published run, in the order `load_run` needs them
 RUN_FILES = ("model.keras", "source_tokenizer.json", "target_tokenizer.json", "config.json",
              "best.json")
 #: the directory of a run that holds the last epochs' weights (`keras_s2s.training.averaging`)
 EPOCHS_DIR = "epochs"
-_STORAGE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EACCES, errno.EPERM, errno.EROFS,
-                   errno.EDQUOT, errno.EFBIG}
 
 
 class RunDirectoryError(ValueError):
@@ -63,7 +62,7 @@ def storage_error(path, error, what="write"):
     if isinstance(error, StorageError):
         return error
     code = getattr(error, "errno", None)
-    if code not in _STORAGE_ERRNOS:
+    if code not in STORAGE_ERRNOS:
         return None
     return StorageError(f"could not {what} {path}: {os.strerror(code)}")
 
