@@ -11,8 +11,6 @@ Example:
 ('<s>', '</s>')
 """
 
-import errno
-
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 SPECIAL_TOKENS = ("<pad>", "<unk>", "<s>", "</s>")
 NUM_SPECIAL_TOKENS = len(SPECIAL_TOKENS)
@@ -43,9 +41,3 @@ POINT_MASK = "point_mask"
 POINTER_SLOTS = "slots"
 POINTER_READ_MASK = "read_mask"
 POINTER = "pointer"  # the PointerLogits layer, whose scores are the model's output
-
-# What the machine refuses when a file is written (a full disk or quota, a read-only or failing
-# disk, a permission): the user's to fix. `training.rundir` turns them into `StorageError`, and
-# the CLI prints them as one line, not as an internal error.
-STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES,
-                            errno.EPERM, errno.EFBIG})

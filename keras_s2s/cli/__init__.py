@@ -17,7 +17,6 @@ import sys
 from keras_s2s.cli import (average, baseline, bench, decode, demo, evaluate, export, list_info,
                            train)
 from keras_s2s.cli._common import CliError, Parser, check_task_args, quiet_import_tensorflow
-from keras_s2s.constants import STORAGE_ERRNOS
 
 __all__ = ["CliError", "build_parser", "main"]
 
@@ -47,6 +46,15 @@ _USER_ERRORS = (CliError, ValueError, TypeError, FileNotFoundError)
 # the readers' hints name Python arguments; on the command line they are flags
 _FLAG_HINTS = (("pass on_error='skip'", "pass --on-error skip"),
                ("pass multiple_references=True", "pass --multiple-references"))
+
+
+def _storage_error(error):
+    """Whether an `OSError` is the machine's refusal to store (`rundir.STORAGE_ERRNOS`). The
+    import waits for a failure: the run directory module loads Keras, which the CLI's cheap
+    checks must not."""
+    from keras_s2s.training.rundir import STORAGE_ERRNOS
+
+    return error.errno in STORAGE_ERRNOS
 
 
 def _first_line(error):
@@ -148,7 +156,7 @@ def main(argv=None):
             raise
         if isinstance(error, _USER_ERRORS):
             sys.stderr.write(f"keras-s2s {args.command}: error: {_user_message(error)}\n")
-        elif isinstance(error, OSError) and error.errno in STORAGE_ERRNOS:
+        elif isinstance(error, OSError) and _storage_error(error):
             where = f" {error.filename}" if error.filename else ""
             sys.stderr.write(f"keras-s2s {args.command}: error: could not access{where}: "
                              f"{error.strerror}; free some space, or choose a location you "

@@ -30,6 +30,7 @@ error or an interrupt) before its first epoch was saved removes its work directo
 """
 
 import contextlib
+import errno
 import fcntl
 import json
 import math
@@ -40,13 +41,15 @@ import uuid
 import keras
 import numpy as np
 
-from keras_s2s.constants import STORAGE_ERRNOS
-
 #: the files of a published run, in the order `load_run` needs them
 RUN_FILES = ("model.keras", "source_tokenizer.json", "target_tokenizer.json", "config.json",
              "best.json")
 #: the directory of a run that holds the last epochs' weights (`keras_s2s.training.averaging`)
 EPOCHS_DIR = "epochs"
+#: what the machine refuses when a file is written (a full disk or quota, a read-only or
+#: failing disk, a permission): the user's to fix. `StorageError` here; one line in the CLI
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES,
+                            errno.EPERM, errno.EFBIG})
 
 
 class RunDirectoryError(ValueError):
