@@ -203,26 +203,40 @@ def rows(recorded=None):
     lines = []
     for stem, r in sorted(recorded["runs"].items()):
         cpu = r.get("process_cpu_seconds")
+        recipe = r["recipe"].removeprefix("zoo/")  # a link from zoo/RESULTS.md
+        if r.get("continued_from"):
+            first = r["continued_from"]
+            epochs = (f"{first['epochs_run']} epochs, then {r['epochs_run']} with the rate "
+                      f"annealed to 0 (`scripts/g2p_gpu.py train --continue-from`), best "
+                      f"{r['best_epoch']}")
+        else:
+            epochs = f"{r['epochs_run']} epochs, best {r['best_epoch']}"
+        where = (f"{r['threads']} threads" if r.get("threads")
+                 else f"{r['device']}, `scripts/g2p_gpu.py`")
         lines.append(
-            f"| `{r['model']}` ([`{stem}`](recipes/g2p_standard/{stem}.toml)), "
+            f"| `{r['model']}` ([`{stem}`]({recipe})), "
             f"{r['chosen']} | standard | {g2p_results._pct(r['test']['per'])} | "
             f"{g2p_results._pct(r['test']['wer'])} | {r['train_seconds'] / 60:.1f} | "
             f"{'' if cpu is None else f'{cpu / 60:.1f}'} | measured ({r['date']}, "
-            f"{r['epochs_run']} epochs, best {r['best_epoch']}; {r['threads']} threads; "
-            f"decoder chosen on {r['validation_words']:,} validation words; one run) |")
+            f"{epochs}; {where}; decoder chosen on {r['validation_words']:,} validation "
+            "words; one run) |")
     for name, r in sorted(recorded.get("ensembles", {}).items()):
         members = r["members"].values()
         train = sum(m["train_seconds"] for m in members)
         cpus = [m.get("process_cpu_seconds") for m in members]
         cpu = "" if None in cpus else f"{sum(cpus) / 60:.1f}"
         epochs = ", ".join(f"{m['epochs_run']} (best {m['best_epoch']})" for m in members)
+        # a GPU ensemble (scripts/g2p_gpu.py) decodes each member's chosen candidate
+        weights = "each member's chosen weights" if "member_weights" in r else "best epochs"
+        where = (f"; {r['device']}, `scripts/g2p_gpu.py`" if r.get("member_weights") else "")
         lines.append(
             f"| ensemble of " + " + ".join(
-                f"[`{stem}`](recipes/g2p_standard/{stem}.toml)" for stem in r["members"])
-            + f" (best epochs), {r['chosen']} | standard | {g2p_results._pct(r['test']['per'])}"
+                f"[`{stem}`]({m['recipe'].removeprefix('zoo/')})"
+                for stem, m in r["members"].items())
+            + f" ({weights}), {r['chosen']} | standard | {g2p_results._pct(r['test']['per'])}"
             f" | {g2p_results._pct(r['test']['wer'])} | {train / 60:.1f} | {cpu} | measured "
-            f"({r['date']}, epochs {epochs}; decoder chosen on {r['validation_words']:,} "
-            "validation words; one run of each) |")
+            f"({r['date']}, epochs {epochs}{where}; decoder chosen on "
+            f"{r['validation_words']:,} validation words; one run of each) |")
     return lines
 
 

@@ -143,13 +143,18 @@ def _standard_lines(name):
     lines = ["CMUdict G2P on the literature's standard split (PRONALSYL, 12,000 test words; test "
              "decoded once by the decoder chosen on validation; from "
              "[`zoo/RESULTS.md`](RESULTS.md), `python scripts/g2p_standard_results.py "
-             "evaluate`; 2-core CPU, one run):", ""]
+             "evaluate` on the 2-core CPU, or `python scripts/g2p_gpu.py` on a lent NVIDIA "
+             "H200; one run each):", ""]
     for stem, r in runs.items():
         test = r["test"]
-        lines.append(f"- [`{stem}`](recipes/g2p_standard/{stem}.toml): test WER "
+        device = "" if r.get("threads") else ", on the H200"
+        stage = (f"{r['continued_from']['epochs_run']} epochs, then {r['epochs_run']} with the "
+                 f"rate annealed to 0" if r.get("continued_from") else
+                 f"{r['epochs_run']} epochs")
+        lines.append(f"- [`{stem}`]({r['recipe'].removeprefix('zoo/')}): test WER "
                      f"{100 * test['wer']:.1f}%, PER {100 * test['per']:.1f}% ({r['chosen']}), "
-                     f"after {r['train_seconds'] / 60:.1f} min of training ({r['epochs_run']} "
-                     f"epochs, best {r['best_epoch']}).")
+                     f"after {r['train_seconds'] / 60:.1f} min of training{device} ({stage}, "
+                     f"best {r['best_epoch']}).")
     return lines + [""]
 
 

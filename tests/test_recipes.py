@@ -73,8 +73,10 @@ def test_every_recipe_loads_and_names_real_arguments(folder, metric, least, mode
 
 
 def test_standard_split_recipes_train_on_the_standard_split():
-    # scripts/g2p_standard_results.py: the best RNN attention entry and the Transformer
-    paths = sorted(glob.glob(os.path.join(ROOT, "zoo", "recipes", "g2p_standard", "*.toml")))
+    # scripts/g2p_standard_results.py: the best RNN attention entry and the Transformer;
+    # scripts/g2p_gpu.py: the GPU recipes
+    paths = sorted(glob.glob(os.path.join(ROOT, "zoo", "recipes", "g2p_standard*", "*.toml")))
+    assert any("g2p_standard_gpu" in p for p in paths)
     found = set()
     for path in paths:
         recipe = load_recipe(path)
@@ -145,3 +147,47 @@ def test_recipe_refuses_other_settings(tmp_path, capsys):
     assert "no such recipe file" in capsys.readouterr().err
     assert cli.main(["train", "--task", "reverse"]) == 2
     assert "name a zoo entry" in capsys.readouterr().err
+
+
+def test_g2p_gpu_arrays_are_the_pipelines_pairs(tmp_path, monkeypatch):
+    # scripts/g2p_gpu.py trains without tf.data: its padded arrays must hold what the task's
+    # pipeline feeds (`<s> y` in, `y </s>` out), pair by pair, in order
+    from keras_s2s.data import load_task
+
+    from tests.helpers import load_script
+
+    gpu = load_script("g2p_gpu")
+    task = load_task("reverse", num_train=40, num_validation=8, num_test=8, max_length=6)
+    x, y = gpu._arrays(task, "train")
+    (inputs, targets), = task.dataset("train", batch_size=40, bucket=False, shuffle=False).take(1)
+    strip = lambda rows: [[t for t in row if t] for row in np.asarray(rows).tolist()]  # noqa: E731
+    for key in ("encoder_token_ids", "decoder_token_ids"):
+        assert strip(x[key]) == strip(inputs[key])
+    assert strip(y) == strip(targets)
+    # the weights travel back in parts (the device tool returns files of at most 16 MiB)
+    weights = [np.arange(1000, dtype="float32").reshape(10, 100), np.ones(7, "float32")]
+    monkeypatch.setattr(gpu, "PART_BYTES", 1500)
+    parts = gpu._write_weights(str(tmp_path), weights)
+    assert parts == len(list(tmp_path.glob("weights.npz.part*"))) > 1
+    for got, want in zip(gpu._read_weights(str(tmp_path)), weights):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_g2p_standard_rows_name_the_device_and_the_second_stage():
+    from tests.helpers import load_script
+
+    rows = load_script("g2p_standard_results").rows
+    row = {"model": "transformer_small", "recipe": "zoo/recipes/g2p_standard_gpu/t.toml",
+           "chosen": "greedy, best epoch", "test": {"wer": 0.22, "per": 0.054},
+           "train_seconds": 540, "process_cpu_seconds": 1400, "date": "2026-12-04",
+           "epochs_run": 37, "best_epoch": 35, "threads": None, "device": "NVIDIA H200",
+           "validation_words": 2000,
+           "continued_from": {"epochs_run": 54}}
+    cpu = {**row, "recipe": "zoo/recipes/g2p_standard/c.toml", "threads": 2,
+           "device": "2-core CPU (no GPU)"}
+    del cpu["continued_from"]
+    gpu_line, cpu_line = rows({"runs": {"a": row, "b": cpu}})
+    assert "(recipes/g2p_standard_gpu/t.toml)" in gpu_line and "NVIDIA H200" in gpu_line
+    assert "54 epochs, then 37 with the rate annealed to 0" in gpu_line
+    assert "| 22.0 |" in gpu_line and "| 9.0 |" in gpu_line  # WER %, train minutes
+    assert "2 threads" in cpu_line and "H200" not in cpu_line

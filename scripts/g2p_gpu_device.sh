@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The G2P GPU run, as one command on the lent GPU machine (the device tool runs it in the repo's
+# root with $OUT set; see scripts/g2p_gpu.py):
+#   bash scripts/g2p_gpu_device.sh
+# It installs the wheels carried in .whl/ (keras, keras-hub and what they need beyond the
+# machine's image: the machine has JAX but no TensorFlow and no network), trains
+# transformer_gpu and transformer_gpu_wide side by side on the one GPU (each with 40% of its
+# memory), decodes the two as one ensemble, and leaves in $OUT: base.log, wide.log,
+# base/row.json, base/weights.npz.part*, wide/row.json and ensemble.json (the wide model's
+# weights stay there: with the base's they are more than the tool returns).
+# G2P_GPU_SMOKE="--limit 512 --minutes 0.1 ..." shrinks every step, for a rehearsal on a CPU.
+set -u
+: "${OUT:?set OUT to the folder for the results}"
+SMOKE=${G2P_GPU_SMOKE:-}
+export KERAS_BACKEND=jax PYTHONUNBUFFERED=1
+if [ -d .whl ] && ! python3 -c "import keras" 2>/dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || { echo "g2p_gpu_device: the wheels in .whl did not install"; exit 1; }
+    export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
+fi
+export PYTHONPATH=$PWD:${PYTHONPATH:-}
+export XLA_PYTHON_CLIENT_MEM_FRACTION=${XLA_PYTHON_CLIENT_MEM_FRACTION:-0.4}
+nvidia-smi -L 2>/dev/null
+start=$(date +%s)
+python3 scripts/g2p_gpu.py train transformer_gpu --out "$OUT/base" $SMOKE >"$OUT/base.log" 2>&1 &
+base=$!
+python3 scripts/g2p_gpu.py train transformer_gpu_wide --out "$OUT/wide" $SMOKE >"$OUT/wide.log" 2>&1 &
+wide=$!
+wait $base; base_rc=$?
+wait $wide; wide_rc=$?
+echo "== trained in $(( $(date +%s) - start )) s (exit codes $base_rc, $wide_rc)"
+tail -n 12 "$OUT/base.log"; tail -n 12 "$OUT/wide.log"
+[ $base_rc = 0 ] && [ $wide_rc = 0 ] || exit 1
+ENSEMBLE_SMOKE=$(echo "$SMOKE" | grep -o -- "--[a-z-]*\(words\|test-limit\|batch\) [0-9]*")
+python3 scripts/g2p_gpu.py ensemble "$OUT/base" "$OUT/wide" --out "$OUT/ensemble.json" $ENSEMBLE_SMOKE
+rc=$?
+rm -f "$OUT"/wide/weights.npz.part*
+echo "== done in $(( $(date +%s) - start )) s"
+exit $rc
