@@ -210,6 +210,37 @@ def _force_prompt(logits, prompt, t):
     return ops.where(ops.expand_dims(active, 1), ops.cast(certain, logits.dtype), logits)
 
 
+# the layers of a step graph that read no per-source constant, or read it row by row
+_ROW_LAYERS = (keras.layers.InputLayer, keras.layers.Embedding, keras.layers.Dense,
+               keras.layers.Activation, keras.layers.Reshape, keras.layers.Dropout)
+
+
+def beams_share_memory(decoder_model):
+    """Whether beam search may hand `decoder_model` (a step graph) its per-source constants
+    untiled, `(batch, ...)` for `(batch * beam, ...)` hypotheses: true when the graph is
+    embeddings, dense layers and `AttentionDecoder`s whose attention `groups_rows` (each
+    source's memory is read by its hypotheses as one block, never copied per hypothesis);
+    false for anything else (a copy mixture, a stateful or positional attention, an
+    ensemble), which gets tiled constants as before.
+
+    Example:
+
+    >>> encoder_model, decoder_model = build_inference_models(zoo.build("luong_bilstm", 30, 30))
+    >>> beams_share_memory(decoder_model)
+    True
+    """
+    from keras_s2s.layers.attention_decoder import AttentionDecoder
+
+    layers = getattr(decoder_model, "layers", None)
+    if not layers:
+        return False
+    decoders = [layer for layer in layers if isinstance(layer, AttentionDecoder)]
+    others = [layer for layer in layers if not isinstance(layer, AttentionDecoder)]
+    return (bool(decoders) and all(type(d) is AttentionDecoder and d.attention.groups_rows
+                                   for d in decoders)
+            and all(type(layer) in _ROW_LAYERS for layer in others))
+
+
 def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_length,
                beam_width, num_return_sequences, length_penalty, coverage_penalty, temperature,
                top_k, top_p, return_alignments, jit, prompted=False, no_repeat_ngram_size=0,
@@ -223,6 +254,7 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
     input_name = next(iter(encoder_model.input))
     # prompted: the inputs are prompts to continue (an LM), not sources
     caches = [k for k in state_names if k != "state_0"] if _CACHE[model]["graphs"].kv_cache else []
+    share_memory = method == "beam" and beams_share_memory(decoder_model)
 
     def step_fn(tokens, state, constants):
         model_constants = {k: constants[k] for k in constant_names}
@@ -274,10 +306,15 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
                       min_length=min_length, return_alignments=return_alignments)
         if method == "beam":
             source_mask = constants.get("memory_mask")
+            if share_memory:  # the model's constants untiled; the controls' tiled here
+                common["constants"] = {
+                    k: v if k in constant_names else ops.repeat(v, beam_width, axis=0)
+                    for k, v in constants.items()}
             return beam_search(step_fn, state, beam_width=beam_width,
                                num_return_sequences=num_return_sequences,
                                length_penalty=length_penalty, coverage_penalty=coverage_penalty,
-                               source_mask=source_mask, **common)
+                               source_mask=source_mask, tile_constants=not share_memory,
+                               **common)
         if method == "greedy":
             tokens, log_probs, alignments = greedy_search(step_fn, state,
                                                           source_length=source_len, **common)

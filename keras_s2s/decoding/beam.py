@@ -28,7 +28,7 @@ def coverage_penalty_value(coverage, source_mask, beta):
 def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants=None,
                 num_return_sequences=1, length_penalty=0.0, coverage_penalty=0.0, min_length=0,
                 source_mask=None, return_alignments=False, bos_id=BOS_ID, eos_id=EOS_ID,
-                pad_id=PAD_ID):
+                pad_id=PAD_ID, tile_constants=True):
     """Beam search written once with `keras.ops.while_loop` over a step function.
 
     Every hypothesis is ranked by the GNMT score `log P(Y|X) / lp(Y) + cp(X; Y)`, with
@@ -46,6 +46,9 @@ def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants
         max_length: Maximum number of generated tokens, `</s>` included.
         beam_width: Number of hypotheses kept per source.
         constants: Pytree handed unchanged (tiled once) to every step.
+        tile_constants: Whether to tile `constants` to `(batch * beam, ...)`. False hands
+            them to every step as they are, `(batch, ...)`: for a step function whose
+            hypotheses share their source's constants (`BaseAttention.groups_rows`).
         num_return_sequences: How many of the best hypotheses to return (≤ beam_width).
         length_penalty: GNMT α (0 disables it).
         coverage_penalty: GNMT β (0 disables it); needs alignments and `source_mask`.
@@ -71,7 +74,8 @@ def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants
         raise ValueError("The coverage penalty and alignments need `source_mask` and a model "
                          "with attention.")
     state = repeat_rows(state, k)
-    constants = repeat_rows(constants, k) if constants is not None else None
+    if constants is not None and tile_constants:
+        constants = repeat_rows(constants, k)
     if source_mask is not None:
         mask = ops.cast(ops.reshape(repeat_rows(source_mask, k), (batch_size, k, -1)), "float32")
         source_len = ops.shape(mask)[-1]

@@ -93,9 +93,26 @@ class BaseAttention(keras.layers.Layer):
         """Unnormalised scores `(batch, [target_len,] source_len)`."""
         raise NotImplementedError
 
+    # Whether a one-step query may hold several rows per memory row (`attend`): true for a
+    # mechanism whose scores read only the query and the keys (no position, no state), so a
+    # beam's hypotheses can share their source's memory instead of a tiled copy each.
+    groups_rows = False
+
     def attend(self, query, memory, keys, memory_mask=None):
-        """One attention read with precomputed `keys`; returns `(context, weights)`."""
+        """One attention read with precomputed `keys`; returns `(context, weights)`.
+
+        With `groups_rows`, a one-step query `(batch * r, query_dim)` may read a memory of
+        `batch` rows: rows `i * r ... i * r + r - 1` of the query all read memory row `i`
+        (beam search's hypotheses of one source), as one `(r, query_dim)` block per source.
+        """
         self._check_call(query, memory)
+        if len(query.shape) == 2 and self.groups_rows:
+            # (batch, r, query_dim): the block matmuls of the all-steps path, r = 1 included
+            grouped = ops.reshape(query, (ops.shape(memory)[0], -1, ops.shape(query)[-1]))
+            weights = masked_softmax(self.score(grouped, keys), memory_mask)  # (b, r, s)
+            context = ops.matmul(ops.cast(weights, memory.dtype), memory)  # (b, r, mem)
+            return (ops.reshape(context, (-1, ops.shape(memory)[-1])),
+                    ops.reshape(weights, (-1, ops.shape(memory)[1])))
         weights = masked_softmax(self.score(query, keys), memory_mask)
         w = ops.cast(weights, memory.dtype)
         if len(query.shape) == 2:
@@ -173,6 +190,8 @@ class BahdanauAttention(BaseAttention):
         - [Bahdanau et al., 2015. Neural Machine Translation by Jointly Learning to Align
           and Translate.](https://arxiv.org/abs/1409.0473)
     """
+
+    groups_rows = True
 
     def __init__(self, units, normalize=False, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
@@ -267,6 +286,8 @@ class LuongAttention(BaseAttention):
         - [Luong et al., 2015. Effective Approaches to Attention-based Neural Machine
           Translation.](https://arxiv.org/abs/1508.04025)
     """
+
+    groups_rows = True
 
     def __init__(self, score="general", units=None, scale=False,
                  kernel_initializer="glorot_uniform", **kwargs):

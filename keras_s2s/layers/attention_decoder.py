@@ -337,7 +337,12 @@ class AttentionDecoder(keras.layers.Layer):
 
     def _attentional_output(self, h, memory, keys, memory_mask, attention_state=(),
                             training=None, noise=None):
-        if len(h.shape) == 3:  # all steps at once: a stateless mechanism only
+        if len(h.shape) == 3 and h.shape[1] == 1 and self.attention.groups_rows:
+            # one step (a decoding graph's): the one-step read, whose rows may share memory
+            context, weights = self.attention.attend(h[:, 0], memory, keys, memory_mask)
+            context, weights = ops.expand_dims(context, 1), ops.expand_dims(weights, 1)
+            new_attention_state = []
+        elif len(h.shape) == 3:  # all steps at once: a stateless mechanism only
             context, weights = self.attention.attend(h, memory, keys, memory_mask)
             new_attention_state = []
         else:
@@ -437,7 +442,9 @@ class AttentionDecoder(keras.layers.Layer):
 
     def call(self, decoder_inputs, memory, memory_mask=None, initial_state=None, keys=None,
              training=None):
-        batch = ops.shape(memory)[0]
+        # the decoder's rows: a beam's hypotheses may share their source's memory row
+        # (`BaseAttention.groups_rows`), so the memory can have fewer
+        batch = ops.shape(memory if decoder_inputs is None else decoder_inputs)[0]
         states = self.get_initial_state(batch, initial_state, memory, memory_mask)
         if decoder_inputs is None:
             # "prepare" mode: what a decoding loop needs before its first step. The memory is

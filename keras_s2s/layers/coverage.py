@@ -59,6 +59,8 @@ class CoverageAttention(BahdanauAttention):
           Networks.](https://arxiv.org/abs/1704.04368), eqs. 10-13.
     """
 
+    groups_rows = False  # its scores read a position or a state: no shared memory
+
     def build(self, query_shape, memory_shape, memory_mask_shape=None, coverage_shape=None):
         super().build(query_shape, memory_shape, memory_mask_shape)
         self.coverage_kernel = self.add_weight(name="coverage_kernel", shape=(self.units,),

@@ -64,6 +64,8 @@ class LuongLocalAttention(LuongAttention):
           Translation.](https://arxiv.org/abs/1508.04025), section 3.2.
     """
 
+    groups_rows = False  # its scores read a position or a state: no shared memory
+
     def __init__(self, score="general", window=10, mode="predictive", units=None, scale=False,
                  position_units=None, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(score, units=units, scale=scale,

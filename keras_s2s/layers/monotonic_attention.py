@@ -91,6 +91,8 @@ def monotonic_alignments(p_choose, previous_alignments, mode):
 class _Monotonic:
     """What both monotonic layers add to their score: bias, noise, modes, state."""
 
+    groups_rows = False  # its scores read a position or a state: no shared memory
+
     def _init_monotonic(self, sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode):
         self.sigmoid_noise = float(sigmoid_noise)
         if self.sigmoid_noise < 0:

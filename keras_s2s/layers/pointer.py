@@ -137,6 +137,8 @@ class PointerLogits(BahdanauAttention):
           https://arxiv.org/abs/1506.03134)
     """
 
+    groups_rows = False  # not a decoder step's read: left as it was
+
     def logits(self, query, keys, memory_mask=None):
         """The logits from precomputed `keys` (`precompute(memory)`, `W1 e_j` once per
         input): one decoding step (`query` `(batch, query_dim)`) or all steps at once."""
