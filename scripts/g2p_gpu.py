@@ -225,7 +225,8 @@ def train(stem, out, validate_every, validation_words, decode_batch, limit=None,
     return row
 
 
-def ensemble(directories, out, validation_words, decode_batch, test_limit=None):
+def ensemble(directories, out, validation_words, decode_batch, test_limit=None,
+             side_by_side=False):
     """Decode with the device runs of `directories` as one ensemble (`decode([m1, m2])`): greedy
     or beam chosen on validation, the test words decoded once; writes `out` (a JSON row)."""
     from keras_s2s.evaluation import evaluate_decoded
@@ -264,7 +265,8 @@ def ensemble(directories, out, validation_words, decode_batch, test_limit=None):
            "validation": validation, "chosen": chosen,
            "test": {k: test[k] for k in ("wer", "per", "examples")},
            "date": time.strftime("%Y-%m-%d"), "device": _device(),
-           "member_weights": "each member's chosen candidate (its row's `chosen`)"}
+           "member_weights": "each member's chosen candidate (its row's `chosen`)",
+           "trained_side_by_side": side_by_side}
     with open(out, "w") as f:
         json.dump(row, f, indent=2)
     return row
@@ -371,6 +373,9 @@ def main(argv=None):
     parser.add_argument("--limit", type=int, help="smoke runs: the first N training pairs")
     parser.add_argument("--test-limit", type=int, help="smoke runs: the first N test words")
     parser.add_argument("--minutes", type=float, help="smoke runs: the time cap, not the recipe's")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="ensemble: the members trained at the same time (their row's wall "
+                             "time is the longest member's, not the sum)")
     parser.add_argument("--continue-from", metavar="DIR",
                         help="train: start from a device run's weights (a second stage)")
     parser.add_argument("--anneal-epochs", type=int, default=30,
@@ -389,7 +394,7 @@ def main(argv=None):
                   args.continue_from, args.anneal_epochs, args.name)
         else:
             ensemble(args.target, args.out, args.validation_words, args.decode_batch,
-                     args.test_limit)
+                     args.test_limit, args.side_by_side)
     else:
         os.environ.setdefault("KERAS_BACKEND", "tensorflow")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -32,7 +32,8 @@ echo "== trained in $(( $(date +%s) - start )) s (exit codes $base_rc, $wide_rc)
 tail -n 12 "$OUT/base.log"; tail -n 12 "$OUT/wide.log"
 [ $base_rc = 0 ] && [ $wide_rc = 0 ] || exit 1
 ENSEMBLE_SMOKE=$(echo "$SMOKE" | grep -o -- "--[a-z-]*\(words\|test-limit\|batch\) [0-9]*")
-python3 scripts/g2p_gpu.py ensemble "$OUT/base" "$OUT/wide" --out "$OUT/ensemble.json" $ENSEMBLE_SMOKE
+python3 scripts/g2p_gpu.py ensemble "$OUT/base" "$OUT/wide" --out "$OUT/ensemble.json" --side-by-side \
+    $ENSEMBLE_SMOKE
 rc=$?
 rm -f "$OUT"/wide/weights.npz.part*
 echo "== done in $(( $(date +%s) - start )) s"

@@ -222,13 +222,18 @@ def rows(recorded=None):
             "words; one run) |")
     for name, r in sorted(recorded.get("ensembles", {}).items()):
         members = r["members"].values()
-        train = sum(m["train_seconds"] for m in members)
+        # members trained one after the other add up; side by side (one GPU), the longest
+        train = (max if r.get("trained_side_by_side") else sum)(
+            m["train_seconds"] for m in members)
         cpus = [m.get("process_cpu_seconds") for m in members]
         cpu = "" if None in cpus else f"{sum(cpus) / 60:.1f}"
         epochs = ", ".join(f"{m['epochs_run']} (best {m['best_epoch']})" for m in members)
         # a GPU ensemble (scripts/g2p_gpu.py) decodes each member's chosen candidate
-        weights = "each member's chosen weights" if "member_weights" in r else "best epochs"
-        where = (f"; {r['device']}, `scripts/g2p_gpu.py`" if r.get("member_weights") else "")
+        gpu = "member_weights" in r
+        weights = "each member's chosen weights" if gpu else "best epochs"
+        where = f"; {r['device']}, `scripts/g2p_gpu.py`" if gpu else ""
+        if r.get("trained_side_by_side"):
+            where += ", trained side by side"
         lines.append(
             f"| ensemble of " + " + ".join(
                 f"[`{stem}`]({m['recipe'].removeprefix('zoo/')})"
