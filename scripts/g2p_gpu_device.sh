@@ -8,7 +8,15 @@
 # memory), decodes the two as one ensemble, and leaves in $OUT: base.log, wide.log,
 # base/row.json, base/weights.npz.part*, wide/row.json and ensemble.json (the wide model's
 # weights stay there: with the base's they are more than the tool returns).
-# G2P_GPU_SMOKE="--limit 512 --minutes 0.1 ..." shrinks every step, for a rehearsal on a CPU.
+# The wheels, fetched beforehand on a machine that reaches the registries (Python 3.12 there):
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .whl \
+#     keras==3.15.1 keras-hub==0.32.0 namex==0.1.0 optree==0.20.0
+# (keras-hub imports without kagglehub or tensorflow-text; the machine has numpy, h5py, absl,
+# rich, ml-dtypes, regex, tokenizers and sentencepiece), and .whl/ listed in .git/info/exclude.
+# G2P_GPU_SMOKE="--limit 512 --minutes 0.1 ..." shrinks every step, for a rehearsal on a CPU;
+# with PYTHONPATH pointing at a sitecustomize.py that sets sys.modules["tensorflow"] = None,
+# the rehearsal also proves the run needs no TensorFlow.
 set -u
 : "${OUT:?set OUT to the folder for the results}"
 SMOKE=${G2P_GPU_SMOKE:-}
