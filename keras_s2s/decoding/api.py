@@ -216,8 +216,9 @@ _ROW_LAYERS = (keras.layers.InputLayer, keras.layers.Embedding, keras.layers.Den
 
 
 def beams_share_memory(decoder_model):
-    """Whether beam search may hand `decoder_model` (a step graph) its per-source constants
-    untiled, `(batch, ...)` for `(batch * beam, ...)` hypotheses: true when the graph is
+    """Whether beam search (and sampling with several samples per source) may hand
+    `decoder_model` (a step graph) its per-source constants untiled, `(batch, ...)` for
+    `(batch * beam, ...)` hypotheses: true when the graph is
     embeddings, dense layers and `AttentionDecoder`s whose attention `groups_rows` (each
     source's memory is read by its hypotheses as one block, never copied per hypothesis);
     false for anything else (a copy mixture, a stateful or positional attention, an
@@ -254,7 +255,8 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
     input_name = next(iter(encoder_model.input))
     # prompted: the inputs are prompts to continue (an LM), not sources
     caches = [k for k in state_names if k != "state_0"] if _CACHE[model]["graphs"].kv_cache else []
-    share_memory = method == "beam" and beams_share_memory(decoder_model)
+    # beam search's hypotheses, or sampling's samples, of one source read one copy of its memory
+    share_memory = method != "greedy" and beams_share_memory(decoder_model)
 
     def step_fn(tokens, state, constants):
         model_constants = {k: constants[k] for k in constant_names}
@@ -321,7 +323,9 @@ def _decode_fn(model, encoder_model, decoder_model, *, method, max_length, min_l
         else:
             n = num_return_sequences
             state = {k: ops.repeat(v, n, axis=0) for k, v in state.items()}
-            common["constants"] = {k: ops.repeat(v, n, axis=0) for k, v in constants.items()}
+            common["constants"] = {
+                k: v if share_memory and k in constant_names else ops.repeat(v, n, axis=0)
+                for k, v in constants.items()}
             common["batch_size"] = batch * n
             tokens, log_probs, alignments = sample(
                 step_fn, state, noise=noise, temperature=temperature, top_k=top_k, top_p=top_p,

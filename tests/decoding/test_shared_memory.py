@@ -92,3 +92,19 @@ def test_beam_search_with_shared_memory_is_the_tiled_search(monkeypatch, name, s
     np.testing.assert_allclose(shared.log_probs, tiled.log_probs, atol=1e-4)
     if settings.get("return_alignments"):
         np.testing.assert_allclose(shared.alignments, tiled.alignments, atol=1e-5)
+
+
+def test_samples_share_memory_as_the_tiled_samples(monkeypatch):
+    # sampling with several samples per source tiles the state; the memory stays one copy
+    keras.utils.set_random_seed(0)
+    model = zoo.build("luong_bilstm", source_vocab_size=12, target_vocab_size=12,
+                      **zoo.get_spec("luong_bilstm").tiny)
+    twin = zoo.build("luong_bilstm", source_vocab_size=12, target_vocab_size=12,
+                     **zoo.get_spec("luong_bilstm").tiny)
+    twin.set_weights(model.get_weights())
+    kwargs = dict(num_return_sequences=3, seed=7, top_k=5, max_length=7, verbose=False)
+    shared = decode(model, _sources(), "sample", **kwargs)
+    monkeypatch.setattr(api, "beams_share_memory", lambda decoder_model: False)
+    tiled = decode(twin, _sources(), "sample", **kwargs)
+    np.testing.assert_array_equal(shared.token_ids, tiled.token_ids)
+    np.testing.assert_allclose(shared.log_probs, tiled.log_probs, atol=1e-4)
