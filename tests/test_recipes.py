@@ -191,3 +191,27 @@ def test_g2p_standard_rows_name_the_device_and_the_second_stage():
     assert "54 epochs, then 37 with the rate annealed to 0" in gpu_line
     assert "| 22.0 |" in gpu_line and "| 9.0 |" in gpu_line  # WER %, train minutes
     assert "2 threads" in cpu_line and "H200" not in cpu_line
+
+
+@pytest.mark.extended  # about a minute: a whole device rehearsal, beyond make test's budget
+def test_g2p_gpu_trains_and_scores_without_tensorflow(tmp_path):
+    # the GPU machine has JAX and no TensorFlow: the device script's path must never import it
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['tensorflow'] = None\nsys.modules['tensorflow_text'] = None\n")
+    out = tmp_path / "run"
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": f"{blocker}:{ROOT}"}
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "scripts", "g2p_gpu.py"), "train", "transformer_gpu",
+         "--out", str(out), "--limit", "256", "--minutes", "0.01", "--validation-words", "8",
+         "--test-limit", "8", "--decode-batch", "8"],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    row = json.loads((out / "row.json").read_text())
+    assert row["epochs_run"] == 1 and row["test"]["examples"] == 8
+    assert len(row["validation"]) == 4 and row["chosen"] in row["validation"]
+    assert row["weights_parts"] == len(list(out.glob("weights.npz.part*"))) >= 1
