@@ -240,9 +240,10 @@ def ensemble(directories, out, validation_words, decode_batch, test_limit=None,
         model, task, recipe = load_weights(directory, stem)
         models.append(model)
         rows.append(row)
-        members[stem] = {k: row[k] for k in (
+        # a second stage shares its recipe with its first: the row's name tells them apart
+        members[row.get("name") or stem] = {k: row[k] for k in (
             "recipe", "model", "parameters", "train_seconds", "process_wall_seconds",
-            "process_cpu_seconds", "threads", "epochs_run", "best_epoch", "chosen")}
+            "process_cpu_seconds", "threads", "epochs_run", "best_epoch", "chosen", "device")}
     first = _recipe(os.path.splitext(os.path.basename(rows[0]["recipe"]))[0])
     beam = {"beam_width": first["evaluation"].get("beam_width", 5),
             "length_penalty": first["evaluation"].get("length_penalty", 0.0)}

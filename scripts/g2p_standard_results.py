@@ -231,7 +231,10 @@ def rows(recorded=None):
         # a GPU ensemble (scripts/g2p_gpu.py) decodes each member's chosen candidate
         gpu = "member_weights" in r
         weights = "each member's chosen weights" if gpu else "best epochs"
-        where = f"; {r['device']}, `scripts/g2p_gpu.py`" if gpu else ""
+        trained = {m["device"] for m in members if m.get("device")} - {r["device"]}
+        where = (f"; {r['device']}, `scripts/g2p_gpu.py`" if gpu and not trained else
+                 f"; trained on {', '.join(sorted(trained))}, decoded on {r['device']} by "
+                 "`scripts/g2p_gpu.py ensemble`" if gpu else "")
         if r.get("trained_side_by_side"):
             where += ", trained side by side"
         lines.append(
