@@ -76,7 +76,7 @@ def _device():
 
         device = jax.devices()[0]
         return f"{device.device_kind} ({device.platform}, JAX {jax.__version__}, XLA)"
-    return f"{keras.backend.backend()} backend, CPU"
+    return f"{os.cpu_count()}-core CPU ({keras.backend.backend()})"
 
 
 def train(stem, out, validate_every, validation_words, decode_batch, limit=None,
@@ -244,6 +244,7 @@ def ensemble(directories, out, validation_words, decode_batch, test_limit=None,
         members[row.get("name") or stem] = {k: row[k] for k in (
             "recipe", "model", "parameters", "train_seconds", "process_wall_seconds",
             "process_cpu_seconds", "threads", "epochs_run", "best_epoch", "chosen", "device")}
+
     first = _recipe(os.path.splitext(os.path.basename(rows[0]["recipe"]))[0])
     beam = {"beam_width": first["evaluation"].get("beam_width", 5),
             "length_penalty": first["evaluation"].get("length_penalty", 0.0)}
@@ -262,7 +263,9 @@ def ensemble(directories, out, validation_words, decode_batch, test_limit=None,
                                **(beam if chosen == "beam" else {}))
     print(f"[{name}] test ({chosen}): WER {100 * test['wer']:.2f}% PER {100 * test['per']:.2f}% "
           f"({test['examples']} words); {time.perf_counter() - start:.0f} s", flush=True)
+    wall, cpu = _ensemble_seconds(rows, side_by_side)
     row = {"name": name, "members": members, "validation_words": validation_words,
+           "train_seconds": wall, "process_cpu_seconds": cpu,
            "validation": validation, "chosen": chosen,
            "test": {k: test[k] for k in ("wer", "per", "examples")},
            "date": time.strftime("%Y-%m-%d"), "device": _device(),
@@ -271,6 +274,18 @@ def ensemble(directories, out, validation_words, decode_batch, test_limit=None,
     with open(out, "w") as f:
         json.dump(row, f, indent=2)
     return row
+
+
+def _ensemble_seconds(rows, side_by_side=False):
+    """`(wall, cpu)` training seconds of an ensemble's member rows. A second stage's times
+    include its first stage's, so a member that is another member's first stage (same recipe
+    and steps) adds nothing; members trained side by side count the longest wall time."""
+    firsts = {(r["continued_from"]["recipe"], r["continued_from"]["steps"])
+              for r in rows if r.get("continued_from")}
+    counted = [r for r in rows
+               if r.get("continued_from") or (r["recipe"], r["steps"]) not in firsts]
+    wall = (max if side_by_side else sum)(r["train_seconds"] for r in counted)
+    return wall, sum(r["process_cpu_seconds"] for r in counted)
 
 
 def record(path):

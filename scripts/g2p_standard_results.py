@@ -223,10 +223,11 @@ def rows(recorded=None):
     for name, r in sorted(recorded.get("ensembles", {}).items()):
         members = r["members"].values()
         # members trained one after the other add up; side by side (one GPU), the longest
-        train = (max if r.get("trained_side_by_side") else sum)(
+        train = r.get("train_seconds") or (max if r.get("trained_side_by_side") else sum)(
             m["train_seconds"] for m in members)
         cpus = [m.get("process_cpu_seconds") for m in members]
-        cpu = "" if None in cpus else f"{sum(cpus) / 60:.1f}"
+        cpu = ("" if None in cpus else
+               f"{(r.get('process_cpu_seconds') or sum(cpus)) / 60:.1f}")
         epochs = ", ".join(f"{m['epochs_run']} (best {m['best_epoch']})" for m in members)
         # a GPU ensemble (scripts/g2p_gpu.py) decodes each member's chosen candidate
         gpu = "member_weights" in r

@@ -173,6 +173,19 @@ def test_g2p_gpu_arrays_are_the_pipelines_pairs(tmp_path, monkeypatch):
         np.testing.assert_array_equal(got, want)
 
 
+def test_g2p_gpu_ensemble_time_counts_a_first_stage_once():
+    from tests.helpers import load_script
+
+    seconds = load_script("g2p_gpu")._ensemble_seconds
+    first = {"recipe": "r.toml", "steps": 100, "train_seconds": 300, "process_cpu_seconds": 600}
+    second = {"recipe": "r.toml", "steps": 50, "train_seconds": 500, "process_cpu_seconds": 1000,
+              "continued_from": {"recipe": "r.toml", "steps": 100}}  # times include the first's
+    other = {"recipe": "w.toml", "steps": 100, "train_seconds": 320, "process_cpu_seconds": 700}
+    assert seconds([first, second]) == (500, 1000)
+    assert seconds([first, other]) == (620, 1300)
+    assert seconds([first, other], side_by_side=True) == (320, 1300)
+
+
 def test_g2p_standard_rows_name_the_device_and_the_second_stage():
     from tests.helpers import load_script
 
