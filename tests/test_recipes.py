@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from keras_s2s import cli, zoo
-from keras_s2s.training.recipe import InverseSquareRoot, learning_rate_schedule
+from keras_s2s.training.recipe import (InverseSquareRoot, WarmupStableDecay,
+                                       learning_rate_schedule)
 from keras_s2s.training.recipes import load_recipe
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -228,3 +229,29 @@ def test_g2p_gpu_trains_and_scores_without_tensorflow(tmp_path):
     assert row["epochs_run"] == 1 and row["test"]["examples"] == 8
     assert len(row["validation"]) == 4 and row["chosen"] in row["validation"]
     assert row["weights_parts"] == len(list(out.glob("weights.npz.part*"))) >= 1
+
+
+def test_warmup_stable_decay_follows_its_formula_and_reloads():
+    def expected(step, peak=2e-3, warmup=100, total=1000, fraction=0.2):  # the trapezoid
+        rise = min(1.0, (step + 1) / warmup) if warmup else 1.0
+        fall = min(1.0, max(0.0, (total - step) / (fraction * total)))
+        return peak * min(rise, fall)
+
+    schedule = learning_rate_schedule(2e-3, "wsd", total_steps=1000, warmup_steps=100)
+    assert isinstance(schedule, WarmupStableDecay)
+    for step in (0, 49, 99, 100, 500, 799, 800, 850, 999, 1000, 1200):
+        assert float(schedule(step)) == pytest.approx(expected(step), rel=1e-5, abs=1e-12)
+    no_warmup = WarmupStableDecay(1.0, 0, 10, decay_fraction=0.5)
+    assert [round(float(no_warmup(s)), 6) for s in (0, 4, 5, 6, 9, 10)] == [
+        1.0, 1.0, 1.0, 0.8, 0.2, 0.0]
+    clone = WarmupStableDecay.from_config(schedule.get_config())
+    assert float(clone(900)) == pytest.approx(expected(900), rel=1e-6)
+    optimizer = keras.optimizers.Adam(schedule)
+    restored = keras.optimizers.Adam.from_config(
+        keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(optimizer))
+        .get_config())
+    assert float(restored.learning_rate) == pytest.approx(float(optimizer.learning_rate))
+    with pytest.raises(ValueError, match="total_steps"):
+        learning_rate_schedule(1e-3, "wsd")
+    with pytest.raises(ValueError, match="decay_fraction"):
+        WarmupStableDecay(1e-3, 10, 100, decay_fraction=0.0)

@@ -36,7 +36,7 @@ def add_parser(subparsers):
     p.add_argument("--batch-size", type=positive(int), default=64)
     p.add_argument("--learning-rate", type=positive(float),
                    help="peak learning rate (default: the entry's recommended rate)")
-    p.add_argument("--schedule", choices=["plateau", "constant", "cosine", "inverse_sqrt"],
+    p.add_argument("--schedule", choices=["plateau", "constant", "cosine", "inverse_sqrt", "wsd"],
                    default="plateau", help="plateau (default): warm-up over one epoch, then "
                    "halve the rate when validation stops improving")
     p.add_argument("--warmup-steps", type=non_negative_int,

@@ -20,7 +20,7 @@ embedding_dim = 64
 epochs = 10
 batch_size = 64
 learning_rate = 3e-3
-schedule = "cosine"                  # constant | cosine | inverse_sqrt
+schedule = "cosine"                  # constant | cosine | inverse_sqrt | wsd
 warmup_steps = 0
 label_smoothing = 0.1
 clipnorm = 1.0
@@ -38,7 +38,7 @@ import json
 import os
 import tomllib
 
-SCHEDULES = ("constant", "cosine", "inverse_sqrt", "plateau")
+SCHEDULES = ("constant", "cosine", "inverse_sqrt", "plateau", "wsd")
 TOP_KEYS = {"model", "task", "out", "description", "task_options", "training", "evaluation"}
 TRAINING_KEYS = {"epochs", "batch_size", "learning_rate", "schedule", "warmup_steps",
                  "label_smoothing", "clipnorm", "seed", "metric", "max_eval_examples",
