@@ -101,18 +101,20 @@ class BaseAttention(keras.layers.Layer):
     def attend(self, query, memory, keys, memory_mask=None):
         """One attention read with precomputed `keys`; returns `(context, weights)`.
 
-        With `groups_rows`, a one-step query `(batch * r, query_dim)` may read a memory of
-        `batch` rows: rows `i * r ... i * r + r - 1` of the query all read memory row `i`
-        (beam search's hypotheses of one source), as one `(r, query_dim)` block per source.
+        With `groups_rows`, a query of `batch * r` rows, `(batch * r, [target_len,]
+        query_dim)`, may read a memory of `batch` rows: rows `i * r ... i * r + r - 1` of the
+        query all read memory row `i` (beam search's hypotheses of one source), as one
+        `(r [· target_len], query_dim)` block per source.
         """
         self._check_call(query, memory)
-        if len(query.shape) == 2 and self.groups_rows:
-            # (batch, r, query_dim): the block matmuls of the all-steps path, r = 1 included
+        if self.groups_rows:
+            # (batch, r [· target_len], query_dim): the all-steps path's block matmuls
+            rows = ops.shape(query)[:-1]  # (batch * r,) or (batch * r, target_len)
             grouped = ops.reshape(query, (ops.shape(memory)[0], -1, ops.shape(query)[-1]))
-            weights = masked_softmax(self.score(grouped, keys), memory_mask)  # (b, r, s)
-            context = ops.matmul(ops.cast(weights, memory.dtype), memory)  # (b, r, mem)
-            return (ops.reshape(context, (-1, ops.shape(memory)[-1])),
-                    ops.reshape(weights, (-1, ops.shape(memory)[1])))
+            weights = masked_softmax(self.score(grouped, keys), memory_mask)  # (b, r·t, s)
+            context = ops.matmul(ops.cast(weights, memory.dtype), memory)  # (b, r·t, mem)
+            return (ops.reshape(context, (*rows, ops.shape(memory)[-1])),
+                    ops.reshape(weights, (*rows, ops.shape(memory)[1])))
         weights = masked_softmax(self.score(query, keys), memory_mask)
         w = ops.cast(weights, memory.dtype)
         if len(query.shape) == 2:

@@ -337,12 +337,7 @@ class AttentionDecoder(keras.layers.Layer):
 
     def _attentional_output(self, h, memory, keys, memory_mask, attention_state=(),
                             training=None, noise=None):
-        if len(h.shape) == 3 and h.shape[1] == 1 and self.attention.groups_rows:
-            # one step (a decoding graph's): the one-step read, whose rows may share memory
-            context, weights = self.attention.attend(h[:, 0], memory, keys, memory_mask)
-            context, weights = ops.expand_dims(context, 1), ops.expand_dims(weights, 1)
-            new_attention_state = []
-        elif len(h.shape) == 3:  # all steps at once: a stateless mechanism only
+        if len(h.shape) == 3:  # all steps at once: a stateless mechanism only
             context, weights = self.attention.attend(h, memory, keys, memory_mask)
             new_attention_state = []
         else:
