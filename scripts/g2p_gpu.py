@@ -25,6 +25,7 @@ compares its outputs on the first `--check-words` validation words with the devi
 """
 
 import argparse
+import functools
 import io
 import json
 import math
@@ -44,6 +45,11 @@ def _recipe(stem):
     from keras_s2s.training.recipes import load_recipe
 
     return load_recipe(os.path.join(RECIPES, f"{stem}.toml"))
+
+
+def _stem(row):
+    """The recipe stem of a device run's row."""
+    return os.path.splitext(os.path.basename(row["recipe"]))[0]
 
 
 def _arrays(task, split, limit=None):
@@ -93,8 +99,7 @@ def train(stem, out, validate_every, validation_words, decode_batch, limit=None,
     training = recipe["training"]
     os.makedirs(out, exist_ok=True)
 
-    def say(line):
-        print(line, flush=True)
+    say = functools.partial(print, flush=True)
 
     say(f"[{stem}] device: {_device()}")
     keras.utils.set_random_seed(training.get("seed", 0))
@@ -170,33 +175,21 @@ def train(stem, out, validate_every, validation_words, decode_batch, limit=None,
     train_seconds = time.perf_counter() - train_start
 
     # the candidates, as g2p_standard_results.evaluate: best epoch and the last epochs' average
+    import g2p_standard_results  # here: it sets TensorFlow as the default backend
+
     first, last = state["last"][0][0], state["last"][-1][0]
-    weight_sets = {"best epoch": state["best"],
-                   f"average of epochs {first}-{last}": [
-                       np.mean([w[i] for _, w in state["last"]], axis=0)
-                       for i in range(len(state["best"]))]}
-    beam = {"beam_width": recipe["evaluation"].get("beam_width", 5),
-            "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
-    validation, outputs = {}, {}
-    for label, weights in weight_sets.items():
-        model.set_weights(weights)
-        for method, kwargs in (("greedy", {}), ("beam", beam)):
-            key = f"{method}, {label}"
-            scores, details = evaluate_decoded(model, task, "validation", method,
-                                               max_examples=validation_words,
-                                               batch_size=decode_batch, verbose=False, **kwargs)
-            validation[key] = {"wer": scores["wer"], "per": scores["per"]}
-            outputs[key] = details["hypotheses"]
-            say(f"[{stem}] validation {key}: WER {100 * scores['wer']:.2f}% "
-                f"PER {100 * scores['per']:.2f}%")
-    chosen = min(validation, key=lambda k: validation[k]["wer"])
-    method, label = chosen.split(", ", 1)
-    model.set_weights(weight_sets[label])
-    test, _ = evaluate_decoded(model, task, "test", method, max_examples=test_limit,
-                               batch_size=decode_batch, verbose=False,
-                               **(beam if method == "beam" else {}))
-    say(f"[{stem}] test ({chosen}): WER {100 * test['wer']:.2f}% PER {100 * test['per']:.2f}% "
-        f"({test['examples']} words)")
+    averaged = build_for_task(recipe["model"], task, **recipe["model_kwargs"])
+    averaged.set_weights([np.mean([w[i] for _, w in state["last"]], axis=0)
+                          for i in range(len(state["best"]))])
+    model.set_weights(state["best"])
+    models = {"best epoch": model, f"average of epochs {first}-{last}": averaged}
+    candidates = {f"{method}, {label}": (candidate, method, kwargs)
+                  for label, candidate in models.items()
+                  for method, kwargs in (("greedy", {}),
+                                         ("beam", g2p_standard_results._beam(recipe)))}
+    validation, chosen, test, outputs = g2p_standard_results._choose_and_test(
+        stem, candidates, task, validation_words, decode_batch, test_limit)
+    model = candidates[chosen][0]
     parts = _write_weights(out, model.get_weights())
     usage = resource.getrusage(resource.RUSAGE_SELF)
     row = {"recipe": os.path.relpath(recipe["path"], ROOT), "model": recipe["model"],
@@ -208,10 +201,9 @@ def train(stem, out, validate_every, validation_words, decode_batch, limit=None,
            "epochs_run": len(history), "best_epoch": state["best_epoch"],
            "history": history, "steps": len(history) * steps_per_epoch,
            "validation_words": validation_words, "validation": validation, "chosen": chosen,
-           "test": {k: test[k] for k in ("wer", "per", "examples")},
-           "date": time.strftime("%Y-%m-%d"), "device": _device(),
+           "test": test, "date": time.strftime("%Y-%m-%d"), "device": _device(),
            "trained_by": "scripts/g2p_gpu.py train (NumPy batches, no tf.data)",
-           "weights_parts": parts, "validation_hypotheses": outputs[chosen]}
+           "weights_parts": parts, "validation_hypotheses": outputs}
     if continued:
         # the row's time is both stages'
         row.update(name=name, continued_from=continued,
@@ -229,45 +221,31 @@ def ensemble(directories, out, validation_words, decode_batch, test_limit=None,
              side_by_side=False):
     """Decode with the device runs of `directories` as one ensemble (`decode([m1, m2])`): greedy
     or beam chosen on validation, the test words decoded once; writes `out` (a JSON row)."""
-    from keras_s2s.evaluation import evaluate_decoded
+    import g2p_standard_results  # here: it sets TensorFlow as the default backend
 
     start = time.perf_counter()
-    models, members, rows = [], {}, []
+    models, members, rows, task = [], {}, [], None
     for directory in directories:
         with open(os.path.join(directory, "row.json")) as f:
             row = json.load(f)
-        stem = os.path.splitext(os.path.basename(row["recipe"]))[0]
-        model, task, recipe = load_weights(directory, stem)
+        model, task, recipe = load_weights(directory, _stem(row), task)
         models.append(model)
         rows.append(row)
         # a second stage shares its recipe with its first: the row's name tells them apart
-        members[row.get("name") or stem] = {k: row[k] for k in (
+        members[row.get("name") or _stem(row)] = {k: row[k] for k in (
             "recipe", "model", "parameters", "train_seconds", "process_wall_seconds",
             "process_cpu_seconds", "threads", "epochs_run", "best_epoch", "chosen", "device")}
-
-    first = _recipe(os.path.splitext(os.path.basename(rows[0]["recipe"]))[0])
-    beam = {"beam_width": first["evaluation"].get("beam_width", 5),
-            "length_penalty": first["evaluation"].get("length_penalty", 0.0)}
     name = " + ".join(sorted(members))
-    validation = {}
-    for method, kwargs in (("greedy", {}), ("beam", beam)):
-        scores, _ = evaluate_decoded(models, task, "validation", method,
-                                     max_examples=validation_words, batch_size=decode_batch,
-                                     verbose=False, **kwargs)
-        validation[method] = {"wer": scores["wer"], "per": scores["per"]}
-        print(f"[{name}] validation {method}: WER {100 * scores['wer']:.2f}% "
-              f"PER {100 * scores['per']:.2f}%", flush=True)
-    chosen = min(validation, key=lambda k: validation[k]["wer"])
-    test, _ = evaluate_decoded(models, task, "test", chosen, max_examples=test_limit,
-                               batch_size=decode_batch, verbose=False,
-                               **(beam if chosen == "beam" else {}))
-    print(f"[{name}] test ({chosen}): WER {100 * test['wer']:.2f}% PER {100 * test['per']:.2f}% "
-          f"({test['examples']} words); {time.perf_counter() - start:.0f} s", flush=True)
+    beam = g2p_standard_results._beam(_recipe(_stem(rows[0])))
+    candidates = {method: (models, method, kwargs)
+                  for method, kwargs in (("greedy", {}), ("beam", beam))}
+    validation, chosen, test, _ = g2p_standard_results._choose_and_test(
+        name, candidates, task, validation_words, decode_batch, test_limit)
+    print(f"[{name}] {time.perf_counter() - start:.0f} s", flush=True)
     wall, cpu = _ensemble_seconds(rows, side_by_side)
     row = {"name": name, "members": members, "validation_words": validation_words,
            "train_seconds": wall, "process_cpu_seconds": cpu,
-           "validation": validation, "chosen": chosen,
-           "test": {k: test[k] for k in ("wer", "per", "examples")},
+           "validation": validation, "chosen": chosen, "test": test,
            "date": time.strftime("%Y-%m-%d"), "device": _device(),
            "member_weights": "each member's chosen candidate (its row's `chosen`)",
            "trained_side_by_side": side_by_side}
@@ -303,21 +281,21 @@ def record(path):
     else:
         with open(os.path.join(path, "row.json")) as f:
             row = json.load(f)
-        stem = row.get("name") or os.path.splitext(os.path.basename(row["recipe"]))[0]
-        results["runs"][stem] = {k: v for k, v in row.items()
+        results["runs"][row.get("name") or _stem(row)] = {k: v for k, v in row.items()
                                  if k not in ("validation_hypotheses", "name")}
     save_json(g2p_standard_results.RESULTS_JSON, results)
     g2p_results.render()
     return row
 
 
-def load_weights(directory, stem):
-    """The recipe's model, built for its task here, with the device run's weights."""
+def load_weights(directory, stem, task=None):
+    """The recipe's model, built for its task here (loaded unless given), with the device
+    run's weights; returns `(model, task, recipe)`."""
     from keras_s2s.data import load_task
     from keras_s2s.training.recipe import build_for_task
 
     recipe = _recipe(stem)
-    task = load_task(recipe["task"], **recipe["task_options"])
+    task = task or load_task(recipe["task"], **recipe["task_options"])
     model = build_for_task(recipe["model"], task, **recipe["model_kwargs"])
     model.set_weights(_read_weights(directory))
     return model, task, recipe
@@ -359,12 +337,12 @@ def check(directory, words):
 
     with open(os.path.join(directory, "row.json")) as f:
         row = json.load(f)
-    stem = os.path.splitext(os.path.basename(row["recipe"]))[0]
+    import g2p_standard_results
+
+    stem = _stem(row)
     model, task, recipe = load_weights(directory, stem)
     method = row["chosen"].split(", ", 1)[0]
-    kwargs = ({"beam_width": recipe["evaluation"].get("beam_width", 5),
-               "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
-              if method == "beam" else {})
+    kwargs = g2p_standard_results._beam(recipe) if method == "beam" else {}
     _, details = evaluate_decoded(model, task, "validation", method, max_examples=words,
                                   verbose=False, **kwargs)
     same = sum(a == b for a, b in zip(details["hypotheses"], row["validation_hypotheses"][:words]))

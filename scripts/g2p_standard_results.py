@@ -79,25 +79,30 @@ def _beam(recipe):
             "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
 
 
-def _choose_and_test(name, candidates, task, validation_words):
+def _choose_and_test(name, candidates, task, validation_words, batch_size=64, test_limit=None):
     """Score each candidate (key -> (model or list of models, method, decode kwargs)) on the
-    first `validation_words` validation words, decode the test words once with the one of
-    lowest validation WER (the first of equals), and return (validation, chosen, test)."""
+    first `validation_words` validation words, decode the test words (the first `test_limit`,
+    all by default) once with the one of lowest validation WER (the first of equals), and
+    return (validation, chosen, test, the chosen candidate's validation outputs)."""
     from keras_s2s.evaluation import evaluate_decoded
 
-    validation = {}
+    validation, outputs = {}, {}
     for key, (models, method, kwargs) in candidates.items():
-        scores, _ = evaluate_decoded(models, task, "validation", method,
-                                     max_examples=validation_words, verbose=False, **kwargs)
+        scores, details = evaluate_decoded(models, task, "validation", method,
+                                           max_examples=validation_words,
+                                           batch_size=batch_size, verbose=False, **kwargs)
         validation[key] = {"wer": scores["wer"], "per": scores["per"]}
+        outputs[key] = details["hypotheses"]
         print(f"[{name}] validation {key}: WER {100 * scores['wer']:.2f}% "
               f"PER {100 * scores['per']:.2f}%", flush=True)
     chosen = min(validation, key=lambda k: validation[k]["wer"])
     models, method, kwargs = candidates[chosen]
-    test, _ = evaluate_decoded(models, task, "test", method, verbose=False, **kwargs)
+    test, _ = evaluate_decoded(models, task, "test", method, max_examples=test_limit,
+                               batch_size=batch_size, verbose=False, **kwargs)
     print(f"[{name}] test ({chosen}): WER {100 * test['wer']:.2f}% "
           f"PER {100 * test['per']:.2f}% ({test['examples']} words)", flush=True)
-    return validation, chosen, {k: test[k] for k in ("wer", "per", "examples")}
+    return (validation, chosen, {k: test[k] for k in ("wer", "per", "examples")},
+            outputs[chosen])
 
 
 def evaluate(stems, validation_words):
@@ -123,7 +128,7 @@ def evaluate(stems, validation_words):
         candidates = {f"{method}, {label}": (candidate, method, kwargs)
                       for label, candidate in models.items()
                       for method, kwargs in (("greedy", {}), ("beam", _beam(recipe)))}
-        validation, chosen, test = _choose_and_test(stem, candidates, task, validation_words)
+        validation, chosen, test, _ = _choose_and_test(stem, candidates, task, validation_words)
         results["runs"][stem] = {
             **member, "description": recipe["description"],
             "validation_words": validation_words, "validation": validation,
@@ -175,7 +180,7 @@ def ensemble(stems, validation_words):
     name = " + ".join(sorted(stems))  # one row per set of members, in any order
     candidates = {method: (models, method, kwargs)
                   for method, kwargs in (("greedy", {}), ("beam", _beam(recipe)))}
-    validation, chosen, test = _choose_and_test(name, candidates, task, validation_words)
+    validation, chosen, test, _ = _choose_and_test(name, candidates, task, validation_words)
     results = _load()
     results.setdefault("ensembles", {})[name] = {
         "members": members, "validation_words": validation_words, "validation": validation,
