@@ -282,6 +282,7 @@ def render():
         "decodes the test split",
         "python scripts/make_figures.py         # the paper-finding figures below",
         "python scripts/own_data_results.py run # the your-own-data table",
+        "python scripts/past_tense_ablation.py run  # past_tense settings, validation only",
         "python scripts/copy_results.py run     # copy against no copy",
         "python scripts/pointer_results.py evaluate  # the pointer networks",
         "python scripts/sampled_softmax_results.py run  # full against sampled softmax",
@@ -346,6 +347,9 @@ def render():
     import own_data_results
 
     lines += own_data_results.section()
+    import past_tense_ablation
+
+    lines += past_tense_ablation.section()
     import copy_results
 
     lines += copy_results.section()

@@ -1,0 +1,79 @@
+"""scripts/past_tense_ablation.py: validation-only settings study of the `past_tense` task."""
+
+import json
+import os
+import subprocess
+
+from tests.helpers import load_script
+
+
+def test_is_regular_matches_hand_labels():
+    ablation = load_script("past_tense_ablation")
+    # labelled by hand from English spelling rules, not from the function
+    regular = [("walk", "walked"), ("bake", "baked"), ("try", "tried"), ("stop", "stopped"),
+               ("char", "charred"), ("profit", "profited"), ("play", "played")]
+    irregular = [("give", "gave"), ("tell", "told"), ("find", "found"), ("sit", "sat"),
+                 ("misread", "misread"), ("lay", "laid"), ("teach", "taught")]
+    assert all(ablation.is_regular(s, t) for s, t in regular)
+    assert not any(ablation.is_regular(s, t) for s, t in irregular)
+
+
+def _write(path, rows):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join("\t".join(r) + "\n" for r in rows))
+
+
+def test_run_setting_never_reads_the_test_split(tmp_path, monkeypatch):
+    ablation = load_script("past_tense_ablation")
+    paths = {s: str(tmp_path / f"{s}.tsv") for s in ("train", "validation", "test")}
+    _write(paths["train"], [("walk", "walked"), ("give", "gave")])
+    _write(paths["validation"], [("talk", "talked"), ("sing", "sang", "sung")])
+    _write(paths["test"], [("secret", "secreted")])
+    monkeypatch.setattr(ablation, "FOLDER", str(tmp_path / "runs"))
+    commands = []
+
+    def fake_run(command, **kwargs):
+        commands.append(command)
+        if command[1] == "train":
+            out = command[command.index("--out") + 1]
+            os.makedirs(out, exist_ok=True)
+            with open(os.path.join(out, "best.json"), "w") as f:
+                json.dump({"epoch": 2, "best": 0.5}, f)
+            with open(os.path.join(out, "config.json"), "w") as f:
+                json.dump({"results": {"epochs_run": 4}}, f)
+            return subprocess.CompletedProcess(command, 0)
+        with open(command[command.index("--input") + 1]) as f:  # decode: "regularise"
+            sources = f.read().split()
+        return subprocess.CompletedProcess(command, 0, stdout="\n".join(s + "ed" for s in
+                                                                         sources) + "\n")
+
+    monkeypatch.setattr(ablation.subprocess, "run", fake_run)
+    record = ablation.run_setting("dropout 0.3", ["--dropout", "0.3"], paths)
+    assert not any(paths["test"] in part for c in commands for part in c)
+    assert record["validation_accuracy"] == 0.5          # talked right, singed wrong
+    assert record["train_errors"] == 1 and record["train_irregular_errors"] == 1  # gived
+    assert record["epochs_run"] == 4 and record["best_epoch"] == 2
+
+
+def test_section_says_whether_a_setting_beats_the_rule(tmp_path, monkeypatch):
+    ablation = load_script("past_tense_ablation")
+    path = tmp_path / "ablation.json"
+    monkeypatch.setattr(ablation, "RESULTS_JSON", str(path))
+    rule = {"validation_accuracy": 0.9, "validation_errors": [["a", ["b"], "c"]] * 2,
+            "train_errors": 1, "train_irregular_errors": 1, "train_verbs": 20,
+            "train_irregular_verbs": 3, "validation_verbs": 20}
+
+    def setting(errors):
+        return {"validation_accuracy": 1 - errors / 20, "train_errors": 2,
+                "validation_errors": [["a", ["b"], "c"]] * errors, "epochs_run": 5,
+                "train_irregular_errors": 2, "best_epoch": 3, "train_seconds": 60,
+                "train_irregular_examples": [["give", ["gave"], "gived"]]}
+
+    for errors, says in [(3, "No setting beats the rule"), (1, "beats the rule on validation "
+                                                               "by 1 verb")]:
+        with open(path, "w") as f:
+            json.dump({"rule": rule, "machine": {"cpus": 2, "jobs": 2, "date": "d"},
+                       "settings": {"defaults": setting(errors)}}, f)
+        text = "\n".join(ablation.section())
+        assert says in text
+        assert "| defaults | " in text and "give -> gived" in text
