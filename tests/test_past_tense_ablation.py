@@ -69,8 +69,8 @@ def test_section_says_whether_a_setting_beats_the_rule(tmp_path, monkeypatch):
                 "train_irregular_errors": 2, "best_epoch": 3, "train_seconds": 60,
                 "train_irregular_examples": [["give", ["gave"], "gived"]]}
 
-    for errors, says in [(3, "No setting beats the rule"), (1, "beats the rule on validation "
-                                                               "by 1 verb")]:
+    for errors, says in [(3, "is 1 verb(s) behind the rule"), (2, "ties the rule"),
+                         (1, "beats the rule on validation by 1 verb")]:
         with open(path, "w") as f:
             json.dump({"rule": rule, "machine": {"cpus": 2, "jobs": 2, "date": "d"},
                        "settings": {"defaults": setting(errors)}}, f)
