@@ -69,11 +69,19 @@ def test_section_says_whether_a_setting_beats_the_rule(tmp_path, monkeypatch):
                 "train_irregular_errors": 2, "best_epoch": 3, "train_seconds": 60,
                 "train_irregular_examples": [["give", ["gave"], "gived"]]}
 
-    for errors, says in [(3, "is 1 verb(s) behind the rule"), (2, "ties the rule"),
-                         (1, "beats the rule on validation by 1 verb")]:
+    for errors, says in [(3, "1.0 verb(s) more than the rule's 2"), (2, "as many as the rule"),
+                         (1, "1.0 verb(s) fewer than the rule's 2")]:
         with open(path, "w") as f:
             json.dump({"rule": rule, "machine": {"cpus": 2, "jobs": 2, "date": "d"},
                        "settings": {"defaults": setting(errors)}}, f)
         text = "\n".join(ablation.section())
-        assert says in text
+        assert says in text and "One seed:" in text
         assert "| defaults | " in text and "give -> gived" in text
+    # seeds: one row each, and the best setting judged by its mean over them
+    with open(path, "w") as f:
+        json.dump({"rule": rule, "machine": {"cpus": 2, "jobs": 2, "date": "d"},
+                   "settings": {"defaults": setting(1), "defaults, seed 1": setting(4),
+                                "dropout 0.3": setting(2)}}, f)
+    text = "\n".join(ablation.section())
+    assert "| defaults, seed 1 | 80.0 | 4 |" in text
+    assert '"dropout 0.3", gets 2.0' in text and "as many as the rule" in text
