@@ -73,15 +73,15 @@ def test_section_says_whether_a_setting_beats_the_rule(tmp_path, monkeypatch):
                          (1, "1.0 verb(s) fewer than the rule's 2")]:
         with open(path, "w") as f:
             json.dump({"rule": rule, "machine": {"cpus": 2, "jobs": 2, "date": "d"},
-                       "settings": {"defaults": setting(errors)}}, f)
+                       "settings": {"plateau defaults": setting(errors)}}, f)
         text = "\n".join(ablation.section())
         assert says in text and "One seed:" in text
-        assert "| defaults | " in text and "give -> gived" in text
+        assert "| plateau defaults | " in text and "give -> gived" in text
     # seeds: one row each, and the best setting judged by its mean over them
     with open(path, "w") as f:
         json.dump({"rule": rule, "machine": {"cpus": 2, "jobs": 2, "date": "d"},
-                   "settings": {"defaults": setting(1), "defaults, seed 1": setting(4),
+                   "settings": {"plateau defaults": setting(1), "plateau defaults, seed 1": setting(4),
                                 "dropout 0.3": setting(2)}}, f)
     text = "\n".join(ablation.section())
-    assert "| defaults, seed 1 | 80.0 | 4 |" in text
+    assert "| plateau defaults, seed 1 | 80.0 | 4 |" in text
     assert '"dropout 0.3", gets 2.0' in text and "as many as the rule" in text

@@ -161,5 +161,40 @@ def test_cli_patience_flags_map_to_train():
     parser = build_parser()
     base = ["train", "luong_bilstm", "--task", "g2p", "--out", "x"]
     assert parser.parse_args(base).patience is None  # -> "auto" in train
+    # -> "auto" in train: the epochs and schedule follow the task's size (choose_budget)
+    assert parser.parse_args(base).epochs is None and parser.parse_args(base).schedule is None
     assert parser.parse_args(base + ["--patience", "5"]).patience == 5
     assert parser.parse_args(base + ["--no-early-stopping"]).patience == 0  # -> None
+
+
+def test_small_tasks_train_a_fixed_budget_on_a_cosine_decay():
+    # hand-computed: 30 epochs of 96 steps are 2,880 < 7,680 steps -> 80 epochs (7,680 steps)
+    epochs, schedule, patience, chosen = defaults.choose_budget(96)
+    assert (epochs, schedule, patience) == (80, "cosine", None)
+    assert chosen["epochs"]["value"] == 80 and chosen["schedule"]["value"] == "cosine"
+    assert chosen["patience"]["value"] is None and "7680 steps" in chosen["epochs"]["why"]
+    assert defaults.choose_budget(255)[:3] == (31, "cosine", None)  # ceil(7680 / 255)
+    assert defaults.choose_budget(1)[:3] == (100, "cosine", None)   # at most 100 epochs
+    # 30 epochs of 256 steps are 7,680 steps: not small, the plateau policy as before
+    assert defaults.choose_budget(256) == (30, "plateau", "auto", {})
+    assert defaults.choose_budget(1768) == (30, "plateau", "auto", {})
+    # anything the user gave keeps the old policy for the rest
+    assert defaults.choose_budget(96, epochs=5) == (5, "plateau", "auto", {})
+    assert defaults.choose_budget(96, schedule="constant") == (30, "constant", "auto", {})
+    assert defaults.choose_budget(96, patience=None) == (30, "plateau", None, {})
+    assert defaults.choose_budget(96, patience=4) == (30, "plateau", 4, {})
+
+
+def test_train_auto_budget_is_stored_and_used(tmp_path):
+    task = load_task("reverse", num_train=64, num_validation=8, num_test=8, max_length=6)
+    config = recipe.train("vanilla_gru", task, str(tmp_path / "run"), epochs="auto",
+                          schedule="auto", model_kwargs={"units": 8, "embedding_dim": 8},
+                          jit=False, batch_size=32, verbose=0, max_minutes=1e-6)
+    training, chosen = config["training"], config["chosen"]
+    # 2 steps per epoch: ceil(7680 / 2) epochs, capped at 100
+    assert training["epochs"] == 100 and training["schedule"] == "cosine"
+    assert training["patience"] is None and "warmup_steps" not in chosen
+    assert chosen["epochs"]["value"] == 100 and chosen["schedule"]["value"] == "cosine"
+    assert config["results"]["epochs_run"] == 1 and config["results"]["stopped_by_time"]
+    with pytest.raises(ValueError, match="`epochs` must be a positive integer or \"auto\""):
+        recipe.train("vanilla_gru", task, str(tmp_path / "bad"), epochs="many")

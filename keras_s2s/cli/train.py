@@ -23,9 +23,11 @@ def add_parser(subparsers):
     add_task_args(p)
     p.add_argument("--out", help="run directory (required without --recipe)")
     p.add_argument("--logdir", help="TensorBoard directory (scalars, attention, samples)")
-    p.add_argument("--epochs", type=positive(int), default=30,
+    p.add_argument("--epochs", type=positive(int), default=None,
                    help="the most epochs (default 30); training stops --patience epochs "
-                        "after the best one")
+                        "after the best one. A small task (30 epochs under 7680 optimizer "
+                        "steps) given none of --epochs, --schedule and --patience trains "
+                        "7680 steps (at most 100 epochs) on a cosine decay, every epoch")
     p.add_argument("--patience", type=positive(int), default=None,
                    help="stop this many epochs after the best validation epoch (default: 3, "
                         "or more when 3 epochs are under 1500 optimizer steps)")
@@ -37,8 +39,9 @@ def add_parser(subparsers):
     p.add_argument("--learning-rate", type=positive(float),
                    help="peak learning rate (default: the entry's recommended rate)")
     p.add_argument("--schedule", choices=["plateau", "constant", "cosine", "inverse_sqrt", "wsd"],
-                   default="plateau", help="plateau (default): warm-up over one epoch, then "
-                   "halve the rate when validation stops improving")
+                   default=None, help="plateau (default): warm-up over one epoch, then "
+                   "halve the rate when validation stops improving; cosine for a small task "
+                   "(see --epochs)")
     p.add_argument("--warmup-steps", type=non_negative_int,
                    help="warm-up steps (default for plateau: one epoch, at most 1000)")
     p.add_argument("--label-smoothing", type=fraction,
@@ -172,7 +175,7 @@ def run(args):
         task.splits["train"] = task.splits["train"][:args.max_train_examples]
     log.info(task.summary())
     config = recipe.train(
-        args.model, task, args.out, epochs=args.epochs, batch_size=args.batch_size,
+        args.model, task, args.out, epochs=args.epochs or "auto", batch_size=args.batch_size,
         learning_rate=args.learning_rate, label_smoothing=args.label_smoothing,
         model_kwargs=_model_kwargs(args), jit=args.jit, mixed_precision=args.mixed_precision,
         seed=args.seed, log_dir=args.logdir, resume=args.resume, overwrite=args.overwrite,
@@ -180,7 +183,7 @@ def run(args):
         max_eval_examples=args.max_eval_examples, task_spec=spec,
         verbose=1 if sys.stdout.isatty() else 2, side=args.side, mask_rate=args.mask_rate,
         patience="auto" if args.patience is None else args.patience or None,
-        max_minutes=args.max_minutes, schedule=args.schedule,
+        max_minutes=args.max_minutes, schedule=args.schedule or "auto",
         warmup_steps=args.warmup_steps, keep_epochs=args.keep_epochs,
         devices=args.devices or 1, model_axis=args.model_parallel or 1)
     return _report_training(args.model, config, args.out, args.logdir)

@@ -288,7 +288,11 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         model_name: Zoo entry name.
         task: A `keras_s2s.data.Task`.
         out_dir: The run directory.
-        epochs: The most epochs to train (training stops earlier by `patience`).
+        epochs: The most epochs to train (training stops earlier by `patience`), or
+            `"auto"` (what `keras-s2s train` passes): 30, or for a small task (30 epochs
+            under 7,680 optimizer steps) that many steps, at most 100 epochs, when
+            `schedule` and `patience` are `"auto"` too
+            (`keras_s2s.training.defaults.choose_budget`).
         batch_size: Training settings.
         learning_rate: The peak rate; the entry's recommended rate by default.
         label_smoothing: Of the loss; the entry's recommended value by default (0.1 for the
@@ -317,7 +321,9 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         mask_rate: For a masked LM, the share of tokens masked (see `Task.mlm_dataset`).
         schedule: `"plateau"` (default: warm-up, then halve on a validation plateau, see
             `keras_s2s.training.plateau.WarmupPlateau`), `"constant"`, `"cosine"`,
-            `"inverse_sqrt"` or `"wsd"` (see `learning_rate_schedule`).
+            `"inverse_sqrt"` or `"wsd"` (see `learning_rate_schedule`); `"auto"`:
+            `"plateau"`, or `"cosine"` with no early stopping for a small task (see
+            `epochs`).
         warmup_steps: Warm-up steps; for `"plateau"`, one epoch (at most 1000) by default.
         clipnorm: Gradient clipping norm of Adam.
         recipe: The recipe file's settings, recorded in `config.json` (see
@@ -358,6 +364,10 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     side, metric = check_options(model_name, side, metric)
     if side is not None:
         task.tokenizer(side)  # raises on an unknown side
+    if epochs != "auto" and (not isinstance(epochs, int) or isinstance(epochs, bool)
+                             or epochs < 1):
+        raise ValueError(f"Argument `epochs` must be a positive integer or \"auto\". "
+                         f"Received: epochs={epochs!r}")
     if patience not in (None, "auto") and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"Argument `patience` must be a positive integer, \"auto\" or None. "
                          f"Received: patience={patience!r}")
@@ -557,6 +567,9 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
     model = build_for_task(model_name, task, side, **model_kwargs)
     train_ds, val_ds = _datasets(task, kind, side, batch_size, seed, mask_rate)
     steps_per_epoch = int(train_ds.cardinality())
+    epochs, schedule, patience, budget = defaults.choose_budget(steps_per_epoch, epochs,
+                                                                schedule, patience)
+    chosen.update(budget)
     if schedule == "plateau" and warmup_steps is None:
         warmup_steps = defaults.warmup_steps_for(steps_per_epoch)
         chosen["warmup_steps"] = {"value": warmup_steps,
