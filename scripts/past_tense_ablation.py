@@ -259,7 +259,7 @@ def section():
         "",
         f"The best setting on average, \"{best}\", gets {mean:.1f} validation verbs wrong "
         f"over {len(errors)} seed(s) ({', '.join(map(str, errors))}): {verdict}."
-        + " The table above has the test split's result for today's defaults."
+        + " The own-data table above has the test split's result for today's defaults."
         + (" One seed: another could move it by a verb or two." if len(errors) == 1 else
            f" The seeds of one setting differ by up to {spread} verbs; the settings' means "
            f"span {means_span:.1f}." if spread else ""),
