@@ -175,6 +175,7 @@ def test_small_tasks_train_a_fixed_budget_on_a_cosine_decay():
     assert chosen["patience"]["value"] is None and "7680 steps" in chosen["epochs"]["why"]
     assert defaults.choose_budget(255)[:3] == (31, "cosine", None)  # ceil(7680 / 255)
     assert defaults.choose_budget(1)[:3] == (100, "cosine", None)   # at most 100 epochs
+    assert "100 steps (7680 capped at 100 epochs)" in defaults.choose_budget(1)[3]["epochs"]["why"]
     # 30 epochs of 256 steps are 7,680 steps: not small, the plateau policy as before
     assert defaults.choose_budget(256) == (30, "plateau", "auto", {})
     assert defaults.choose_budget(1768) == (30, "plateau", "auto", {})

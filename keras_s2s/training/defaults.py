@@ -177,8 +177,9 @@ def choose_budget(steps_per_epoch, epochs="auto", schedule="auto", patience="aut
     why = (f"a small task: {DEFAULT_EPOCHS} epochs of {steps_per_epoch} steps are under "
            f"{SMALL_TASK_STEPS} steps")
     chosen = {
-        "epochs": {"value": epochs, "why": f"{why}; {epochs * steps_per_epoch} steps, at "
-                                           f"most {MAX_SMALL_TASK_EPOCHS} epochs"},
+        "epochs": {"value": epochs, "why": f"{why}; {epochs * steps_per_epoch} steps" + (
+            f" ({SMALL_TASK_STEPS} capped at {MAX_SMALL_TASK_EPOCHS} epochs)"
+            if epochs == MAX_SMALL_TASK_EPOCHS else "")},
         "schedule": {"value": "cosine", "why": f"{why}: the rate decays to 0 over all "
                                                f"{epochs} epochs"},
         "patience": {"value": None, "why": "a small task trains every epoch; the best "
