@@ -19,8 +19,8 @@ For each setting it records:
 The question it answers: whether the gap is a training setting (rate, schedule, dropout,
 label smoothing, width, length of training), a property of the model on this data, or
 the noise of 323 validation verbs (`--seeds`); `copy_bilstm` rows show the same model with a
-copy switch. Seed 0
-unless `--seeds` says more, on this 2-core CPU with `--jobs` runs side by side. Results go to
+copy switch. Seed 0 unless `--seeds` says more, on this 2-core CPU with `--jobs` runs side
+by side. Results go to
 `zoo/results/past_tense_ablation.json`; `scripts/g2p_results.py render` puts the section in
 `zoo/RESULTS.md`.
 """
@@ -83,10 +83,12 @@ def is_regular(source, target):
     return target in forms
 
 
-def _read(path):
-    with open(path, encoding="utf-8") as f:
-        rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
-    return [(r[0], tuple(r[1:])) for r in rows]
+def _pairs(paths):
+    """`{split: [(source, references), ...]}` of the training and validation TSVs, read as
+    the own-data table reads them (`keras_s2s.data.from_tsv`, several references a line)."""
+    task = own_data_results._baseline_task(TASK, paths)
+    return {split: [(s, tuple(r)) for s, r in zip(*task.references(split))]
+            for split in ("train", "validation")}
 
 
 def _decode(run_dir, sources, folder):
@@ -108,9 +110,9 @@ def _errors(pairs, outputs):
     return wrong, irregular
 
 
-def run_setting(name, flags, paths, model=MODEL):
-    """Train one setting (`model` with `flags`) through the CLI and score it; returns its
-    record."""
+def run_setting(name, flags, paths, pairs, model=MODEL):
+    """Train one setting (`model` with `flags`) through the CLI and score it on `pairs`
+    (`_pairs(paths)`); returns its record."""
     folder = os.path.join(FOLDER, name.replace(" ", "_").replace(",", ""))
     os.makedirs(folder, exist_ok=True)
     out = os.path.join(folder, "run")
@@ -128,9 +130,11 @@ def run_setting(name, flags, paths, model=MODEL):
         best = json.load(f)
     with open(os.path.join(out, "config.json")) as f:
         config = json.load(f)
-    train, validation = _read(paths["train"]), _read(paths["validation"])
-    val_wrong, _ = _errors(validation, _decode(out, [s for s, _ in validation], folder))
-    train_wrong, train_irregular = _errors(train, _decode(out, [s for s, _ in train], folder))
+    train, validation = pairs["train"], pairs["validation"]
+    # one decode (one model load) for both splits
+    outputs = _decode(out, [s for s, _ in validation + train], folder)
+    val_wrong, _ = _errors(validation, outputs[:len(validation)])
+    train_wrong, train_irregular = _errors(train, outputs[len(validation):])
     return {
         "flags": flags,
         "command": " ".join(["keras-s2s", *command[1:]]).replace(ROOT + "/", ""),
@@ -145,11 +149,11 @@ def run_setting(name, flags, paths, model=MODEL):
     }
 
 
-def rule_record(paths):
+def rule_record(pairs):
     """The suffix rule on the validation verbs, and on the training verbs it was fitted on."""
     from keras_s2s.baselines import SuffixRule
 
-    train, validation = _read(paths["train"]), _read(paths["validation"])
+    train, validation = pairs["train"], pairs["validation"]
     rule = SuffixRule().fit([(s, r) for s, refs in train for r in refs])
     val_wrong, _ = _errors(validation, rule.predict([s for s, _ in validation]))
     train_wrong, train_irregular = _errors(train, rule.predict([s for s, _ in train]))
@@ -175,13 +179,14 @@ def _runs_of(settings, name):
 def run(names, jobs, seeds=(0,)):
     paths = own_data_results.export(TASK)
     results = load_json(RESULTS_JSON, {"settings": {}})
-    results["rule"] = rule_record(paths)
+    pairs = _pairs(paths)
+    results["rule"] = rule_record(pairs)
     results["machine"] = {"cpus": os.cpu_count(), "jobs": jobs,
                           "date": datetime.date.today().isoformat()}
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         futures = {pool.submit(run_setting, _key(n, seed),
                                SETTINGS[n] + (["--seed", str(seed)] if seed else []), paths,
-                               MODELS.get(n, MODEL)):
+                               pairs, MODELS.get(n, MODEL)):
                    _key(n, seed) for n in names for seed in seeds}
         for future in concurrent.futures.as_completed(futures):
             name = futures[future]
@@ -238,9 +243,9 @@ def section():
                              defaults["train_irregular_examples"][:6])
         lines += [
             "",
-            f"With the plateau defaults, `train` chose epoch {defaults['best_epoch']} (on validation "
-            f"exact match), and that model mis-spells {defaults['train_errors']} of the verbs "
-            f"it trained on, {defaults['train_irregular_errors']} of them irregular "
+            f"With the plateau defaults, `train` chose epoch {defaults['best_epoch']} (on "
+            f"validation exact match), and that model mis-spells {defaults['train_errors']} "
+            f"of the verbs it trained on, {defaults['train_irregular_errors']} of them irregular "
             f"({examples}): it still regularises. The rule keeps each ending's most frequent "
             f"rewrite (`-stand -> -stood`), which also carries over to prefixed irregular "
             f"verbs (`misunderstand`, `retell`, `undersell` among the validation verbs).",
@@ -249,20 +254,26 @@ def section():
     best = min(groups, key=lambda n: sum(groups[n]) / len(groups[n]))
     errors = groups[best]
     mean = sum(errors) / len(errors)
-    verdict = (f"{rule_errors - mean:.1f} verb(s) fewer than the rule's {rule_errors}"
-               if mean < rule_errors else f"{mean - rule_errors:.1f} verb(s) more than the "
-               f"rule's {rule_errors}" if mean > rule_errors else f"as many as the rule")
+    if mean < rule_errors:
+        verdict = f"{rule_errors - mean:.1f} verb(s) fewer than the rule's {rule_errors}"
+    elif mean > rule_errors:
+        verdict = f"{mean - rule_errors:.1f} verb(s) more than the rule's {rule_errors}"
+    else:
+        verdict = "as many as the rule"
     spread = max(max(e) - min(e) for e in groups.values())
     means = [sum(e) / len(e) for e in groups.values()]
-    means_span = max(means) - min(means)
+    if len(errors) == 1:
+        noise = " One seed: another could move it by a verb or two."
+    elif spread:
+        noise = (f" The seeds of one setting differ by up to {spread} verbs; the settings' "
+                 f"means span {max(means) - min(means):.1f}.")
+    else:
+        noise = ""
     lines += [
         "",
         f"The best setting on average, \"{best}\", gets {mean:.1f} validation verbs wrong "
-        f"over {len(errors)} seed(s) ({', '.join(map(str, errors))}): {verdict}."
-        + " The own-data table above has the test split's result for today's defaults."
-        + (" One seed: another could move it by a verb or two." if len(errors) == 1 else
-           f" The seeds of one setting differ by up to {spread} verbs; the settings' means "
-           f"span {means_span:.1f}." if spread else ""),
+        f"over {len(errors)} seed(s) ({', '.join(map(str, errors))}): {verdict}. The "
+        f"own-data table above has the test split's result for today's defaults.{noise}",
         "",
     ]
     return lines

@@ -48,7 +48,8 @@ def test_run_setting_never_reads_the_test_split(tmp_path, monkeypatch):
                                                                          sources) + "\n")
 
     monkeypatch.setattr(ablation.subprocess, "run", fake_run)
-    record = ablation.run_setting("dropout 0.3", ["--dropout", "0.3"], paths)
+    record = ablation.run_setting("dropout 0.3", ["--dropout", "0.3"], paths,
+                                  ablation._pairs(paths))
     assert not any(paths["test"] in part for c in commands for part in c)
     assert record["validation_accuracy"] == 0.5          # talked right, singed wrong
     assert record["train_errors"] == 1 and record["train_irregular_errors"] == 1  # gived
@@ -80,7 +81,8 @@ def test_section_says_whether_a_setting_beats_the_rule(tmp_path, monkeypatch):
     # seeds: one row each, and the best setting judged by its mean over them
     with open(path, "w") as f:
         json.dump({"rule": rule, "machine": {"cpus": 2, "jobs": 2, "date": "d"},
-                   "settings": {"plateau defaults": setting(1), "plateau defaults, seed 1": setting(4),
+                   "settings": {"plateau defaults": setting(1),
+                                "plateau defaults, seed 1": setting(4),
                                 "dropout 0.3": setting(2)}}, f)
     text = "\n".join(ablation.section())
     assert "| plateau defaults, seed 1 | 80.0 | 4 |" in text
