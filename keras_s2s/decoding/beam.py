@@ -25,6 +25,25 @@ def coverage_penalty_value(coverage, source_mask, beta):
     return beta * ops.sum(ops.log(clipped) * source_mask, axis=-1)
 
 
+def _settled(scores, beam_log_probs, lengths, finished, n, max_length, length_penalty):
+    """`(batch, 1)`: true for the sources whose n best hypotheses can no longer change.
+
+    Every step adds a log-probability ≤ 0, so a live hypothesis with log-probability `L < 0`
+    and `len` tokens can at best score `L / max(lp(len), lp(max_length))` (no further cost,
+    the most favourable length, a coverage penalty of 0 since `cp ≤ 0`); it scores no more
+    than that now either. Once a source's n-th best finished score is strictly above that
+    bound for every live hypothesis, its n best are final, and its live ones are retired (they
+    can never enter the n best), so that the loop can stop before `max_length`.
+    """
+    bound = beam_log_probs
+    if length_penalty:
+        bound = bound / ops.maximum(length_penalty_factor(lengths, length_penalty),
+                                    length_penalty_factor(max_length, length_penalty))
+    best_live = ops.max(ops.where(finished, NEG_INF, bound), axis=1, keepdims=True)  # (b, 1)
+    nth_finished = ops.top_k(ops.where(finished, scores, NEG_INF), n)[0][:, n - 1:]  # (b, 1)
+    return ops.greater(nth_finished, best_live)
+
+
 def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants=None,
                 num_return_sequences=1, length_penalty=0.0, coverage_penalty=0.0, min_length=0,
                 source_mask=None, return_alignments=False, bos_id=BOS_ID, eos_id=EOS_ID,
@@ -35,8 +54,11 @@ def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants
     `lp(Y) = ((5 + |Y|) / 6) ** length_penalty` and
     `cp = coverage_penalty * Σ_i log(min(Σ_j p_ij, 1))` over real source positions. A finished
     hypothesis (one that emitted `</s>`) keeps its slot and its score and only extends with
-    padding at no cost, so it competes with the live ones until the end; the search stops when
-    every beam is finished or after `max_length` tokens.
+    padding at no cost, so it competes with the live ones until the end. A source is done
+    when its `num_return_sequences` best finished hypotheses score strictly above the best
+    that any live one could still reach (every step costs a log-probability ≤ 0; see
+    `_settled`), so the results equal those of a search run to `max_length`; the search stops
+    when every source is done or after `max_length` tokens.
 
     Args:
         step_fn: As for `greedy_search`.
@@ -147,6 +169,8 @@ def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants
             history = ops.reshape(ops.take(ops.reshape(history, (batch_size * k, max_length, -1)),
                                            rows, axis=0), (batch_size, k, max_length, -1))
             history = ops.slice_update(history, [0, 0, t, 0], a_rows)
+        finished = ops.logical_or(finished, _settled(scores, beam_log_probs, lengths, finished,
+                                                     n, max_length, length_penalty))
         state = gather_rows(state, rows)
         previous = ops.reshape(token, (-1,))
         return (t + 1, previous, state, tokens, beam_log_probs, scores, lengths, finished,

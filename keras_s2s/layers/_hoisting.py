@@ -7,6 +7,12 @@ attentional output, or the context) and h_{t-1} are made inside it. So `x W_x + 
 each step keeps only `r_t W_r + h_{t-1} U`: fewer, larger matmuls, and the gradient of `W_x` is
 one product instead of one per step.
 
+Luong's attentional output `ã_t = tanh(W_c [c_t; h_t])` is folded the same way
+(`fold_output`): the context is `c_t = Σ_j α_tj m_j`, so its half of the product is
+`c_t W_cc = Σ_j α_tj (m_j W_cc) = α_t V` with `V = M W_cc` made once per sequence,
+`(source_len, units)`. A step then costs `source_len · units` multiplications for it instead
+of `memory_dim · units`, and the gradient of `W_cc` is one product instead of one per step.
+
 The step computes the very function of `keras.layers.LSTMCell` (implementation 2, the
 default): the same weights, the same per-sequence dropout mask on the cell's whole input, the
 gates in the order i, f, c, o. It applies only to that exact class (not subclasses such as the
@@ -99,3 +105,37 @@ def lstm_step(lstm, projected, rest, states, training, kernels=None):
     o = lstm.recurrent_activation(z_o)
     h = o * lstm.activation(c)
     return h, [h, c]
+
+
+def foldable_output(dense):
+    """The attention layer (`keras.layers.Dense`) that `fold_output` applies to, or None.
+
+    Example:
+
+    >>> foldable_output(keras.layers.Dense(4, use_bias=False)) is not None
+    True
+    """
+    plain = (type(dense) is keras.layers.Dense and getattr(dense, "quantization_mode", None)
+             is None and not getattr(dense, "lora_enabled", False))
+    return dense if plain else None
+
+
+def fold_output(dense, memory):
+    """`(V, W_ch)`: the memory through the context half of the attention layer's kernel,
+    `V = M W_cc` `(batch, source_len, units)`, and the kernel's `h` half `W_ch`, sliced once
+    before the loop. `dense` reads `[c_t; h_t]`, context first."""
+    dim = memory.shape[-1]
+    kernel = ops.cast(dense.kernel, memory.dtype)
+    return ops.matmul(memory, kernel[:dim]), kernel[dim:]
+
+
+def folded_output(dense, weights, h, folded):
+    """`dense([c_t; h_t])` from the step's attention weights `(batch, source_len)` and the
+    folded memory of `fold_output`: `activation(α_t V + h_t W_ch [+ b])`."""
+    values, h_kernel = folded
+    context_part = ops.squeeze(ops.matmul(ops.expand_dims(ops.cast(weights, values.dtype), 1),
+                                          values), 1)  # (batch, units)
+    z = context_part + ops.matmul(ops.cast(h, values.dtype), h_kernel)
+    if dense.use_bias:
+        z = z + ops.cast(dense.bias, z.dtype)
+    return dense.activation(z)

@@ -3,12 +3,13 @@
 Keras 3's `keras.layers.RNN` has no `constants`, and `keras.ops.scan` does not train under XLA
 on the TensorFlow backend. So the whole-sequence `call` runs `keras.layers.RNN` over a private
 step cell whose step function captures the loop-invariant tensors (the memory, its
-precomputed keys, its mask, and the sliced kernels of a hoisted LSTM; `call` sets them for the
-duration of the loop). Carried in the RNN state instead, a TensorFlow while loop stacks them
+precomputed keys, its mask, the sliced kernels of a hoisted LSTM and the memory folded into
+the attention layer; `call` sets them for the duration of the loop). Carried in the RNN state instead, a TensorFlow while loop stacks them
 at every step for the gradient and sums their gradients step by step: the first version did,
 and trained about 1.3× slower. That compiles with `jit_compile=True` on TensorFlow and JAX,
 and it runs the same step computation that decoding's `step()` runs (with a decoder LSTM's
-input half hoisted out of the loop, `keras_s2s.layers._hoisting`).
+input half hoisted out of the loop, and the context half of Luong's `W_c [c_t; h_t]` folded
+into the memory once per sequence: `keras_s2s.layers._hoisting`).
 """
 
 import inspect
@@ -336,7 +337,9 @@ class AttentionDecoder(keras.layers.Layer):
         return h, list(keras.tree.flatten(new_states))
 
     def _attentional_output(self, h, memory, keys, memory_mask, attention_state=(),
-                            training=None, noise=None):
+                            training=None, noise=None, folded=None):
+        """`(ã_t, α_t, attention state)`; with `folded` (`_hoisting.fold_output`, made by
+        `call` for its loop), `ã_t` reads the folded memory instead of the context."""
         if len(h.shape) == 3:  # all steps at once: a stateless mechanism only
             context, weights = self.attention.attend(h, memory, keys, memory_mask)
             new_attention_state = []
@@ -344,6 +347,9 @@ class AttentionDecoder(keras.layers.Layer):
             context, weights, new_attention_state = self.attention.attend_step(
                 h, memory, keys, memory_mask, list(attention_state), training=training,
                 **_noise_kwargs(noise))
+        if folded is not None:  # the context itself goes unused: compiled away
+            output = _hoisting.folded_output(self.attention_dense, weights, h, folded)
+            return output, weights, new_attention_state
         output = ops.concatenate([context, ops.cast(h, context.dtype)], axis=-1)
         if self.attention_dense is not None:
             output = self.attention_dense(output)
@@ -396,8 +402,9 @@ class AttentionDecoder(keras.layers.Layer):
         return self._step(inputs_t, states, memory, memory_mask, keys, training, noise)
 
     def _step(self, inputs_t, states, memory, memory_mask, keys, training, noise,
-              projected=None):
-        """`step`; with `projected`, the cell's hoisted input projection for this step."""
+              projected=None, folded=None):
+        """`step`; with `projected`, the cell's hoisted input projection for this step, and
+        with `folded`, the attention layer's folded memory (see `_attentional_output`)."""
         states = list(states)
         n = self._num_cell_states
         attention_state = states[len(states) - self._num_attention_states:]
@@ -413,7 +420,7 @@ class AttentionDecoder(keras.layers.Layer):
             x = ops.concatenate([x, ops.cast(states[n], x.dtype)], axis=-1)
         h, new_cell_states = self._run_cell(x, states[:n], training, projected)
         output, weights, new_attention_state = self._attentional_output(
-            h, memory, keys, memory_mask, attention_state, training, noise)
+            h, memory, keys, memory_mask, attention_state, training, noise, folded)
         new_states = new_cell_states + ([output] if self.input_feeding else [])
         return output, weights, new_states + list(new_attention_state)
 
@@ -427,7 +434,8 @@ class AttentionDecoder(keras.layers.Layer):
         if self._hoisted is not None:  # [x_t (attention first only); x_t W_x + b], see `call`
             inputs_t, projected = inputs_t[:, :self._hoisted], inputs_t[:, self._hoisted:]
         output, weights, new_states = self._step(
-            inputs_t, states, memory, mask, keys, training, noise, projected)
+            inputs_t, states, memory, mask, keys, training, noise, projected,
+            self._constants[4])
         packed = ops.concatenate([output, ops.cast(weights, output.dtype)], axis=-1)
         return packed, new_states
 
@@ -484,7 +492,12 @@ class AttentionDecoder(keras.layers.Layer):
             # (a TensorFlow while loop would stack them at every step for the gradient)
             kernels = (None if self._hoisted is None else _hoisting.loop_kernels(
                 lstm, lstm.kernel.shape[0] - decoder_inputs.shape[-1]))
-            object.__setattr__(self, "_constants", (memory, keys, mask_f, kernels))
+            # folded for a sequence only: a decoding step graph's one step (whose rows may
+            # also share their memory rows) would fold the whole memory for one read
+            dense = (None if self.attention_dense is None or decoder_inputs.shape[1] == 1
+                     else _hoisting.foldable_output(self.attention_dense))
+            folded = None if dense is None else _hoisting.fold_output(dense, memory)
+            object.__setattr__(self, "_constants", (memory, keys, mask_f, kernels, folded))
             try:
                 packed, *final = self._loop(loop_inputs, initial_state=states,
                                             training=training)

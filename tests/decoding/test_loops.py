@@ -135,6 +135,65 @@ def test_beam_never_scores_below_greedy_without_penalties(seed):
     assert ops.convert_to_numpy(b_lp)[0, 0] >= ops.convert_to_numpy(g_lp)[0] - 1e-5
 
 
+def _np_beam(table, max_length, k, n, alpha):
+    """Beam search in NumPy, always run until every slot is finished or `max_length`: a
+    finished hypothesis keeps its slot and extends with padding at no cost."""
+    def lp(length):
+        return ((5.0 + length) / 6.0) ** alpha
+
+    beams = [([], 0.0, False)] + [([], NEG_INF, False)] * (k - 1)
+    for t in range(max_length):
+        if all(done for _, _, done in beams):
+            break
+        candidates = []
+        for tokens, logp, done in beams:
+            if done:
+                candidates.append((tokens + [0], logp, True, logp / lp(len(tokens) - 1)))
+                continue
+            prev = tokens[-1] if tokens else 2
+            step = _allowed(_log_softmax(table[prev]), t, 0)
+            for tok in range(V):
+                total = logp + max(step[tok], NEG_INF)
+                candidates.append((tokens + [tok], total, tok == EOS_ID,
+                                   total / lp(len(tokens) + 1)))
+        candidates.sort(key=lambda c: -c[3])
+        beams = [c[:3] for c in candidates[:k]]
+    scored = []
+    for tokens, logp, done in beams:
+        length = tokens.index(EOS_ID) + 1 if EOS_ID in tokens else len(tokens)
+        scored.append((tokens + [0] * (max_length - len(tokens)), logp, logp / lp(length)))
+    return sorted(scored, key=lambda c: -c[2])[:n]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("alpha,n", [(0.0, 1), (0.0, 2), (1.0, 1), (0.6, 3)])
+def test_beam_stops_early_with_the_results_of_a_full_search(seed, alpha, n):
+    """A source is retired once its n best finished hypotheses beat every live one's bound;
+    the n best equal those of a NumPy search run to `max_length`, and the loop ran fewer
+    steps (eager: `step_fn` runs once per step)."""
+    table = _table(200 + seed)
+    table[:, EOS_ID] += 2.0  # short hypotheses: they finish well before max_length
+    calls = []
+    markov = _markov_step(table)
+
+    def step_fn(tokens, state, constants):
+        calls.append(1)
+        return markov(tokens, state, constants)
+
+    max_length = 12
+    ids, log_probs, scores, _ = beam_search(step_fn, _state(1), batch_size=1,
+                                            max_length=max_length, beam_width=3,
+                                            num_return_sequences=n, length_penalty=alpha)
+    want = _np_beam(table, max_length, 3, n, alpha)
+    assert ops.convert_to_numpy(ids)[0].tolist() == [w[0] for w in want]
+    np.testing.assert_allclose(ops.convert_to_numpy(log_probs)[0], [w[1] for w in want],
+                               rtol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(scores)[0], [w[2] for w in want],
+                               rtol=1e-5)
+    if (alpha, n) != (0.6, 3):  # a looser bound (α > 0, 3 best) may need every step
+        assert len(calls) < max_length
+
+
 def test_length_penalty_prefers_longer_hypotheses():
     table = np.full((V, V), -3.0, "float32")
     table[2, EOS_ID] = 1.0  # short: </s> right away

@@ -134,6 +134,27 @@ def test_only_the_plain_lstm_cell_is_hoisted():
         assert _hoisting.hoistable_cell(cell) is None
 
 
+@pytest.mark.parametrize("use_bias,activation", [(False, "tanh"), (True, "relu")])
+def test_folded_attention_layer_is_the_dense_on_context_and_h(use_bias, activation):
+    """`α V + h W_ch` with `V = M W_cc` equals `dense([α M; h])`, computed here in NumPy."""
+    rng = np.random.default_rng(5)
+    memory = rng.normal(size=(B, 6, 5)).astype("float32")
+    weights = rng.dirichlet(np.ones(6), size=B).astype("float32")
+    h = rng.normal(size=(B, UNITS)).astype("float32")
+    dense = keras.layers.Dense(7, use_bias=use_bias, activation=activation,
+                               bias_initializer="glorot_uniform")
+    dense.build((B, 5 + UNITS))
+    kernel = ops.convert_to_numpy(dense.kernel)
+    z = np.concatenate([np.einsum("bs,bsd->bd", weights, memory), h], -1) @ kernel
+    if use_bias:
+        z = z + ops.convert_to_numpy(dense.bias)
+    want = np.tanh(z) if activation == "tanh" else np.maximum(z, 0.0)
+    got = _hoisting.folded_output(dense, weights, h, _hoisting.fold_output(dense, memory))
+    np.testing.assert_allclose(ops.convert_to_numpy(got), want, atol=1e-5)
+    assert _hoisting.foldable_output(dense) is dense
+    assert _hoisting.foldable_output(type("MyDense", (keras.layers.Dense,), {})(3)) is None
+
+
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
