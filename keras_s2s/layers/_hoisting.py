@@ -21,6 +21,8 @@ decoder's `step()` still calls the cell itself, so the step-parity tests of the 
 entries compare the two.
 """
 
+import contextlib
+
 import keras
 from keras import ops
 
@@ -75,7 +77,8 @@ def project_inputs(lstm, inputs, step_input, training):
 def loop_kernels(lstm, rest_dim):
     """`(W_r, U)`: the kernel rows of the loop-made input and the recurrent kernel, sliced
     once before the loop (a slice inside it would send a kernel-sized gradient per step)."""
-    return lstm.kernel[-rest_dim:], ops.convert_to_tensor(lstm.recurrent_kernel)
+    # `ops.copy` reads the variable here (`convert_to_tensor` of a variable is the variable)
+    return lstm.kernel[-rest_dim:], ops.copy(lstm.recurrent_kernel)
 
 
 def lstm_step(lstm, projected, rest, states, training, kernels=None):
@@ -139,3 +142,28 @@ def folded_output(dense, weights, h, folded):
     if dense.use_bias:
         z = z + ops.cast(dense.bias, z.dtype)
     return dense.activation(z)
+
+
+def weights_read_once(layer):
+    """A scope in which `layer`'s weights read as tensors read once, before a loop.
+
+    On TensorFlow, a weight read inside a while loop's body is a new tensor at every step, and
+    the loop's gradient stacks it, step by step, for the backward loop: a `(units, 4 · units)`
+    kernel becomes `(steps, units, 4 · units)` of copies, per training step. Read before the
+    loop and captured, the same tensor is loop-invariant, and the backward loop reads it as it
+    is. Inside this scope (`keras.StatelessScope`, mapping each weight to its value read here)
+    every read of the layer's weights returns those tensors; the gradient flows through them to
+    the weights as before. Other backends trace no such reads: a null scope there.
+
+    Example:
+
+    >>> dense = keras.layers.Dense(2)
+    >>> dense.build((1, 3))
+    >>> with weights_read_once(dense):
+    ...     y = dense(np.ones((1, 3)))
+    >>> y.shape
+    TensorShape([1, 2])
+    """
+    if keras.backend.backend() != "tensorflow" or not layer.weights:
+        return contextlib.nullcontext()
+    return keras.StatelessScope(state_mapping=[(w, ops.copy(w)) for w in layer.weights])

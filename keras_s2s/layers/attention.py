@@ -347,7 +347,9 @@ class LuongAttention(BaseAttention):
         elif len(query.shape) == 2:
             scores = ops.squeeze(ops.matmul(keys, ops.expand_dims(query, -1)), -1)  # (b, s)
         else:
-            scores = ops.matmul(query, ops.transpose(keys, (0, 2, 1)))  # (b, t, s)
+            # one contraction, no transposed copy of the keys: inside a decoder's loop the
+            # copy would be made, and kept for the gradient, at every step
+            scores = ops.einsum("btd,bsd->bts", query, keys)  # (b, t, s)
         if self.scale:
             scores = scores * self.g
         return scores

@@ -499,8 +499,9 @@ class AttentionDecoder(keras.layers.Layer):
             folded = None if dense is None else _hoisting.fold_output(dense, memory)
             object.__setattr__(self, "_constants", (memory, keys, mask_f, kernels, folded))
             try:
-                packed, *final = self._loop(loop_inputs, initial_state=states,
-                                            training=training)
+                with _hoisting.weights_read_once(self):  # no per-step copies of the weights
+                    packed, *final = self._loop(loop_inputs, initial_state=states,
+                                                training=training)
             finally:
                 self._noise_at = self._hoisted = None
                 object.__setattr__(self, "_constants", None)

@@ -198,6 +198,50 @@ def test_alignments_are_distributions_over_the_real_source():
     assert np.all(a[1, :, 3:] == 0.0)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="TensorFlow's while-loop gradient stacks reads made in the body")
+@pytest.mark.parametrize("attention", ["normed_bahdanau", "luong_general"])
+def test_loop_reads_no_weight_per_step_and_gradients_match_the_step_loop(attention):
+    """No weight is read inside the training loop's bodies (a read there is copied at every
+    step for the gradient: `_hoisting.weights_read_once`), and the gradients equal those
+    taken through a Python loop over `step()`, which reads every weight as usual."""
+    import tensorflow as tf
+
+    x, memory, mask = _data()
+    decoder = AttentionDecoder(keras.layers.LSTMCell(UNITS), _attention(attention),
+                               attention_layer_size=UNITS)
+    decoder(x, memory, memory_mask=mask)
+    weights = [w.value for w in decoder.trainable_weights]
+
+    def loss_of(outputs):
+        return tf.reduce_sum(tf.square(outputs) * np.arange(1, UNITS + 1, dtype="float32"))
+
+    @tf.function
+    def loop_gradients():
+        with tf.GradientTape() as tape:
+            outputs, _, _ = decoder(x, memory, memory_mask=mask)
+            loss = loss_of(outputs)
+        return tape.gradient(loss, weights)
+
+    library = loop_gradients.get_concrete_function().graph.as_graph_def().library.function
+    bodies = [f for f in library if "body" in f.signature.name]
+    assert len(bodies) >= 2  # the forward loop's body and its gradient's
+    reads = [(f.signature.name, n.name) for f in bodies for n in f.node_def
+             if n.op == "ReadVariableOp"]
+    assert reads == []
+    with tf.GradientTape() as tape:
+        states = decoder.get_initial_state(B, None, memory, mask)
+        keys = decoder.attention.precompute(memory)
+        outputs = []
+        for t in range(T):
+            out, _, states = decoder.step(x[:, t], states, memory, mask, keys=keys)
+            outputs.append(out)
+        loss = loss_of(tf.stack(outputs, 1))
+    for got, want, w in zip(loop_gradients(), tape.gradient(loss, weights),
+                            decoder.trainable_weights):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-5, err_msg=w.path)
+
+
 def _functional_model(input_feeding=True, dropout=0.0):
     inputs = keras.Input((None, D_IN), name="x")
     memory = keras.Input((None, D_MEM), name="memory")
