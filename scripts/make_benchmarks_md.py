@@ -102,6 +102,18 @@ def _decoding(decode, cache):
                 f"{_num(decode['beam']['seconds'], 3)} |",
                 f"| keras.io-style loop | {_num(decode['tutorial_loop']['tokens_per_second'], 1)} "
                 f"| {_num(decode['tutorial_loop']['seconds'], 2)} |", ""]
+        trained = decode.get("trained")
+        if trained:
+            out += [f"The same model after {trained['steps']} training steps on a copy task "
+                    f"(batch 64, loss {_num(trained['loss'], 3)}; its greedy outputs average "
+                    f"{_num(trained['mean_greedy_length'], 1)} tokens, so hypotheses end with "
+                    "`</s>` as a trained model's do), the same sources:", "",
+                    "| method | tokens/s | seconds |", "| --- | ---: | ---: |",
+                    f"| batched greedy | {_num(trained['greedy']['tokens_per_second'])} | "
+                    f"{_num(trained['greedy']['seconds'], 3)} |",
+                    f"| batched beam, width {trained['beam']['beam_width']} | "
+                    f"{_num(trained['beam']['tokens_per_second'])} | "
+                    f"{_num(trained['beam']['seconds'], 3)} |", ""]
         per = decode.get("seconds_per_sequence")
         if per:
             out += [f"Per sequence, at equal batch size: the keras.io-style loop takes "

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from keras_s2s import cli
@@ -97,6 +98,12 @@ def test_quick_suite_writes_every_field(suite):
     per = decode["seconds_per_sequence"]
     assert decode["speedup_greedy_batch1_vs_tutorial"] == pytest.approx(
         per["tutorial_loop"] / per["greedy_batch1"])
+    trained = decode["trained"]  # the same sources after the copy task's 5 quick steps
+    assert trained["steps"] == 5 and np.isfinite(trained["loss"])
+    assert trained["beam"]["cost_vs_greedy"] == pytest.approx(
+        trained["beam"]["seconds"] / trained["greedy"]["seconds"])
+    assert any(g["name"] == "beam 5 / greedy, after 5 steps on the copy task"
+               for g in results["goals"])
     # the honest baseline (encoder run once) and the first one (whole model each step) both
     # emit the cached decode's tokens; re-running the encoder too can only cost more work
     assert positive(cache["speedup"]) and cache["identical_tokens"] is True
@@ -185,3 +192,16 @@ def test_input_feeding_entries_are_paired_with_the_baseline_of_their_encoder():
     assert pairs == {"luong_lstm": "baseline_attention",
                      "luong_bilstm": "baseline_bilstm_attention",
                      "luong_monotonic_bilstm": "baseline_bilstm_attention"}
+
+
+def test_copy_batch_targets_are_the_sources_then_eos():
+    from keras_s2s.bench.decode import _copy_batch
+    from keras_s2s.constants import BOS_ID, EOS_ID
+
+    inputs, targets = _copy_batch(np.random.default_rng(0), 8, 20)
+    ids, decoder_ids = inputs["encoder_token_ids"], inputs["decoder_token_ids"]
+    for row in range(8):
+        source = [int(i) for i in ids[row] if i]
+        assert 6 <= len(source) <= 12
+        assert targets[row].tolist() == source + [EOS_ID] + [0] * (12 - len(source))
+        assert decoder_ids[row].tolist() == [BOS_ID] + targets[row, :-1].tolist()

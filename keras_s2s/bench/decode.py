@@ -1,7 +1,8 @@
 """Decoding benchmarks behind `keras-s2s bench decode` and `keras-s2s bench cache`.
 
 `bench_decode` times batched, compiled greedy and beam decoding of many sources against the
-keras.io-tutorial way (one `predict` call per token, one source at a time), in one process.
+keras.io-tutorial way (one `predict` call per token, one source at a time), in one process,
+untrained and again after a short training on a copy task.
 `bench_cache` times a Transformer's cached greedy decoding against a compiled loop that re-runs
 the whole model at every step. Their defaults are `keras_s2s.bench.defaults.DECODE` and `CACHE`.
 """
@@ -52,19 +53,78 @@ def _tutorial_greedy(encoder_model, decoder_model, ids, max_length):
     return emitted
 
 
+def _copy_batch(rng, batch_size, vocab):
+    """A batch of the copy task: sources of 6–12 random tokens, targets the same plus `</s>`."""
+    ids = _sources(batch_size, vocab, seed=int(rng.integers(1 << 30)))
+    lengths = (ids != 0).sum(1)
+    targets = np.zeros((batch_size, ids.shape[1] + 1), "int32")
+    targets[:, :-1] = ids
+    targets[np.arange(batch_size), lengths] = EOS_ID
+    decoder_ids = np.concatenate([np.full((batch_size, 1), BOS_ID, "int32"), targets[:, :-1]], 1)
+    return {"encoder_token_ids": ids, "decoder_token_ids": decoder_ids}, targets
+
+
+def train_copy(model, vocab, steps, batch_size=64, seed=0):
+    """Train `model` for `steps` Adam steps on the copy task (`_copy_batch`), so that its
+    hypotheses end with `</s>` as a trained model's do; returns the last step's loss."""
+    from keras_s2s.training.recipe import compile_model
+
+    compile_model(model)
+    rng = np.random.default_rng(seed)
+    loss = None
+    for _ in range(steps):
+        loss = model.train_on_batch(*_copy_batch(rng, batch_size, vocab))
+    loss = loss[0] if isinstance(loss, (list, tuple)) else loss
+    return float(loss)
+
+
+def _fastest(runs, repeats):
+    """`{name: (fastest seconds, last result)}` of `runs` (`{name: fn}`), each called
+    `repeats` times after one compiling call, round by round so that they meet the same load
+    from other processes: on a shared machine a single timing moved by 2x or more."""
+    results = {name: fn() for name, fn in runs.items()}  # compile
+    times = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, fn in runs.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (min(times[name]), results[name]) for name in runs}
+
+
+def _greedy_and_beam(model, ids, max_length, beam_width, batch_size, repeats):
+    """`{"greedy": {...}, "beam": {...}}`: seconds, tokens and tokens/s of each, paired."""
+    runs = {method: (lambda method=method: decode(
+        model, ids, method, max_length=max_length, batch_size=batch_size, verbose=False,
+        **({"beam_width": beam_width} if method == "beam" else {})))
+        for method in ("greedy", "beam")}
+    out = {}
+    for method, (seconds, result) in _fastest(runs, repeats).items():
+        tokens = int(result.lengths[:, 0].sum())
+        out[method] = {"seconds": seconds, "tokens": tokens, "tokens_per_second": tokens / seconds}
+    out["beam"]["beam_width"] = beam_width
+    out["beam"]["cost_vs_greedy"] = out["beam"]["seconds"] / out["greedy"]["seconds"]
+    return out
+
+
 def bench_decode(model_name=DECODE["model_name"], num_sources=DECODE["num_sources"],
                  tutorial_sources=DECODE["tutorial_sources"], vocab=DECODE["vocab"],
                  max_length=DECODE["max_length"], beam_width=DECODE["beam_width"],
-                 batch_size=DECODE["batch_size"], repeats=DECODE["repeats"], model=None):
+                 batch_size=DECODE["batch_size"], repeats=DECODE["repeats"],
+                 trained_steps=DECODE["trained_steps"], model=None):
     """Time greedy and beam decoding against the per-token `predict` loop.
 
-    Batched greedy and beam search decode `num_sources` sources, `batch_size` at a time. The
-    keras.io-style loop decodes the first `tutorial_sources`, one at a time, and so does a
-    compiled greedy decode with batch size 1 (`greedy_batch1`), so that two ratios come out:
-    `speedup_greedy_vs_tutorial` (tokens/s, batching included) and
-    `speedup_greedy_batch1_vs_tutorial` (seconds per sequence at the loop's batch size).
-    Batched greedy and beam search are timed `repeats` times after compiling, and the fastest
-    counts: on a shared machine a single timing moved by 2x or more.
+    Batched greedy and beam search decode `num_sources` sources, `batch_size` at a time, with
+    the untrained model: with random weights few hypotheses emit `</s>`, so nearly all run to
+    `max_length` (the search's worst case). The keras.io-style loop decodes the first
+    `tutorial_sources`, one at a time, and so does a compiled greedy decode with batch size 1
+    (`greedy_batch1`), so that two ratios come out: `speedup_greedy_vs_tutorial` (tokens/s,
+    batching included) and `speedup_greedy_batch1_vs_tutorial` (seconds per sequence at the
+    loop's batch size). Then (`trained_steps` > 0) the model trains that many steps on a copy
+    task (`train_copy`) and greedy and beam search decode the same sources again
+    (`"trained"`): its hypotheses end with `</s>`, as a trained model's do. Greedy and beam
+    search are timed `repeats` times each after compiling, alternating, and the fastest
+    counts.
 
     Returns:
         A dict of measurements (tokens/s, seconds per sequence, ratios, settings, environment).
@@ -72,7 +132,7 @@ def bench_decode(model_name=DECODE["model_name"], num_sources=DECODE["num_source
     Example:
 
     >>> results = bench_decode("luong_lstm", num_sources=8, tutorial_sources=1, max_length=5,
-    ...                        batch_size=8)
+    ...                        batch_size=8, trained_steps=2)
     >>> results["speedup_greedy_batch1_vs_tutorial"] > 0
     True
     """
@@ -85,28 +145,12 @@ def bench_decode(model_name=DECODE["model_name"], num_sources=DECODE["num_source
                "repeats": repeats, "backend": keras.backend.backend(), "cpu_count": os.cpu_count(),
                "machine": platform.machine()}
 
-    def timed(method, **kwargs):
-        decode(model, ids[:batch_size], method, max_length=max_length, batch_size=batch_size,
-               verbose=False, **kwargs)  # compile
-        times = []
-        for _ in range(repeats):  # the fastest: other load only ever adds time
-            start = time.perf_counter()
-            result = decode(model, ids, method, max_length=max_length, batch_size=batch_size,
-                            verbose=False, **kwargs)
-            times.append(time.perf_counter() - start)
-        tokens = int(result.lengths[:, 0].sum())
-        return min(times), tokens
-
-    seconds, tokens = timed("greedy")
-    results["greedy"] = {"seconds": seconds, "tokens": tokens, "tokens_per_second": tokens / seconds}
+    results.update(_greedy_and_beam(model, ids, max_length, beam_width, batch_size, repeats))
     log.info("batched greedy: %d sources, %d tokens in %.2fs = %.0f tokens/s", num_sources,
-             tokens, seconds, tokens / seconds)
-    seconds, tokens = timed("beam", beam_width=beam_width)
-    results["beam"] = {"beam_width": beam_width, "seconds": seconds, "tokens": tokens,
-                       "tokens_per_second": tokens / seconds,
-                       "cost_vs_greedy": seconds / results["greedy"]["seconds"]}
-    log.info("batched beam (width %d): %.2fs = %.2fx greedy", beam_width, seconds,
-             results["beam"]["cost_vs_greedy"])
+             results["greedy"]["tokens"], results["greedy"]["seconds"],
+             results["greedy"]["tokens_per_second"])
+    log.info("batched beam (width %d): %.2fs = %.2fx greedy", beam_width,
+             results["beam"]["seconds"], results["beam"]["cost_vs_greedy"])
 
     encoder_model, decoder_model = build_inference_models(model)
     start = time.perf_counter()
@@ -137,6 +181,15 @@ def bench_decode(model_name=DECODE["model_name"], num_sources=DECODE["num_source
     log.info("speed-up of batched compiled greedy: %.0fx; one source per call, as the loop: "
              "%.1fx", results["speedup_greedy_vs_tutorial"],
              results["speedup_greedy_batch1_vs_tutorial"])
+    if trained_steps:
+        loss = train_copy(model, vocab, trained_steps)
+        trained = _greedy_and_beam(model, ids, max_length, beam_width, batch_size, repeats)
+        trained.update({"steps": trained_steps, "task": "copy", "loss": loss,
+                        "mean_greedy_length": trained["greedy"]["tokens"] / num_sources})
+        results["trained"] = trained
+        log.info("after %d training steps on the copy task (loss %.3f, greedy outputs of %.1f "
+                 "tokens on average): beam (width %d) %.2fx greedy", trained_steps, loss,
+                 trained["mean_greedy_length"], beam_width, trained["beam"]["cost_vs_greedy"])
     return results
 
 

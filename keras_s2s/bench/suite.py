@@ -117,6 +117,12 @@ def run_suite(what="all", quick=False, models=None, command=None):
                                       "decoding time",
                                       decode["beam"]["cost_vs_greedy"], BEAM_COST_GOAL,
                                       at_most=True))
+        if decode.get("trained"):  # hypotheses that end with </s>, as a trained model's
+            trained = decode["trained"]
+            results["goals"].append(_goal(
+                "decode", f"beam {trained['beam']['beam_width']} / greedy, after "
+                f"{trained['steps']} steps on the copy task", trained["beam"]["cost_vs_greedy"],
+                BEAM_COST_GOAL, at_most=True))
     if what in ("cache", "all"):
         cache = run_settings("cache", settings["cache"])
         results["cache"] = cache
@@ -173,6 +179,12 @@ def format_suite(results):
                      f"per call: {1000 * d['seconds_per_sequence']['greedy_batch1']:.0f} ms "
                      f"per sequence against the loop's "
                      f"{1000 * d['seconds_per_sequence']['tutorial_loop']:.0f} ms")
+        if d.get("trained"):
+            t = d["trained"]
+            lines.append(f"after {t['steps']} steps on the copy task (greedy outputs of "
+                         f"{t['mean_greedy_length']:.1f} tokens on average): greedy "
+                         f"{t['greedy']['seconds']:.3f}s, beam-{t['beam']['beam_width']} "
+                         f"{t['beam']['seconds']:.3f}s")
     if results["cache"]:
         c = results["cache"]
         lines.append(f"cached Transformer ({c['model']}): {c['cached']['seconds']:.3f}s vs "
