@@ -4,9 +4,11 @@ Keras 3's `keras.layers.RNN` has no `constants`, and `keras.ops.scan` does not t
 on the TensorFlow backend. So the whole-sequence `call` runs `keras.layers.RNN` over a private
 step cell whose step function captures the loop-invariant tensors (the memory, its
 precomputed keys, its mask, the sliced kernels of a hoisted LSTM and the memory folded into
-the attention layer; `call` sets them for the duration of the loop). Carried in the RNN state instead, a TensorFlow while loop stacks them
-at every step for the gradient and sums their gradients step by step: the first version did,
-and trained about 1.3× slower. That compiles with `jit_compile=True` on TensorFlow and JAX,
+the attention layer; `call` sets them for the duration of the loop). Carried in the RNN
+state instead, a TensorFlow while loop stacks them at every step for the gradient and sums
+their gradients step by step: the first version did, and trained about 1.3× slower. For the
+same reason the loop reads the decoder's weights once, before it
+(`_hoisting.weights_read_once`). That compiles with `jit_compile=True` on TensorFlow and JAX,
 and it runs the same step computation that decoding's `step()` runs (with a decoder LSTM's
 input half hoisted out of the loop, and the context half of Luong's `W_c [c_t; h_t]` folded
 into the memory once per sequence: `keras_s2s.layers._hoisting`).
