@@ -60,6 +60,11 @@ SETTINGS = {
     "units 256, dropout 0.3, up to 60 epochs": [
         "--units", "256", "--dropout", "0.3", "--epochs", "60"],
     "up to 120 epochs, patience 40": ["--epochs", "120", "--patience", "40"],
+    "dropout 0.3, cosine over 80 epochs": [
+        "--dropout", "0.3", "--schedule", "cosine", "--epochs", "80", "--no-early-stopping"],
+    "units 256, dropout 0.4, cosine over 80 epochs": [
+        "--units", "256", "--dropout", "0.4", "--schedule", "cosine", "--epochs", "80",
+        "--no-early-stopping"],
     "copy_bilstm, plateau defaults": PLATEAU,
 }
 # settings that train another entry than MODEL (with the flags above)
