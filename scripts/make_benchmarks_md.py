@@ -86,6 +86,17 @@ def _efficiency(train):
     return out
 
 
+def _search_rows(results):
+    """The header and the greedy and beam rows of a decoding table, from `bench_decode`'s
+    results or their `"trained"` part."""
+    greedy, beam = results["greedy"], results["beam"]
+    return ["| method | tokens/s | seconds |", "| --- | ---: | ---: |",
+            f"| batched greedy | {_num(greedy['tokens_per_second'])} | "
+            f"{_num(greedy['seconds'], 3)} |",
+            f"| batched beam, width {beam['beam_width']} | "
+            f"{_num(beam['tokens_per_second'])} | {_num(beam['seconds'], 3)} |"]
+
+
 def _decoding(decode, cache):
     out = ["", "## Decoding", ""]
     if decode:
@@ -93,13 +104,7 @@ def _decoding(decode, cache):
                 f"{decode['num_sources']} sources, batch {decode['batch_size']}, up to "
                 f"{decode['max_length']} tokens; the keras.io-style loop (one `predict` per "
                 f"token, one source at a time) on {decode['tutorial_loop']['sources']} "
-                "source(s).", "",
-                "| method | tokens/s | seconds |", "| --- | ---: | ---: |",
-                f"| batched greedy | {_num(decode['greedy']['tokens_per_second'])} | "
-                f"{_num(decode['greedy']['seconds'], 3)} |",
-                f"| batched beam, width {decode['beam']['beam_width']} | "
-                f"{_num(decode['beam']['tokens_per_second'])} | "
-                f"{_num(decode['beam']['seconds'], 3)} |",
+                "source(s).", "", *_search_rows(decode),
                 f"| keras.io-style loop | {_num(decode['tutorial_loop']['tokens_per_second'], 1)} "
                 f"| {_num(decode['tutorial_loop']['seconds'], 2)} |", ""]
         trained = decode.get("trained")
@@ -108,12 +113,7 @@ def _decoding(decode, cache):
                     f"(batch 64, loss {_num(trained['loss'], 3)}; its greedy outputs average "
                     f"{_num(trained['mean_greedy_length'], 1)} tokens, so hypotheses end with "
                     "`</s>` as a trained model's do), the same sources:", "",
-                    "| method | tokens/s | seconds |", "| --- | ---: | ---: |",
-                    f"| batched greedy | {_num(trained['greedy']['tokens_per_second'])} | "
-                    f"{_num(trained['greedy']['seconds'], 3)} |",
-                    f"| batched beam, width {trained['beam']['beam_width']} | "
-                    f"{_num(trained['beam']['tokens_per_second'])} | "
-                    f"{_num(trained['beam']['seconds'], 3)} |", ""]
+                    *_search_rows(trained), ""]
         per = decode.get("seconds_per_sequence")
         if per:
             out += [f"Per sequence, at equal batch size: the keras.io-style loop takes "
