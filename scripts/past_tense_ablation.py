@@ -66,9 +66,31 @@ SETTINGS = {
         "--units", "256", "--dropout", "0.4", "--schedule", "cosine", "--epochs", "80",
         "--no-early-stopping"],
     "copy_bilstm, plateau defaults": PLATEAU,
+    "copy_bilstm, cosine over 80 epochs": [
+        "--schedule", "cosine", "--epochs", "80", "--no-early-stopping"],
+    "targets right to left, cosine over 80 epochs": [
+        "--schedule", "cosine", "--epochs", "80", "--no-early-stopping"],
+    "copy_bilstm, targets right to left, cosine over 80 epochs": [
+        "--schedule", "cosine", "--epochs", "80", "--no-early-stopping"],
 }
 # settings that train another entry than MODEL (with the flags above)
-MODELS = {"copy_bilstm, plateau defaults": "copy_bilstm"}
+MODELS = {"copy_bilstm, plateau defaults": "copy_bilstm",
+          "copy_bilstm, cosine over 80 epochs": "copy_bilstm",
+          "copy_bilstm, targets right to left, cosine over 80 epochs": "copy_bilstm"}
+# settings trained on TSVs whose target columns are written right to left (the past form's
+# ending first); their outputs are turned back before they are scored
+REVERSED = {"targets right to left, cosine over 80 epochs",
+            "copy_bilstm, targets right to left, cosine over 80 epochs"}
+
+
+def _reversed_tsv(path, folder):
+    """A copy of TSV `path` in `folder` with every target column written right to left."""
+    out = os.path.join(folder, os.path.basename(path))
+    with open(path, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as g:
+        for line in f.read().splitlines():
+            source, *targets = line.split("\t")
+            g.write("\t".join([source] + [t[::-1] for t in targets]) + "\n")
+    return out
 
 
 def is_regular(source, target):
@@ -115,11 +137,13 @@ def _errors(pairs, outputs):
     return wrong, irregular
 
 
-def run_setting(name, flags, paths, pairs, model=MODEL):
+def run_setting(name, flags, paths, pairs, model=MODEL, reverse=False):
     """Train one setting (`model` with `flags`) through the CLI and score it on `pairs`
-    (`_pairs(paths)`); returns its record."""
+    (`_pairs(paths)`); returns its record. `reverse`: trained on right-to-left targets."""
     folder = os.path.join(FOLDER, name.replace(" ", "_").replace(",", ""))
     os.makedirs(folder, exist_ok=True)
+    if reverse:
+        paths = {k: _reversed_tsv(paths[k], folder) for k in ("train", "validation")}
     out = os.path.join(folder, "run")
     command = own_data_results._cli(
         "train", model, "--train", paths["train"], "--validation", paths["validation"],
@@ -138,6 +162,8 @@ def run_setting(name, flags, paths, pairs, model=MODEL):
     train, validation = pairs["train"], pairs["validation"]
     # one decode (one model load) for both splits
     outputs = _decode(out, [s for s, _ in validation + train], folder)
+    if reverse:
+        outputs = [o[::-1] for o in outputs]
     val_wrong, _ = _errors(validation, outputs[:len(validation)])
     train_wrong, train_irregular = _errors(train, outputs[len(validation):])
     return {
@@ -191,7 +217,7 @@ def run(names, jobs, seeds=(0,)):
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         futures = {pool.submit(run_setting, _key(n, seed),
                                SETTINGS[n] + (["--seed", str(seed)] if seed else []), paths,
-                               pairs, MODELS.get(n, MODEL)):
+                               pairs, MODELS.get(n, MODEL), n in REVERSED):
                    _key(n, seed) for n in names for seed in seeds}
         for future in concurrent.futures.as_completed(futures):
             name = futures[future]
@@ -217,7 +243,10 @@ def section():
         f"the `past_tense` training TSV with one setting changed at a time from the defaults "
         f"before 2026-12-04 (\"plateau defaults\"; since then `train` gives a task this "
         f"small the \"cosine over 80 epochs\" budget by default; the `copy_bilstm` rows "
-        f"train that entry instead: the same model with See et al.'s copy switch), and "
+        f"train that entry instead: the same model with See et al.'s copy switch; the "
+        f"\"targets right to left\" rows train on TSVs whose targets are spelled backwards, "
+        f"so that the past form's ending is generated first, and their outputs are turned "
+        f"back before they are scored), and "
         f"scored on the {n_val} validation verbs only (the test split is never "
         f"read). One row per run (seed 0 unless it says otherwise), "
         f"{results['machine']['jobs']} runs side by side on the {results['machine']['cpus']}"

@@ -87,3 +87,42 @@ def test_section_says_whether_a_setting_beats_the_rule(tmp_path, monkeypatch):
     text = "\n".join(ablation.section())
     assert "| plateau defaults, seed 1 | 80.0 | 4 |" in text
     assert '"dropout 0.3", gets 2.0' in text and "as many as the rule" in text
+
+
+def test_right_to_left_setting_trains_on_reversed_targets_and_scores_turned_back(
+        tmp_path, monkeypatch):
+    ablation = load_script("past_tense_ablation")
+    paths = {s: str(tmp_path / f"{s}.tsv") for s in ("train", "validation", "test")}
+    _write(paths["train"], [("walk", "walked"), ("give", "gave")])
+    _write(paths["validation"], [("talk", "talked"), ("sing", "sang", "sung")])
+    _write(paths["test"], [("secret", "secreted")])
+    monkeypatch.setattr(ablation, "FOLDER", str(tmp_path / "runs"))
+    trained_on = {}
+
+    def fake_run(command, **kwargs):
+        if command[1] == "train":
+            for split in ("train", "validation"):
+                with open(command[command.index(f"--{split}") + 1], encoding="utf-8") as f:
+                    trained_on[split] = [line.split("\t") for line in f.read().splitlines()]
+            out = command[command.index("--out") + 1]
+            os.makedirs(out, exist_ok=True)
+            with open(os.path.join(out, "best.json"), "w") as f:
+                json.dump({"epoch": 1, "best": 0.5}, f)
+            with open(os.path.join(out, "config.json"), "w") as f:
+                json.dump({"results": {"epochs_run": 1}}, f)
+            return subprocess.CompletedProcess(command, 0)
+        with open(command[command.index("--input") + 1]) as f:  # a right-to-left "regulariser"
+            sources = f.read().split()
+        return subprocess.CompletedProcess(command, 0, stdout="\n".join(
+            "de" + s[::-1] for s in sources) + "\n")
+
+    monkeypatch.setattr(ablation.subprocess, "run", fake_run)
+    name = "targets right to left, cosine over 80 epochs"
+    assert name in ablation.REVERSED
+    record = ablation.run_setting(name, ablation.SETTINGS[name], paths, ablation._pairs(paths),
+                                  reverse=True)
+    # written by hand: sources as they are, every reference spelled backwards
+    assert trained_on["train"] == [["walk", "deklaw"], ["give", "evag"]]
+    assert trained_on["validation"] == [["talk", "deklat"], ["sing", "gnas", "gnus"]]
+    assert record["validation_accuracy"] == 0.5          # talked right, singed wrong
+    assert record["train_errors"] == 1                   # gived
