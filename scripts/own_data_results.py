@@ -105,6 +105,14 @@ def baselines_of(name, task=None):
                          if name in SENTENCE_TASKS else None)
 
 
+def earlier_runs(record):
+    """The earlier test results of a task's record, as the results tables print them."""
+    return "; ".join(
+        f"{100 * e['model_metrics']['sequence_accuracy']:.1f} ({e['decoder']}, "
+        f"{e['epochs_run']} ep., cap {e['max_minutes']:g} min)"
+        for e in record.get("earlier_runs") or [])
+
+
 def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None):
     """Train `model` on task `name` with default settings, choose the decoder on validation,
     decode the test split once; returns the task's record.
@@ -319,10 +327,7 @@ def section():
                    f"time cap ({r['max_minutes']:g} min)" if r["stopped_by_time"] else "epochs")
         first = r.get("earlier_greedy_test")
         first = f"{100 * first['sequence_accuracy']:.1f}" if first else ""
-        earlier = "; ".join(
-            f"{100 * e['model_metrics']['sequence_accuracy']:.1f} ({e['decoder']}, "
-            f"{e['epochs_run']} ep., cap {e['max_minutes']:g} min)"
-            for e in r.get("earlier_runs") or [])
+        earlier = earlier_runs(r)
         lines.append(
             f"| `{name}` | {r['train_pairs']:,} | `{best}` | {100 * accuracy[best]:.1f} | "
             f"{100 * model:.1f} | {r.get('decoder', 'greedy')} | {first} | {earlier} | "

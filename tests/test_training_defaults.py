@@ -199,3 +199,89 @@ def test_train_auto_budget_is_stored_and_used(tmp_path):
     assert config["results"]["epochs_run"] == 1 and config["results"]["stopped_by_time"]
     with pytest.raises(ValueError, match="`epochs` must be a positive integer or \"auto\""):
         recipe.train("vanilla_gru", task, str(tmp_path / "bad"), epochs="many")
+
+
+def test_target_order_follows_where_the_pairs_change(tmp_path):
+    # counted by hand: leading and trailing characters shared, never the same one twice
+    assert defaults._shared_ends("walk", "walked") == (4, 0)
+    assert defaults._shared_ends("pack", "unpack") == (0, 4)
+    assert defaults._shared_ends("abc", "abc") == (3, 0)
+    assert defaults._shared_ends("xab", "yab") == (0, 2)
+    assert defaults._shared_ends("", "ab") == (0, 0)
+    suffixing = from_tsv(_tsv(tmp_path, [("Katze", "Katzen"), ("Hund", "Hunde"),
+                                         ("Haus", "Häuser")], "s.tsv"),
+                         _tsv(tmp_path, [("Maus", "Mäuse")], "v.tsv"))
+    order, why = defaults.choose_target_order(suffixing)
+    assert order == "right-to-left"
+    assert "3.3 leading and 0.0 trailing" in why                # (5 + 4 + 1) / 3
+    # one leading character in common is chance, not a copied stem (at least 2 needed)
+    short = from_tsv(_tsv(tmp_path, [("ab", "ax"), ("cd", "cy"), ("ef", "ez")], "c.tsv"),
+                     _tsv(tmp_path, [("gh", "gz")], "v.tsv"))
+    assert defaults.choose_target_order(short)[0] == "left-to-right"
+    # targets that copy their sources say nothing about where a change happens
+    copies = from_tsv(_tsv(tmp_path, [("walk", "walk"), ("talk", "talk")], "i.tsv"))
+    assert defaults.choose_target_order(copies)[0] == "left-to-right"
+    mixed = from_tsv(_tsv(tmp_path, [("walk", "walk"), ("talk", "talked"), ("x", "x")], "m.tsv"),
+                     _tsv(tmp_path, [("gh", "gz")], "v.tsv"))
+    assert "4.0 leading and 0.0 trailing" in defaults.choose_target_order(mixed)[1]
+    # characters to other characters (transliteration): nothing shared at either end
+    other = from_tsv(_tsv(tmp_path, [("abc", "xyz"), ("ab", "yz")], "o.tsv"))
+    assert defaults.choose_target_order(other)[0] == "left-to-right"
+    prefixing = from_tsv(_tsv(tmp_path, [("pack", "unpack"), ("do", "undo")], "p.tsv"))
+    assert defaults.choose_target_order(prefixing)[0] == "left-to-right"
+    words = from_tsv(_tsv(tmp_path, [("Katze", "Katzen"), ("Hund", "Hunde")], "w.tsv"),
+                     source_tokenizer="word", target_tokenizer="word")
+    assert defaults.choose_target_order(words)[0] == "left-to-right"
+    # letters to phonemes: no shared alphabet, no word-level targets written backwards
+    assert defaults.choose_target_order(load_task("g2p", max_train_words=50))[0] == \
+        "left-to-right"
+    assert defaults.choose_target_order(load_task("past_tense"))[0] == "right-to-left"
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            raise KeyboardInterrupt("simulated interruption after epoch 1")
+
+
+def test_right_to_left_run_trains_on_backward_targets_and_decodes_forward(tmp_path, capsys):
+    from keras_s2s import cli
+    from keras_s2s.decoding import decode
+
+    task = load_task("past_tense")
+    task.splits["train"] = task.splits["train"][:256]
+    task.splits["validation"] = task.splits["validation"][:16]
+    out = str(tmp_path / "run")
+    kwargs = dict(epochs=2, model_kwargs={"units": 16, "embedding_dim": 8}, jit=False,
+                  batch_size=64, verbose=0, max_eval_examples=8)
+    with pytest.raises(KeyboardInterrupt):
+        recipe.train("luong_lstm", task, out, target_order="auto",
+                     extra_callbacks=[_Interrupt()], **kwargs)
+    # a resumed run keeps its order: another one given is refused, none given keeps it
+    with pytest.raises(ValueError, match="target_order='right-to-left' \\(now "
+                                         "'left-to-right'\\)"):
+        recipe.train("luong_lstm", task, out, resume=True, target_order="left-to-right",
+                     **kwargs)
+    config = recipe.train("luong_lstm", task, out, resume=True, **kwargs)
+    assert config["results"]["epochs_run"] == 2
+    assert config["chosen"]["target_order"]["value"] == "right-to-left"
+    assert config["training"]["target_order"] == "right-to-left"
+    assert not task.target_tokenizer.reverse  # the caller's task is left as it was
+    model, source_tokenizer, target_tokenizer, _ = recipe.load_run(out)
+    assert target_tokenizer.reverse and not source_tokenizer.reverse
+    # the labels it trained on: each target's ids backwards
+    forward = task.target_tokenizer.encode("walked")
+    backward = recipe.with_target_order(task, "right-to-left").encode_target(["walked"])[0]
+    assert list(backward[:len(forward)]) == forward[::-1]
+    # `keras-s2s decode` prints the model's ids turned back into the reading order
+    sources = [e.source for e in task.splits["validation"][:6]]
+    ids = decode(model, task.encode_source(sources), max_length=12).token_ids[:, 0]
+    expected = [task.target_tokenizer.decode(list(row[row > 3])[::-1]) for row in
+                [np.where(np.cumsum(r == 3) > 0, 0, r) for r in ids]]
+    (tmp_path / "in.txt").write_text("\n".join(sources) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["decode", out, "--input", str(tmp_path / "in.txt"), "--max-length", "12",
+                     "--no-jit"]) == 0
+    assert capsys.readouterr().out.split("\n")[:6] == expected
+    with pytest.raises(ValueError, match="is for seq2seq entries"):
+        recipe.train("lstm_lm", task, str(tmp_path / "lm"), target_order="right-to-left")

@@ -42,6 +42,11 @@ def add_parser(subparsers):
                    default=None, help="plateau (default): warm-up over one epoch, then "
                    "halve the rate when validation stops improving; cosine for a small task "
                    "(see --epochs)")
+    p.add_argument("--target-order", choices=["auto", "left-to-right", "right-to-left"],
+                   default="auto", help="the order in which the decoder writes each target "
+                   "(seq2seq entries); auto: right to left for character pairs that share "
+                   "more leading than trailing characters (an ending changes), else left to "
+                   "right")
     p.add_argument("--warmup-steps", type=non_negative_int,
                    help="warm-up steps (default for plateau: one epoch, at most 1000)")
     p.add_argument("--label-smoothing", type=fraction,
@@ -185,5 +190,6 @@ def run(args):
         patience="auto" if args.patience is None else args.patience or None,
         max_minutes=args.max_minutes, schedule=args.schedule or "auto",
         warmup_steps=args.warmup_steps, keep_epochs=args.keep_epochs,
-        devices=args.devices or 1, model_axis=args.model_parallel or 1)
+        devices=args.devices or 1, model_axis=args.model_parallel or 1,
+        target_order=args.target_order)
     return _report_training(args.model, config, args.out, args.logdir)

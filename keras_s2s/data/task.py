@@ -256,8 +256,8 @@ class Task:
         >>> task.target_tokenizer.vocabulary_size, task.extended_labels("meet zorro", "zorro")
         (12, [13])
         """
-        return self._extend(self.source_tokenizer.tokenize(source),
-                            self.target_tokenizer.tokenize(target),
+        return self._extend(self.source_tokenizer.pieces(source),
+                            self.target_tokenizer.pieces(target),
                             self.target_tokenizer.encode(target))
 
     def _extend(self, source_tokens, target_tokens, target_ids):
@@ -297,8 +297,8 @@ class Task:
         for source, target, s, t in self._kept_pairs(split):
             sources.append(s)
             targets.append(t)
-            labels.append(self._extend(self.source_tokenizer.tokenize(source),
-                                       self.target_tokenizer.tokenize(target), t))
+            labels.append(self._extend(self.source_tokenizer.pieces(source),
+                                       self.target_tokenizer.pieces(target), t))
         if not sources:
             raise ValueError(f"Split '{split}' of task '{self.name}' has no pairs to batch.")
         columns = [sources, [[BOS_ID] + t for t in targets], [t + [EOS_ID] for t in labels]]

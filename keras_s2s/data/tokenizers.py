@@ -171,6 +171,10 @@ class Tokenizer:
             id order, or it holds none of them and they are prepended. Tokens must be
             non-empty and unique.
         lowercase: Whether to lowercase text before splitting it.
+        reverse: Whether ids run right to left: `encode` gives the last piece's id first
+            and `decode` turns the ids back, so a decoder trained on them writes the end of
+            a text first (`pieces`). `tokenize`, `normalize` and the vocabulary keep the
+            reading order.
 
     Example:
 
@@ -181,9 +185,10 @@ class Tokenizer:
     [4, 5, 1]
     """
 
-    def __init__(self, vocabulary, lowercase=False):
+    def __init__(self, vocabulary, lowercase=False, reverse=False):
         self._vocabulary = _canonical_vocabulary(vocabulary)
         self._lowercase = _check_bool(lowercase, "lowercase")
+        self._reverse = _check_bool(reverse, "reverse")
         self._token_ids = {token: i for i, token in enumerate(self._vocabulary)}
         self._check_vocabulary(self._vocabulary[len(SPECIAL_TOKENS):])
 
@@ -210,6 +215,28 @@ class Tokenizer:
     def lowercase(self):
         """Whether text is lowercased before it is split."""
         return self._lowercase
+
+    @property
+    def reverse(self):
+        """Whether ids run right to left (see the class docstring)."""
+        return self._reverse
+
+    def reversed(self, reverse=True):
+        """This tokenizer with ids in the other reading order (`reverse`), the rest the same.
+
+        Args:
+            reverse: True for right-to-left ids, False for left-to-right ones.
+
+        Returns:
+            A tokenizer of the same class.
+
+        Example:
+
+        >>> CharTokenizer(["a", "b"]).reversed().encode("ab")
+        [5, 4]
+        """
+        return type(self).from_config({**self.get_config(),
+                                       "reverse": _check_bool(reverse, "reverse")})
 
     @property
     def special_tokens(self):
@@ -302,6 +329,27 @@ class Tokenizer:
     def _encode(self, text):
         return [self._token_ids.get(piece, UNK_ID) for piece in self.tokenize(text)]
 
+    def _ordered(self, items):
+        """`items` (pieces or ids in reading order) in id order, or back: reversed if
+        `reverse`."""
+        return list(items)[::-1] if self._reverse else list(items)
+
+    def pieces(self, text):
+        """The pieces of `text` in the order of its ids (reversed if `reverse`).
+
+        Args:
+            text: A string.
+
+        Returns:
+            A list of strings, one for each id of `encode(text)`.
+
+        Example:
+
+        >>> CharTokenizer([], reverse=True).pieces("abc")
+        ['c', 'b', 'a']
+        """
+        return self._ordered(self.tokenize(text))
+
     def encode(self, text, add_bos=False, add_eos=False):
         """Encode a string to a list of ids.
 
@@ -321,7 +369,7 @@ class Tokenizer:
         >>> CharTokenizer(["a", "b"]).encode("ab?", add_eos=True)
         [4, 5, 1, 3]
         """
-        ids = self._encode(_check_text(text))
+        ids = self._ordered(self._encode(_check_text(text)))
         add_bos = _check_bool(add_bos, "add_bos")
         add_eos = _check_bool(add_eos, "add_eos")
         return ([BOS_ID] if add_bos else []) + ids + ([EOS_ID] if add_eos else [])
@@ -381,7 +429,7 @@ class Tokenizer:
         >>> CharTokenizer(["a", "b"]).decode([2, 4, 0, 5, 3, 4])
         'ab'
         """
-        return self._detokenize(self._kept_tokens(ids))
+        return self._detokenize(self._ordered(self._kept_tokens(ids)))
 
     def normalize(self, text):
         """`text` as `decode(encode(text))` prints it, every piece kept (how references are scored).
@@ -408,8 +456,8 @@ class Tokenizer:
 
         Args:
             ids: A 1-D sequence of ints.
-            source_tokens: The source's tokens (`tokenize(source)` of its tokenizer), which
-                the extended ids point at.
+            source_tokens: The source's pieces in the order of its ids (`pieces(source)` of
+                its tokenizer), which the extended ids point at.
 
         Returns:
             A string; an extended id past the source's tokens comes out as `"<unk>"`.
@@ -432,7 +480,7 @@ class Tokenizer:
             else:
                 self._check_id(id)
                 tokens.append(self._vocabulary[id])
-        return self._detokenize(tokens)
+        return self._detokenize(self._ordered(tokens))
 
     def decode_batch(self, ids):
         """Decode a batch of id sequences to strings.
@@ -505,9 +553,10 @@ class Tokenizer:
         Example:
 
         >>> CharTokenizer(["a"], lowercase=True).get_config()
-        {'vocabulary': ['<pad>', '<unk>', '<s>', '</s>', 'a'], 'lowercase': True}
+        {'vocabulary': ['<pad>', '<unk>', '<s>', '</s>', 'a'], 'lowercase': True, 'reverse': False}
         """
-        return {"vocabulary": list(self._vocabulary), "lowercase": self._lowercase}
+        return {"vocabulary": list(self._vocabulary), "lowercase": self._lowercase,
+                "reverse": self._reverse}
 
     @classmethod
     def from_config(cls, config):
@@ -630,6 +679,7 @@ class CharTokenizer(Tokenizer):
         vocabulary: List of single characters, optionally preceded by the four special tokens
             (see `Tokenizer`).
         lowercase: Whether to lowercase text (`str.lower`) before splitting it.
+        reverse: Whether ids run right to left (see `Tokenizer`).
 
     Example:
 
@@ -688,6 +738,7 @@ class WordTokenizer(Tokenizer):
         vocabulary: List of words (without whitespace), optionally preceded by the four
             special tokens (see `Tokenizer`).
         lowercase: Whether to lowercase text (`str.lower`) before splitting it.
+        reverse: Whether ids run right to left (see `Tokenizer`).
 
     Example:
 
@@ -777,6 +828,7 @@ class SubwordTokenizer(Tokenizer):
         lowercase: Whether to lowercase text (NFKC case folding) before splitting it.
         strip_accents: Whether to remove accents (NFD, then drop `Mn` marks) first.
         suffix_indicator: The prefix of non-initial pieces; punctuation characters only.
+        reverse: Whether ids run right to left (see `Tokenizer`).
 
     Example:
 
@@ -795,8 +847,8 @@ class SubwordTokenizer(Tokenizer):
     """
 
     def __init__(self, vocabulary, lowercase=False, strip_accents=False,
-                 suffix_indicator="##"):
-        super().__init__(vocabulary, lowercase=lowercase)
+                 suffix_indicator="##", reverse=False):
+        super().__init__(vocabulary, lowercase=lowercase, reverse=reverse)
         self._strip_accents = _check_bool(strip_accents, "strip_accents")
         self._suffix_indicator = _check_suffix_indicator(suffix_indicator)
         self._layer = None
@@ -887,7 +939,7 @@ class SubwordTokenizer(Tokenizer):
         Example:
 
         >>> sorted(SubwordTokenizer(["a"]).get_config())
-        ['lowercase', 'strip_accents', 'suffix_indicator', 'vocabulary']
+        ['lowercase', 'reverse', 'strip_accents', 'suffix_indicator', 'vocabulary']
         """
         return {**super().get_config(), "strip_accents": self._strip_accents,
                 "suffix_indicator": self._suffix_indicator}
@@ -1024,6 +1076,6 @@ def load_tokenizer(path):
     ...     path = os.path.join(folder, "tokenizer.json")
     ...     WordTokenizer(["hi"], lowercase=True).save(path)
     ...     print(load_tokenizer(path))
-    WordTokenizer(vocabulary_size=5, lowercase=True)
+    WordTokenizer(vocabulary_size=5, lowercase=True, reverse=False)
     """
     return Tokenizer.load(path)

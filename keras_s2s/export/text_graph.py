@@ -147,14 +147,16 @@ class GraphText:
         return tf.strings.split(texts)  # on the single spaces left
 
     def encode(self, texts):
-        """`texts` `(batch,)` strings → `tf.RaggedTensor` `(batch, None)` int32 ids."""
+        """`texts` `(batch,)` strings → `tf.RaggedTensor` `(batch, None)` int32 ids (right to
+        left for a `reverse` tokenizer)."""
         if isinstance(self.tokenizer, SubwordTokenizer):
             ids = self.tokenizer.keras_hub_tokenizer.tokenize(texts)
             if isinstance(ids, (list, tuple)):  # eager: keras-hub's pure-Python path
-                return tf.ragged.constant(ids, dtype=tf.int32, ragged_rank=1)
-            return tf.cast(ids, tf.int32)
-        pieces = self.pieces(texts)
-        return tf.ragged.map_flat_values(self.table.lookup, pieces)
+                ids = tf.ragged.constant(ids, dtype=tf.int32, ragged_rank=1)
+            ids = tf.cast(ids, tf.int32)
+        else:
+            ids = tf.ragged.map_flat_values(self.table.lookup, self.pieces(texts))
+        return _reverse_rows(ids) if self.tokenizer.reverse else ids
 
     # --------------------------------------------------------------- ids -> text
 
@@ -167,6 +169,8 @@ class GraphText:
         kept = (before_eos & tf.not_equal(flat, EOS_ID) & tf.not_equal(flat, PAD_ID)
                 & tf.not_equal(flat, BOS_ID))
         tokens = tf.ragged.boolean_mask(tf.gather(self.vocabulary, flat), kept)
+        if self.tokenizer.reverse:  # written right to left: back to the reading order
+            tokens = _reverse_rows(tokens)
         if isinstance(self.tokenizer, CharTokenizer):
             texts = tf.strings.reduce_join(tokens, axis=1)
         else:
@@ -240,6 +244,15 @@ class GraphText:
                   | closes_double | closes_single | (cjk_first & previous(cjk_last)))
         pieces = tf.where(attach, dense, tf.strings.join([" ", dense]))
         return tf.strings.reduce_join(tf.where(valid, pieces, ""), axis=1)
+
+
+def _reverse_rows(ragged):
+    """Every row of a `(batch, None)` `tf.RaggedTensor`, backwards."""
+    splits = ragged.row_splits
+    row = tf.ragged.row_splits_to_segment_ids(splits)
+    position = tf.range(tf.size(ragged.flat_values, out_type=splits.dtype))
+    index = tf.gather(splits, row) + tf.gather(splits, row + 1) - 1 - position
+    return tf.RaggedTensor.from_row_splits(tf.gather(ragged.flat_values, index), splits)
 
 
 def graph_text(tokenizer):

@@ -68,6 +68,8 @@ class Kind:
         has_decoder: The model steps a decoder: `decode`, beam search and the inference
             graphs apply to it.
         continues_prompt: `decode` forces the input tokens, then continues them (an LM).
+        orders_targets: The model writes the task's target tokens one after another, so
+            that it may write them right to left (`train(target_order=...)`).
         own_decode: `keras_s2s.decoding.decode` hands the model to the kind's `decode`
             instead of the token search over `build_inference_models`' graphs.
         ensembles: Several models of this kind decode as one ensemble (`decode([m1, m2])`,
@@ -88,6 +90,7 @@ class Kind:
     reads_one_side = False
     has_decoder = False
     continues_prompt = False
+    orders_targets = False
     own_decode = False
     ensembles = False
     example_label_smoothing = 0.1
@@ -201,7 +204,7 @@ class Kind:
     def source_labels(self, task, source):
         """The labels of a source's parts on an attention plot (`keras-s2s decode
         --attention`): its tokens."""
-        return task.source_tokenizer.tokenize(source)
+        return task.source_tokenizer.pieces(source)
 
     def output_labels(self, task, token_ids):
         """The labels of decoded ids on an attention plot: the target tokens."""

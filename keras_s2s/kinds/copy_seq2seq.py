@@ -50,7 +50,7 @@ class Copy(Seq2Seq):
         source_tokens = None
         if task is not None and _is_strings(inputs):
             strings = [inputs] if isinstance(inputs, str) else list(inputs)
-            source_tokens = [task.source_tokenizer.tokenize(s) for s in strings]
+            source_tokens = [task.source_tokenizer.pieces(s) for s in strings]
             inputs = [task.source_tokenizer.encode(s) for s in strings]
         result = decode_tokens(model, inputs, method, **options)
         if task is not None:

@@ -27,6 +27,7 @@ class Seq2Seq(kinds.Kind):
     summary = "source sequence to target sequence"
     inputs = (kinds.InputSpec(ENCODER_TOKEN_IDS), kinds.InputSpec(DECODER_TOKEN_IDS))
     has_decoder = True
+    orders_targets = True
     ensembles = True
     fit_example = ('model.fit({"encoder_token_ids": src, "decoder_token_ids": dec_in}, '
                    'dec_out, epochs=10)')

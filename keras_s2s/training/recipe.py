@@ -11,6 +11,7 @@ models (kinds `"lm"`, `"mlm"`) by their validation perplexity, which `model.fit`
 """
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -200,6 +201,22 @@ def build_for_task(model_name, task, side=None, **model_kwargs):
                      **{**derived, **model_kwargs})
 
 
+def with_target_order(task, order):
+    """`task` with its target tokenizer's ids in `order` (`"left-to-right"` or
+    `"right-to-left"`, see `Tokenizer.reverse`); the pairs and everything else the same.
+
+    Example:
+
+    >>> with_target_order(load_task("g2p"), "right-to-left").target_tokenizer.reverse
+    True
+    """
+    reverse = order == "right-to-left"
+    if task.target_tokenizer.reverse == reverse:
+        return task
+    return dataclasses.replace(task,
+                               target_tokenizer=task.target_tokenizer.reversed(reverse))
+
+
 def check_options(model_name, side=None, metric=None):
     """Check the kind-specific options of `train` before any data is loaded.
 
@@ -268,7 +285,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
           verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
           schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience="auto",
           max_minutes=None, auto_size=True, overwrite=False, keep_epochs=5, devices=1,
-          model_axis=1):
+          model_axis=1, target_order=None):
     """Train a zoo model on a task and write a run directory.
 
     A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
@@ -350,6 +367,12 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
             `keras_s2s.distribution.model_parallel`): the `devices` form a
             `(devices / model_axis, model_axis)` mesh, the Transformer entries' attention
             heads, feed-forward and embedding kernels split over the second axis.
+        target_order: `"left-to-right"`, `"right-to-left"` (a seq2seq entry writes each
+            target backwards: the run's target tokenizer gets `reverse=True`, so that
+            decoding turns the output back) or `"auto"` (what `keras-s2s train` passes:
+            `keras_s2s.training.defaults.choose_target_order`). None (default): the task's
+            target tokenizer as it is (left to right unless built with `reverse=True`). A
+            resumed run keeps its own order, and refuses another one given.
 
     Returns:
         The run's config dict (also written to `config.json`).
@@ -371,6 +394,13 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     if patience not in (None, "auto") and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"Argument `patience` must be a positive integer, \"auto\" or None. "
                          f"Received: patience={patience!r}")
+    if target_order not in (None, "auto") + defaults.TARGET_ORDERS:
+        raise ValueError(f"Argument `target_order` must be one of "
+                         f"{['auto', *defaults.TARGET_ORDERS]}. Received: "
+                         f"target_order={target_order!r}")
+    if target_order == "right-to-left" and not kind.orders_targets:
+        raise ValueError(f"Argument `target_order=\"right-to-left\"` is for seq2seq entries; "
+                         f"{model_name} is a {kind.name} entry. Leave it out.")
     if not isinstance(keep_epochs, int) or isinstance(keep_epochs, bool) or keep_epochs < 0:
         raise ValueError(f"Argument `keep_epochs` must be a non-negative integer. Received: "
                          f"keep_epochs={keep_epochs!r}")
@@ -416,6 +446,20 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
             learning_rate=learning_rate, auto_size=auto_size and not stored)
         if stored:
             chosen = stored.get("chosen", {})
+            started = stored.get("training", {}).get("target_order", "left-to-right")
+            if target_order not in (None, "auto", started):
+                raise RunDirectoryError(
+                    f"--resume: {run.path} was started with target_order={started!r} (now "
+                    f"{target_order!r}). Resume with the settings it started with, or start "
+                    "again with --overwrite")
+            target_order = started
+        elif target_order == "auto" and kind.orders_targets:
+            target_order, why = defaults.choose_target_order(task)
+            chosen["target_order"] = {"value": target_order, "why": why}
+        elif target_order == "auto":  # a kind whose targets are not written in order
+            target_order = None
+        if target_order is not None:  # None: the target tokenizer as the task has it
+            task = with_target_order(task, target_order)
         if label_smoothing is None:
             label_smoothing = spec.training.get("label_smoothing", 0.1)
         if cluster:
@@ -602,7 +646,9 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
                      "max_minutes": max_minutes, "keep_epochs": keep_epochs,
                      "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
                      "devices": devices, "model_axis": model_axis,
-                     "metric": metric, "max_eval_examples": max_eval_examples},
+                     "metric": metric, "max_eval_examples": max_eval_examples,
+                     "target_order": ("right-to-left" if task.target_tokenizer.reverse
+                                      else "left-to-right")},
         "chosen": chosen,
         "xla_batch_shapes": shapes,
         "run_id": (stored or {}).get("run_id") or uuid.uuid4().hex,

@@ -419,6 +419,55 @@ def test_constructor_and_method_bad_arguments():
         Tokenizer(["a"]).encode("a")
 
 
+# --------------------------------------------------------------------------- right to left
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+@pytest.mark.parametrize("text", ["abba cab!", "c", "", "é bad, cade?"])
+def test_reversed_ids_are_the_reading_order_backwards_and_decode_turns_them_back(index, text):
+    tokenizer = all_tokenizers()[index]
+    backwards = tokenizer.reversed()
+    assert backwards.reverse and not tokenizer.reverse
+    ids = tokenizer.encode(text)
+    assert backwards.encode(text) == ids[::-1]
+    assert backwards.encode(text, add_bos=True, add_eos=True) == [BOS_ID] + ids[::-1] + [EOS_ID]
+    assert backwards.pieces(text) == tokenizer.tokenize(text)[::-1]
+    # what a decoder writes: <s>, the ids right to left, </s>, padding and anything after
+    written = [BOS_ID] + ids[::-1] + [EOS_ID, PAD_ID, 4]
+    assert backwards.decode(written) == tokenizer.decode(ids)
+    assert backwards.decode_batch([written]) == [tokenizer.decode(ids)]
+    assert backwards.normalize(text) == tokenizer.normalize(text)  # references: unchanged
+    assert backwards.tokenize(text) == tokenizer.tokenize(text)
+    assert backwards.vocabulary == tokenizer.vocabulary
+    assert backwards.reversed(False) == tokenizer
+
+
+def test_reversed_char_ids_by_hand_and_extended_decoding():
+    backwards = CharTokenizer(["a", "b", "c"], reverse=True)  # a=4, b=5, c=6
+    assert backwards.encode("abc") == [6, 5, 4]
+    assert backwards.decode([2, 6, 5, 4, 3]) == "abc"
+    assert backwards.decode([6, 1, 4]) == "a<unk>c"
+    # copied source pieces, in the order of their ids: "xay" reversed is y, a, x
+    source = backwards.pieces("xay")
+    assert source == ["y", "a", "x"]
+    assert backwards.decode_extended([9, 4, 7, 3], source) == "yax"  # written x, a, y
+    assert CharTokenizer.build(["ab"], reverse=True).encode("ab") == [5, 4]
+
+
+def test_reversed_tokenizer_saves_and_loads(tmp_path):
+    path = tmp_path / "tokenizer.json"
+    word_tokenizer().reversed().save(path)
+    loaded = load_tokenizer(path)
+    assert loaded.reverse and loaded == word_tokenizer().reversed()
+    assert loaded.encode("the cat") == word_tokenizer().encode("the cat")[::-1]
+    old = tmp_path / "old.json"  # written before `reverse` existed: left to right
+    old.write_text('{"class": "CharTokenizer", "config": {"lowercase": false}, '
+                   '"vocabulary": ["a"]}', encoding="utf-8")
+    assert load_tokenizer(old).reverse is False
+    with pytest.raises(TypeError, match="reverse"):
+        CharTokenizer(["a"], reverse="yes")
+
+
 # --------------------------------------------------------------------------- saving
 
 
@@ -466,7 +515,10 @@ def test_equality():
     assert CharTokenizer(["a"]) != CharTokenizer(["b"])
     assert CharTokenizer(["a"]) != WordTokenizer(["a"])
     assert SubwordTokenizer(["a"]) != SubwordTokenizer(["a"], suffix_indicator="@@")
-    assert repr(WordTokenizer(["a"])) == "WordTokenizer(vocabulary_size=5, lowercase=False)"
+    assert CharTokenizer(["a"]) != CharTokenizer(["a"]).reversed()
+    assert CharTokenizer(["a"]).reversed().reversed(False) == CharTokenizer(["a"])
+    assert repr(WordTokenizer(["a"])) == ("WordTokenizer(vocabulary_size=5, lowercase=False, "
+                                          "reverse=False)")
 
 
 # --------------------------------------------------------------------------- documentation

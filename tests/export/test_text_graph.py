@@ -113,6 +113,18 @@ def test_subword_encode_and_decode_equal_the_python_tokenizer():
     assert texts == [tokenizer.decode(row) for row in rows]
 
 
+@pytest.mark.parametrize("cls", [CharTokenizer, WordTokenizer, SubwordTokenizer])
+def test_right_to_left_ids_equal_the_python_tokenizer(cls):
+    tokenizer = cls.build(MIXED * 5, lowercase=True, reverse=True)
+    graph = GraphText(tokenizer)
+    ids = _graph(graph.encode, tf.constant(MIXED)).to_list()
+    assert ids == [tokenizer.encode(text) for text in MIXED]
+    assert ids == [tokenizer.reversed(False).encode(text)[::-1] for text in MIXED]
+    rows = _random_ids(tokenizer.vocabulary_size, 64)
+    texts = _strings(_graph(graph.decode, tf.constant(rows)[:, None]).numpy()[:, 0])
+    assert texts == [tokenizer.decode(row) for row in rows]
+
+
 def test_a_tokenizer_without_a_graph_version_is_refused():
     with pytest.raises(ValueError, match="has no graph version"):
         GraphText(object())
