@@ -46,8 +46,11 @@ MODEL = own_data_results.MODEL
 # the defaults before 2026-12-04, when `train` gave a small task this budget too; the runs
 # recorded before then were made without these flags, which `train` then filled in alike
 PLATEAU = ["--schedule", "plateau", "--epochs", "30"]
-# name -> extra `keras-s2s train` flags; today's defaults for this task are the "cosine over
-# 80 epochs" row (`keras_s2s.training.defaults.choose_budget`)
+# name -> extra `keras-s2s train` flags; today's defaults for this task are the "targets right
+# to left, cosine over 80 epochs" row (`keras_s2s.training.defaults.choose_budget` and
+# `choose_target_order`). Every setting runs with `--target-order left-to-right`, the only
+# order when most rows were recorded; the right-to-left rows reverse the TSVs' targets instead
+# (`REVERSED`), as they were recorded before `--target-order` existed.
 SETTINGS = {
     "plateau defaults": PLATEAU,
     "dropout 0.3": PLATEAU + ["--dropout", "0.3"],
@@ -148,7 +151,7 @@ def run_setting(name, flags, paths, pairs, model=MODEL, reverse=False):
     command = own_data_results._cli(
         "train", model, "--train", paths["train"], "--validation", paths["validation"],
         "--source-tokenizer", "char", "--target-tokenizer", "char", "--multiple-references",
-        "--out", out, "--overwrite", *flags)
+        "--out", out, "--overwrite", "--target-order", "left-to-right", *flags)
     start = time.perf_counter()
     with open(os.path.join(folder, "train.log"), "w") as log:
         subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True,
@@ -242,7 +245,9 @@ def section():
         f"`python scripts/past_tense_ablation.py run`: `{MODEL}` trained through the CLI on "
         f"the `past_tense` training TSV with one setting changed at a time from the defaults "
         f"before 2026-12-04 (\"plateau defaults\"; since then `train` gives a task this "
-        f"small the \"cosine over 80 epochs\" budget by default; the `copy_bilstm` rows "
+        f"small the \"cosine over 80 epochs\" budget by default, and since 2026-12-05 it "
+        f"writes this task's targets right to left by default, the \"targets right to "
+        f"left, cosine over 80 epochs\" row; the `copy_bilstm` rows "
         f"train that entry instead: the same model with See et al.'s copy switch; the "
         f"\"targets right to left\" rows train on TSVs whose targets are spelled backwards, "
         f"so that the past form's ending is generated first, and their outputs are turned "

@@ -23,25 +23,36 @@ def _write(path, rows):
         f.write("".join("\t".join(r) + "\n" for r in rows))
 
 
-def test_run_setting_never_reads_the_test_split(tmp_path, monkeypatch):
+def _study(tmp_path, monkeypatch):
+    """The script, with its runs under `tmp_path`, and three tiny TSVs: `(module, paths)`."""
     ablation = load_script("past_tense_ablation")
     paths = {s: str(tmp_path / f"{s}.tsv") for s in ("train", "validation", "test")}
     _write(paths["train"], [("walk", "walked"), ("give", "gave")])
     _write(paths["validation"], [("talk", "talked"), ("sing", "sang", "sung")])
     _write(paths["test"], [("secret", "secreted")])
     monkeypatch.setattr(ablation, "FOLDER", str(tmp_path / "runs"))
+    return ablation, paths
+
+
+def _trained(command, best_epoch, epochs_run):
+    """What a faked `keras-s2s train` leaves in its `--out`: best.json and config.json."""
+    out = command[command.index("--out") + 1]
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "best.json"), "w") as f:
+        json.dump({"epoch": best_epoch, "best": 0.5}, f)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump({"results": {"epochs_run": epochs_run}}, f)
+    return subprocess.CompletedProcess(command, 0)
+
+
+def test_run_setting_never_reads_the_test_split(tmp_path, monkeypatch):
+    ablation, paths = _study(tmp_path, monkeypatch)
     commands = []
 
     def fake_run(command, **kwargs):
         commands.append(command)
         if command[1] == "train":
-            out = command[command.index("--out") + 1]
-            os.makedirs(out, exist_ok=True)
-            with open(os.path.join(out, "best.json"), "w") as f:
-                json.dump({"epoch": 2, "best": 0.5}, f)
-            with open(os.path.join(out, "config.json"), "w") as f:
-                json.dump({"results": {"epochs_run": 4}}, f)
-            return subprocess.CompletedProcess(command, 0)
+            return _trained(command, best_epoch=2, epochs_run=4)
         with open(command[command.index("--input") + 1]) as f:  # decode: "regularise"
             sources = f.read().split()
         return subprocess.CompletedProcess(command, 0, stdout="\n".join(s + "ed" for s in
@@ -91,12 +102,7 @@ def test_section_says_whether_a_setting_beats_the_rule(tmp_path, monkeypatch):
 
 def test_right_to_left_setting_trains_on_reversed_targets_and_scores_turned_back(
         tmp_path, monkeypatch):
-    ablation = load_script("past_tense_ablation")
-    paths = {s: str(tmp_path / f"{s}.tsv") for s in ("train", "validation", "test")}
-    _write(paths["train"], [("walk", "walked"), ("give", "gave")])
-    _write(paths["validation"], [("talk", "talked"), ("sing", "sang", "sung")])
-    _write(paths["test"], [("secret", "secreted")])
-    monkeypatch.setattr(ablation, "FOLDER", str(tmp_path / "runs"))
+    ablation, paths = _study(tmp_path, monkeypatch)
     trained_on = {}
 
     def fake_run(command, **kwargs):
@@ -104,13 +110,7 @@ def test_right_to_left_setting_trains_on_reversed_targets_and_scores_turned_back
             for split in ("train", "validation"):
                 with open(command[command.index(f"--{split}") + 1], encoding="utf-8") as f:
                     trained_on[split] = [line.split("\t") for line in f.read().splitlines()]
-            out = command[command.index("--out") + 1]
-            os.makedirs(out, exist_ok=True)
-            with open(os.path.join(out, "best.json"), "w") as f:
-                json.dump({"epoch": 1, "best": 0.5}, f)
-            with open(os.path.join(out, "config.json"), "w") as f:
-                json.dump({"results": {"epochs_run": 1}}, f)
-            return subprocess.CompletedProcess(command, 0)
+            return _trained(command, best_epoch=1, epochs_run=1)
         with open(command[command.index("--input") + 1]) as f:  # a right-to-left "regulariser"
             sources = f.read().split()
         return subprocess.CompletedProcess(command, 0, stdout="\n".join(

@@ -97,7 +97,8 @@ def run(args):
         if args.format == "onnx":
             from keras_s2s.export.onnx import export_onnx
 
-            manifest = export_onnx(model, work)
+            manifest = export_onnx(model, work, target_order=(
+                "right-to-left" if task.target_tokenizer.reverse else "left-to-right"))
         else:
             manifest = export_saved_model(
                 model, task.source_tokenizer, task.target_tokenizer, work,

@@ -121,7 +121,7 @@ def _convert(graph, path, renamed, opset):
             [o.name for o in onnx_model.graph.output])
 
 
-def export_onnx(model, directory, opset=DEFAULT_OPSET):
+def export_onnx(model, directory, opset=DEFAULT_OPSET, target_order="left-to-right"):
     """Write a model's encoder and one-step decoder as ONNX files, with a manifest.
 
     Args:
@@ -130,10 +130,15 @@ def export_onnx(model, directory, opset=DEFAULT_OPSET):
         directory: Where to write `encoder.onnx`, `step.onnx` and `keras_s2s_onnx.json`
             (created; files of the same names are replaced).
         opset: The ONNX opset (default 17).
+        target_order: The order in which the model writes its targets, recorded in the
+            manifest: `"right-to-left"` for a run trained with a `reverse` target tokenizer
+            (`keras-s2s export` passes the run's), whose generated ids a runtime reverses
+            before it looks them up.
 
     Returns:
         The manifest (also written as `keras_s2s_onnx.json`): the files, each graph's input
-        and output names, the state names, the special ids, the model's length limit.
+        and output names, the state names, the special ids, the model's length limit, the
+        target order.
 
     Raises:
         ValueError: A kind without a step decoder, or one that decodes in its own Python
@@ -164,7 +169,7 @@ def export_onnx(model, directory, opset=DEFAULT_OPSET):
         "step": {"inputs": step_in, "outputs": step_out},
         "states": states, "constants": [n for n in enc_out if n not in states],
         "pad_id": PAD_ID, "bos_id": BOS_ID, "eos_id": EOS_ID,
-        "max_length": max_decode_length(model),
+        "max_length": max_decode_length(model), "target_order": target_order,
     }
     with open(os.path.join(directory, ONNX_MANIFEST), "w") as f:
         json.dump(manifest, f, indent=2)

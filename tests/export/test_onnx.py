@@ -103,3 +103,4 @@ def test_cli_exports_a_run_as_onnx_and_refuses_search_flags(tmp_path, capsys):
     assert [p for p in os.listdir(tmp_path) if p.startswith(".")] == []  # no work directory
     manifest = json.loads((out / "keras_s2s_onnx.json").read_text())
     assert manifest["model"] == "luong_lstm" and manifest["states"]
+    assert manifest["target_order"] == "left-to-right"
