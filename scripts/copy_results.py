@@ -77,6 +77,9 @@ def section():
         "results of its earlier runs (\"earlier runs\": accuracy, decoder, epochs, time "
         "cap); the first runs had the defaults before 2026-12-04 (plateau schedule, early "
         "stopping), and a task this small now trains a 7,680-step cosine budget (see above). "
+        "The current rows were trained on 2026-12-05, left to right, just before `train` "
+        "began to write `past_tense`'s targets right to left by default (`--target-order "
+        "auto`, see the own-data table). "
         "One run each (seed 0): a point or so is within what another seed could move.",
         "",
         "| task | model | parameters | best baseline | baseline acc. / CER | val. acc. | "
