@@ -100,7 +100,8 @@ def section():
                 f"{100 * accuracy[best]:.1f} / {100 * r['baselines'][best]['cer']:.1f} | "
                 f"{100 * r['validation_by_decoder'][r['decoder']]:.1f} | {100 * test:.1f} | "
                 f"{100 * r['model_metrics']['cer']:.1f} | {r['decoder']} | "
-                f"{own_data_results.earlier_runs(r)} | {r['train_seconds'] / 60:.1f} | {r['epochs_run']} ({r['best_epoch']}) | "
+                f"{own_data_results.earlier_runs(r)} | {r['train_seconds'] / 60:.1f} | "
+                f"{r['epochs_run']} ({r['best_epoch']}) | "
                 f"{margin:+d} of {n} |")
             if r["best_epoch"] == r["epochs_run"] and not r.get("stopped_early"):
                 notes.append(f"`{model}` on `{name}` had its best validation epoch at the "

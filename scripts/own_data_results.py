@@ -113,13 +113,14 @@ def earlier_runs(record):
         for e in record.get("earlier_runs") or [])
 
 
-def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None):
+def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None, seed=0):
     """Train `model` on task `name` with default settings, choose the decoder on validation,
     decode the test split once; returns the task's record.
 
     `folder` (default `runs/own_data/NAME`) holds the run and its files; `previous` is the
     task's earlier record (default: the one in `zoo/results/own_data.json`), whose test
-    decodes stay on record. `paths`: the task's TSV files, when already exported (`export`)."""
+    decodes stay on record. `paths`: the task's TSV files, when already exported (`export`).
+    `seed`: of the training (`keras-s2s train --seed`; 0 is its default)."""
     paths = paths or export(name)
     folder = folder or os.path.join(RUNS, name)
     os.makedirs(folder, exist_ok=True)
@@ -132,8 +133,8 @@ def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None):
     out = os.path.join(folder, "run")
     train = _cli("train", model, "--train", paths["train"], "--validation",
                  paths["validation"], "--source-tokenizer", source_tok, "--target-tokenizer",
-                 target_tok, "--multiple-references", "--out", out, "--max-minutes",
-                 str(max_minutes))
+                 target_tok, "--multiple-references", "--out", out,
+                 *(["--seed", str(seed)] if seed else []), "--max-minutes", str(max_minutes))
     timing = _timing(name, out, folder)
     if timing is not None:
         print(f"[{name}] trained already ({out}); delete it to retrain", flush=True)
@@ -233,6 +234,27 @@ def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None):
         "samples": [{"source": e.source, "reference": e.targets[0], "output": o}
                     for e, o in list(zip(task.splits["test"], decoded))[:5]],
     }
+
+
+def seeds_sentence(name, record):
+    """A task's runs of today's defaults with other seeds (`run --seeds`), in one sentence."""
+    accuracy = {k: v["sequence_accuracy"] for k, v in record["baselines"].items()}
+    best = max(accuracy, key=accuracy.get)
+    n = record["test_examples"]
+    runs = {"0": record, **record["seeds"]}
+    scores = {seed: r["model_metrics"]["sequence_accuracy"] for seed, r in runs.items()}
+    mean = sum(scores.values()) / len(scores)
+    margin = round((mean - accuracy[best]) * n, 1)
+    verdict = (f"{abs(margin):.1f} of {n} test words {'ahead' if margin > 0 else 'behind'} "
+               "on average" if margin else f"as many of the {n} test words right on average")
+    each = ", ".join(f"seed {seed} {100 * s:.1f}% ({runs[seed]['decoder']})"
+                     for seed, s in scores.items())
+    return (f"`{name}` with today's defaults and other seeds (`python "
+            f"scripts/own_data_results.py run {name} --seeds ...`; each seed's test split "
+            f"decoded once, with the decoder chosen on its validation): {each}. Mean "
+            f"{100 * mean:.1f}% over {len(scores)} seeds against `{best}`'s "
+            f"{100 * accuracy[best]:.1f}%: {verdict}, seeds from "
+            f"{100 * min(scores.values()):.1f}% to {100 * max(scores.values()):.1f}%.")
 
 
 def by_length(examples, outputs, edges=(5, 10, 15, 20, 25), tokens=False):
@@ -336,6 +358,9 @@ def section():
             f"{100 * r['model_metrics']['cer']:.1f} | "
             f"{r['train_seconds'] / 60:.1f} | {r['epochs_run']} ({r['best_epoch']}) | "
             f"{stopped} | {'yes' if model > accuracy[best] else '**no**'} |")
+    seeds = [seeds_sentence(name, r) for name, r in results.items() if r.get("seeds")]
+    if seeds:
+        lines += [""] + seeds
     lines += ["", "Every baseline's scores are in `zoo/results/own_data.json`. Model accuracy "
               "by source length (characters or phonemes; examples in brackets):", ""]
     for name, r in results.items():
@@ -382,8 +407,25 @@ def main(argv=None):
     parser.add_argument("step", choices=["run", "baselines", "render"])
     parser.add_argument("tasks", nargs="*")
     parser.add_argument("--max-minutes", type=float, default=20.0)
+    parser.add_argument("--seeds", type=int, nargs="*", default=[],
+                        help="run: train today's defaults again with these seeds (not 0), "
+                        "beside each task's seed-0 record")
     args = parser.parse_args(argv)
-    if args.step == "run":
+    if args.step == "run" and args.seeds:
+        # the same defaults with other seeds, beside the task's record: each trains in its own
+        # folder and decodes the test split once, with the decoder chosen on validation
+        results = _load()
+        for name in args.tasks or TASKS:
+            for seed in args.seeds:
+                record = run(name, args.max_minutes, folder=os.path.join(
+                    RUNS, name, f"seed_{seed}"), previous={}, seed=seed)
+                results["runs"][name].setdefault("seeds", {})[str(seed)] = {
+                    key: record[key] for key in (
+                        "command", "model_metrics", "decoder", "validation_by_decoder",
+                        "epochs_run", "best_epoch", "train_seconds", "chosen", "date",
+                        "load_average")}
+                save_json(RESULTS_JSON, results)
+    elif args.step == "run":
         results = _load()
         for name in args.tasks or TASKS:
             results["runs"][name] = run(name, args.max_minutes)

@@ -87,9 +87,9 @@ def choose_target_order(task, max_examples=5000):
     `MIN_SHARED_START` (2) leading characters on average, and more than twice as many
     leading as trailing characters: the target changes its source at the end (`walk ->
     walked`, `Häuser -> Haus`), and writing the end first makes that change the decoder's
-    first decision, read from the source alone, before any of the copied stem. Writing the copied stem first makes it depend on the
-    stem's beginning: `make` then reads differently from the `remake -> remade` it learned
-    from. On `past_tense`'s 323 validation verbs (`scripts/past_tense_ablation.py`, three
+    first decision, read from the source alone, before any of the copied stem. Writing the
+    copied stem first makes it depend on the stem's beginning: `make` then reads differently
+    from the `remake -> remade` it learned from. On `past_tense`'s 323 validation verbs (`scripts/past_tense_ablation.py`, three
     seeds each) `luong_bilstm` got 10, 13 and 13 wrong right to left against 13, 14 and 15
     left to right. Otherwise (different alphabets, sentences, changes at the start) left to
     right.

@@ -1,0 +1,25 @@
+"""scripts/own_data_results.py: the sentence that reports a task's other seeds."""
+
+from tests.helpers import load_script
+
+
+def _record(accuracy, decoder="greedy"):
+    return {"model_metrics": {"sequence_accuracy": accuracy}, "decoder": decoder}
+
+
+def test_seeds_sentence_reports_each_seed_and_the_mean_margin():
+    own = load_script("own_data_results")
+    record = {**_record(305 / 324), "test_examples": 324,
+              "baselines": {"suffix_rule": {"sequence_accuracy": 304 / 324},
+                            "copy": {"sequence_accuracy": 3 / 324}},
+              "seeds": {"1": _record(300 / 324, "beam5"), "2": _record(307 / 324)}}
+    sentence = own.seeds_sentence("past_tense", record)
+    # by hand: seeds 305, 300 and 307 right, mean 304 = the rule's 304: level
+    assert "seed 0 94.1% (greedy), seed 1 92.6% (beam5), seed 2 94.8% (greedy)" in sentence
+    assert "Mean 93.8% over 3 seeds against `suffix_rule`'s 93.8%" in sentence
+    assert "as many of the 324 test words right on average" in sentence
+    assert "seeds from 92.6% to 94.8%" in sentence
+    record["seeds"]["2"] = _record(310 / 324)  # mean 305: one word ahead
+    assert "1.0 of 324 test words ahead" in own.seeds_sentence("past_tense", record)
+    record["seeds"]["2"] = _record(298 / 324)  # mean 301: three words behind
+    assert "3.0 of 324 test words behind" in own.seeds_sentence("past_tense", record)
