@@ -282,6 +282,7 @@ def render():
         "decodes the test split",
         "python scripts/make_figures.py         # the paper-finding figures below",
         "python scripts/own_data_results.py run # the your-own-data table",
+        "python scripts/own_data_results.py run past_tense --seeds 1 2  # its other seeds",
         "python scripts/past_tense_ablation.py run  # past_tense settings, validation only",
         "python scripts/copy_results.py run     # copy against no copy",
         "python scripts/pointer_results.py evaluate  # the pointer networks",
