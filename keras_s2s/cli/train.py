@@ -44,9 +44,10 @@ def add_parser(subparsers):
                    "(see --epochs)")
     p.add_argument("--target-order", choices=["auto", "left-to-right", "right-to-left"],
                    default="auto", help="the order in which the decoder writes each target "
-                   "(seq2seq entries); auto: right to left for character pairs that share "
-                   "more leading than trailing characters (an ending changes), else left to "
-                   "right")
+                   "(seq2seq entries); auto: right to left for character pairs whose changed "
+                   "targets keep the source's beginning (at least 2 leading characters shared "
+                   "on average, over twice the trailing ones: an ending changes), else left "
+                   "to right")
     p.add_argument("--warmup-steps", type=non_negative_int,
                    help="warm-up steps (default for plateau: one epoch, at most 1000)")
     p.add_argument("--label-smoothing", type=fraction,
