@@ -88,6 +88,15 @@ def test_exports_serve_decodes_texts_and_scores_without_keras_s2s(trained_run, t
                        max_length_a=1.0, max_length_b=2)
     cases[path] = (decode(transformer, SENTENCES, "beam", task=word_task, beam_width=2,
                           max_length=12, max_length_a=1.0, max_length_b=2), SENTENCES)
+    # 3b. the same model and search, its target tokenizer right to left (`reverse`): the
+    # graph turns each output back as `decode` does, here into the words in reverse order
+    backwards = str(tmp_path / "backwards")
+    export_saved_model(transformer, words, words.reversed(), backwards, beam_width=2,
+                       max_length=12, max_length_a=1.0, max_length_b=2)
+    cases[backwards] = (decode(transformer, SENTENCES, "beam",
+                               task=Task("rtl", {}, words, words.reversed()), beam_width=2,
+                               max_length=12, max_length_a=1.0, max_length_b=2), SENTENCES)
+    assert cases[backwards][0].texts != cases[path][0].texts
     # 4. a language model continuing character prompts
     chars = CharTokenizer.build(["hello world", "low"])
     lm = _tiny("lstm_lm", chars.vocabulary_size)
