@@ -90,14 +90,13 @@ def section():
     notes = []
     for name, by_model in results.items():
         for model, r in by_model.items():
-            accuracy = {k: v["sequence_accuracy"] for k, v in r["baselines"].items()}
-            best = max(accuracy, key=accuracy.get)
+            best, baseline = own_data_results.best_baseline(r)
             test = r["model_metrics"]["sequence_accuracy"]
             n = r["test_examples"]
-            margin = round((test - accuracy[best]) * n)
+            margin = round((test - baseline) * n)
             lines.append(
                 f"| `{name}` | `{model}` | {r.get('parameters', 0):,} | `{best}` | "
-                f"{100 * accuracy[best]:.1f} / {100 * r['baselines'][best]['cer']:.1f} | "
+                f"{100 * baseline:.1f} / {100 * r['baselines'][best]['cer']:.1f} | "
                 f"{100 * r['validation_by_decoder'][r['decoder']]:.1f} | {100 * test:.1f} | "
                 f"{100 * r['model_metrics']['cer']:.1f} | {r['decoder']} | "
                 f"{own_data_results.earlier_runs(r)} | {r['train_seconds'] / 60:.1f} | "

@@ -105,12 +105,39 @@ def baselines_of(name, task=None):
                          if name in SENTENCE_TASKS else None)
 
 
+# what a task's record keeps of each run that decoded the test split: its earlier runs, and
+# the runs of its other seeds
+RUN_KEYS = ("command", "model_metrics", "decoder", "epochs_run", "best_epoch", "max_minutes",
+            "train_seconds", "chosen", "load_average")
+
+
+def best_baseline(record):
+    """`(name, accuracy)` of a task record's most accurate baseline."""
+    accuracy = {k: v["sequence_accuracy"] for k, v in record["baselines"].items()}
+    best = max(accuracy, key=accuracy.get)
+    return best, accuracy[best]
+
+
+def earlier_test_runs(previous):
+    """The `"earlier_runs"` of a task trained again: a rerun (new defaults, a longer time cap)
+    decodes the test split again, and every earlier test decode stays on record with the
+    settings that produced it, the earlier defaults' other seeds (`run --seeds`) included."""
+    runs = list(previous.get("earlier_runs") or [])
+    if previous.get("model_metrics") and "decoder" in previous:
+        runs.append({key: previous.get(key) for key in RUN_KEYS})
+    return runs + [{**seed_run, "seed": int(seed)}
+                   for seed, seed_run in (previous.get("seeds") or {}).items()]
+
+
+def _earlier_run(e):
+    seed = f", seed {e['seed']}" if "seed" in e else ""
+    return (f"{100 * e['model_metrics']['sequence_accuracy']:.1f} ({e['decoder']}, "
+            f"{e['epochs_run']} ep., cap {e['max_minutes']:g} min{seed})")
+
+
 def earlier_runs(record):
     """The earlier test results of a task's record, as the results tables print them."""
-    return "; ".join(
-        f"{100 * e['model_metrics']['sequence_accuracy']:.1f} ({e['decoder']}, "
-        f"{e['epochs_run']} ep., cap {e['max_minutes']:g} min)"
-        for e in record.get("earlier_runs") or [])
+    return "; ".join(_earlier_run(e) for e in record.get("earlier_runs") or [])
 
 
 def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None, seed=0):
@@ -203,16 +230,9 @@ def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None, 
     # was chosen on validation: that first test decode is kept and shown, not hidden
     earlier = previous.get("earlier_greedy_test") or (
         previous.get("model_metrics") if "decoder" not in previous else None)
-    # a rerun (new defaults, a longer time cap) decodes the test split again: every earlier
-    # test decode stays on record with the settings that produced it
-    earlier_runs = list(previous.get("earlier_runs") or [])
-    if previous.get("model_metrics") and "decoder" in previous:
-        earlier_runs.append({key: previous.get(key) for key in (
-            "command", "model_metrics", "decoder", "epochs_run", "best_epoch", "max_minutes",
-            "train_seconds", "chosen", "load_average")})
     return {
         "earlier_greedy_test": earlier,
-        "earlier_runs": earlier_runs,
+        "earlier_runs": earlier_test_runs(previous),
         "task": name, "model": model, "train_pairs": len(task.pairs("train")),
         "test_examples": len(task.splits["test"]),
         "command": " ".join(["keras-s2s"] + train[1:]).replace(ROOT + "/", ""),
@@ -238,13 +258,12 @@ def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None, 
 
 def seeds_sentence(name, record):
     """A task's runs of today's defaults with other seeds (`run --seeds`), in one sentence."""
-    accuracy = {k: v["sequence_accuracy"] for k, v in record["baselines"].items()}
-    best = max(accuracy, key=accuracy.get)
+    best, baseline = best_baseline(record)
     n = record["test_examples"]
     runs = {"0": record, **record["seeds"]}
     scores = {seed: r["model_metrics"]["sequence_accuracy"] for seed, r in runs.items()}
     mean = sum(scores.values()) / len(scores)
-    margin = round((mean - accuracy[best]) * n, 1)
+    margin = round((mean - baseline) * n, 1)
     verdict = (f"{abs(margin):.1f} of {n} test words {'ahead' if margin > 0 else 'behind'} "
                "on average" if margin else f"as many of the {n} test words right on average")
     each = ", ".join(f"seed {seed} {100 * s:.1f}% ({runs[seed]['decoder']})"
@@ -253,7 +272,7 @@ def seeds_sentence(name, record):
             f"scripts/own_data_results.py run {name} --seeds ...`; each seed's test split "
             f"decoded once, with the decoder chosen on its validation): {each}. Mean "
             f"{100 * mean:.1f}% over {len(scores)} seeds against `{best}`'s "
-            f"{100 * accuracy[best]:.1f}%: {verdict}, seeds from "
+            f"{100 * baseline:.1f}%: {verdict}, seeds from "
             f"{100 * min(scores.values()):.1f}% to {100 * max(scores.values()):.1f}%.")
 
 
@@ -344,8 +363,7 @@ def section():
     for name, r in results.items():
         if name in SENTENCE_TASKS:
             continue
-        accuracy = {k: v["sequence_accuracy"] for k, v in r["baselines"].items()}
-        best = max(accuracy, key=accuracy.get)
+        best, baseline = best_baseline(r)
         model = r["model_metrics"]["sequence_accuracy"]
         stopped = ("patience" if r["stopped_early"] else
                    f"time cap ({r['max_minutes']:g} min)" if r["stopped_by_time"] else "epochs")
@@ -353,11 +371,11 @@ def section():
         first = f"{100 * first['sequence_accuracy']:.1f}" if first else ""
         earlier = earlier_runs(r)
         lines.append(
-            f"| `{name}` | {r['train_pairs']:,} | `{best}` | {100 * accuracy[best]:.1f} | "
+            f"| `{name}` | {r['train_pairs']:,} | `{best}` | {100 * baseline:.1f} | "
             f"{100 * model:.1f} | {r.get('decoder', 'greedy')} | {first} | {earlier} | "
             f"{100 * r['model_metrics']['cer']:.1f} | "
             f"{r['train_seconds'] / 60:.1f} | {r['epochs_run']} ({r['best_epoch']}) | "
-            f"{stopped} | {'yes' if model > accuracy[best] else '**no**'} |")
+            f"{stopped} | {'yes' if model > baseline else '**no**'} |")
     seeds = [seeds_sentence(name, r) for name, r in results.items() if r.get("seeds")]
     if seeds:
         lines += [""] + seeds
@@ -420,10 +438,7 @@ def main(argv=None):
                 record = run(name, args.max_minutes, folder=os.path.join(
                     RUNS, name, f"seed_{seed}"), previous={}, seed=seed)
                 results["runs"][name].setdefault("seeds", {})[str(seed)] = {
-                    key: record[key] for key in (
-                        "command", "model_metrics", "decoder", "validation_by_decoder",
-                        "epochs_run", "best_epoch", "train_seconds", "chosen", "date",
-                        "load_average")}
+                    key: record[key] for key in RUN_KEYS + ("validation_by_decoder", "date")}
                 save_json(RESULTS_JSON, results)
     elif args.step == "run":
         results = _load()

@@ -23,3 +23,20 @@ def test_seeds_sentence_reports_each_seed_and_the_mean_margin():
     assert "1.0 of 324 test words ahead" in own.seeds_sentence("past_tense", record)
     record["seeds"]["2"] = _record(298 / 324)  # mean 301: three words behind
     assert "3.0 of 324 test words behind" in own.seeds_sentence("past_tense", record)
+
+
+def test_a_rerun_keeps_every_earlier_test_result_other_seeds_included():
+    own = load_script("own_data_results")
+    run = {"command": "c0", "model_metrics": {"sequence_accuracy": 0.9}, "decoder": "greedy",
+           "epochs_run": 80, "best_epoch": 60, "max_minutes": 15.0, "train_seconds": 1.0,
+           "chosen": {}, "load_average": [1.0]}
+    previous = {**run, "earlier_runs": [{**run, "command": "older"}],
+                "seeds": {"1": {**run, "command": "c1",
+                                "model_metrics": {"sequence_accuracy": 0.8}}}}
+    runs = own.earlier_test_runs(previous)
+    assert [r["command"] for r in runs] == ["older", "c0", "c1"]
+    assert runs[2]["seed"] == 1 and "seed" not in runs[1]
+    assert own.earlier_runs({"earlier_runs": runs}) == (
+        "90.0 (greedy, 80 ep., cap 15 min); 90.0 (greedy, 80 ep., cap 15 min); "
+        "80.0 (greedy, 80 ep., cap 15 min, seed 1)")
+    assert own.earlier_test_runs({}) == []

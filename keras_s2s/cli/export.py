@@ -96,9 +96,10 @@ def run(args):
     try:
         if args.format == "onnx":
             from keras_s2s.export.onnx import export_onnx
+            from keras_s2s.training.recipe import target_order_of
 
-            manifest = export_onnx(model, work, target_order=(
-                "right-to-left" if task.target_tokenizer.reverse else "left-to-right"))
+            manifest = export_onnx(model, work,
+                                   target_order=target_order_of(task.target_tokenizer))
         else:
             manifest = export_saved_model(
                 model, task.source_tokenizer, task.target_tokenizer, work,

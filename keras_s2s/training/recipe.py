@@ -201,6 +201,17 @@ def build_for_task(model_name, task, side=None, **model_kwargs):
                      **{**derived, **model_kwargs})
 
 
+def target_order_of(tokenizer):
+    """`"right-to-left"` for a `reverse` tokenizer, else `"left-to-right"`.
+
+    Example:
+
+    >>> target_order_of(CharTokenizer(["a"], reverse=True))
+    'right-to-left'
+    """
+    return "right-to-left" if tokenizer.reverse else "left-to-right"
+
+
 def with_target_order(task, order):
     """`task` with its target tokenizer's ids in `order` (`"left-to-right"` or
     `"right-to-left"`, see `Tokenizer.reverse`); the pairs and everything else the same.
@@ -647,8 +658,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
                      "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
                      "devices": devices, "model_axis": model_axis,
                      "metric": metric, "max_eval_examples": max_eval_examples,
-                     "target_order": ("right-to-left" if task.target_tokenizer.reverse
-                                      else "left-to-right")},
+                     "target_order": target_order_of(task.target_tokenizer)},
         "chosen": chosen,
         "xla_batch_shapes": shapes,
         "run_id": (stored or {}).get("run_id") or uuid.uuid4().hex,
