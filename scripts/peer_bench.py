@@ -1,14 +1,18 @@
 """CPU cost side by side: our `luong_bilstm` G2P recipe and JoeyNMT 2.3 at equal settings.
 
     python scripts/peer_bench.py [--venv PATH] [--epochs 4] [--max-train-words 40000]
-                                  [--threads 1]       # writes zoo/results/peer_bench.json
+                                  [--threads 1] [--seeds 0 1 2]
+                                                      # writes zoo/results/peer_bench.json
     python scripts/peer_bench.py --quick              # smoke check -> runs/peer_bench/quick.json
     python scripts/peer_bench.py render [--json F]    # the BENCHMARKS.md section, from the JSON
 
 Issue 21 asks for our CPU time to be at most 0.8x JoeyNMT's at equal or better test WER.
-One run of this script trains both, one after the other (JoeyNMT first), on the same data,
-and records for each: CPU seconds (user + system) and wall seconds of the training
-subprocess (`os.wait4`, so the child and whatever it waited for), CPU seconds per epoch,
+One run of this script trains, for each seed, JoeyNMT and then ours twice: with the recipe as
+it is (XLA-compiled steps, `jit`, the default) and with `jit = false` (what `keras-s2s train
+--no-jit` does: TensorFlow's graph executor, no XLA compiles), all on the same data, one
+after the other. It records for each training: CPU seconds (user + system) and wall seconds
+of the training subprocess (`os.wait4`, so the child and whatever it waited for), CPU seconds
+per epoch,
 target tokens per CPU second and per wall second (real target tokens of the training pairs,
 phonemes plus one end-of-sequence token, times epochs), its peak resident memory, and test
 WER/PER with beam 5 scored by our `keras_s2s.text_metrics.metric_function` on both output
@@ -17,8 +21,11 @@ start-up, XLA compiles (ours) and the per-epoch validation, as a real training d
 decoding is timed separately. Both processes get the same thread limits (`--threads`, 1 by
 default): OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS (PyTorch and oneDNN) and
 TF_NUM_INTRAOP_THREADS, TF_NUM_INTEROP_THREADS (TensorFlow, whose pools our CLI does not
-otherwise limit). One seed (the recipe's, 0) for both; the load average is recorded before
-and after each training, since a busy machine inflates wall time (and somewhat CPU time).
+otherwise limit). `--seeds` (default: the recipe's, 0) sets the seed of both frameworks
+(JoeyNMT's `random_seed`, our recipe's `seed`); the table shows means over the seeds, the
+JSON each seed's run, and the goal is judged on the means. The load average is recorded
+before and after each training, since a busy machine inflates wall time (and somewhat CPU
+time).
 
 JoeyNMT is a peer, never a dependency: it is installed once into its own virtual
 environment (`--venv`, default `runs/peer_bench/venv`) with a CPU-only PyTorch: the newest
@@ -73,8 +80,12 @@ What still differs (JoeyNMT 2.3's recurrent model has no switch for these):
   JoeyNMT draws random batches padded to their longest pair. The random streams differ, so
   equal seeds do not mean equal batches or initial weights.
 - Decoding length limit: ours 2·source + 10 tokens, JoeyNMT 1.5 · the batch's longest source.
-- Execution: ours runs XLA-compiled TensorFlow graphs (`jit`, the recipe's default),
-  JoeyNMT eager PyTorch (one step at a time in the decoder). That is what is measured.
+- Execution: ours runs XLA-compiled TensorFlow graphs (`jit`, the recipe's default) or,
+  in the second row, TensorFlow graphs without XLA; JoeyNMT eager PyTorch (one step at a
+  time in the decoder). At this size on one CPU thread a step costs about the same either
+  way, but each of the XLA row's batch shapes (3 training, 3 validation, and the validation
+  decode's) costs several CPU seconds of compiling, a large share of a 4-epoch run. Test
+  decoding uses `keras-s2s decode`'s default (XLA) for both rows.
 
 The dense bridge is most of the parameter difference (ours about 585k, JoeyNMT about 489k).
 
@@ -110,7 +121,9 @@ EXTRA_PACKAGES = ["importlib_metadata"]
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 GOAL_RATIO = 0.8
 QUICK = {"epochs": 1, "max_train_words": 2000, "max_eval_examples": 200, "max_test_words": 200}
-NAMES = {"joeynmt": "JoeyNMT 2.3", "ours": "keras-s2s luong_bilstm"}
+NAMES = {"joeynmt": "JoeyNMT 2.3", "ours": "keras-s2s luong_bilstm (XLA, the default)",
+         "ours_no_jit": "keras-s2s luong_bilstm, jit = false"}
+OURS = ("ours", "ours_no_jit")
 
 
 class BenchError(Exception):
@@ -325,7 +338,7 @@ def joeynmt_config(recipe, settings, data_dir, model_dir, test=False):
         "name": "peer_bench_g2p",
         "joeynmt_version": JOEYNMT.split("==")[1],
         "use_cuda": False, "fp16": False, "num_workers": 0,
-        "random_seed": training.get("seed", 0),
+        "random_seed": settings["seed"],
         "data": data,
         "testing": {"beam_size": evaluation.get("beam_width", 5),
                     "beam_alpha": evaluation.get("length_penalty", 0.0) or -1,
@@ -395,12 +408,14 @@ def to_yaml(value, indent=0):
     return "\n".join(lines)
 
 
-def our_recipe(recipe, settings, path):
-    """The recipe to train: the file itself when unchanged, else a JSON copy with our sizes."""
+def our_recipe(recipe, settings, path, jit=True):
+    """The recipe to train: the file itself when unchanged, else a JSON copy with our sizes,
+    the seed and `jit`."""
     training = recipe["training"]
     ours = {"epochs": settings["epochs"], "max_train_examples": settings["max_train_words"],
             "max_eval_examples": settings["max_eval_examples"],
-            "warmup_steps": settings["warmup_steps"]}
+            "warmup_steps": settings["warmup_steps"], "seed": settings["seed"],
+            "jit": training.get("jit", True) and jit}
     if all(training.get(key) == value for key, value in ours.items()):
         return RECIPE
     changed = {**recipe, "training": {**training, **ours}}
@@ -523,23 +538,25 @@ def run_joeynmt(python, recipe, settings, data_dir, work, task, test, env):
             **score(task, test, _read_lines(hyps + ".test"))}
 
 
-def run_ours(recipe, settings, data_dir, work, task, test, env):
-    run_dir = os.path.join(work, "ours")
-    recipe_file = our_recipe(recipe, settings, os.path.join(work, "luong_bilstm_recipe.json"))
+def run_ours(recipe, settings, data_dir, work, task, test, env, key="ours"):
+    run_dir = os.path.join(work, key)
+    recipe_file = our_recipe(recipe, settings, os.path.join(work, f"{key}_recipe.json"),
+                             jit=key == "ours")
     cli = [sys.executable, "-m", "keras_s2s.cli"]
-    say(f"ours: keras-s2s train --recipe {os.path.relpath(recipe_file, ROOT)} ...")
+    say(f"{key}: keras-s2s train --recipe {os.path.relpath(recipe_file, ROOT)} ...")
     load_before = os.getloadavg()
-    train = run_timed("ours train", [*cli, "train", "--recipe", recipe_file, "--out", run_dir],
-                      os.path.join(work, "ours_train.log"), env, OUR_PROGRESS)
+    train = run_timed(f"{key} train", [*cli, "train", "--recipe", recipe_file, "--out",
+                                       run_dir],
+                      os.path.join(work, f"{key}_train.log"), env, OUR_PROGRESS)
     load_after = os.getloadavg()
-    say(f"ours: decoding {len(test):,} test words (beam {settings['beam']}) ...")
-    hyps = os.path.join(work, "ours_hyps.test")
+    say(f"{key}: decoding {len(test):,} test words (beam {settings['beam']}) ...")
+    hyps = os.path.join(work, f"{key}_hyps.test")
     beam = ["--beam", str(settings["beam"])]
     if settings["length_penalty"]:
         beam += ["--length-penalty", str(settings["length_penalty"])]
-    decode = run_timed("ours decode", [*cli, "decode", run_dir, *beam, "--input",
-                                       os.path.join(data_dir, "test_words.txt")],
-                       os.path.join(work, "ours_decode.log"), env, stdout_path=hyps)
+    decode = run_timed(f"{key} decode", [*cli, "decode", run_dir, *beam, "--input",
+                                         os.path.join(data_dir, "test_words.txt")],
+                       os.path.join(work, f"{key}_decode.log"), env, stdout_path=hyps)
     with open(os.path.join(run_dir, "config.json")) as f:
         config = json.load(f)
     return {"train": train, "decode": decode, "load_average_before": load_before,
@@ -550,6 +567,30 @@ def run_ours(recipe, settings, data_dir, work, task, test, env):
                          f"keras-s2s decode {os.path.relpath(run_dir, ROOT)} "
                          f"{' '.join(beam)} --input test_words.txt"],
             **score(task, test, _read_lines(hyps))}
+
+
+def compare(ours, joeynmt):
+    """Ours against JoeyNMT: the CPU-time ratio of the (mean) trainings and the WER check."""
+    ratio = ours["train"]["cpu_seconds"] / joeynmt["train"]["cpu_seconds"]
+    quality = ours["wer"] <= joeynmt["wer"]
+    return {"cpu_ratio": ratio, "goal_ratio": GOAL_RATIO, "cpu_goal_met": ratio <= GOAL_RATIO,
+            "wer_equal_or_better": quality, "goal_met": ratio <= GOAL_RATIO and quality}
+
+
+def mean_row(seed_rows):
+    """One system's row: the means over its seeds' runs of every number the table shows
+    (training and decoding times, rates, WER, PER), with the runs themselves under "seeds"."""
+    def mean(values):
+        return sum(values) / len(values)
+
+    first = seed_rows[0]
+    row = {"seeds": seed_rows, "parameters": first.get("parameters")}
+    for part in ("train", "decode"):
+        row[part] = {k: mean([r[part][k] for r in seed_rows]) for k in first[part]}
+    for key in ("wer", "per", "cpu_seconds_per_epoch", "wall_seconds_per_epoch",
+                "tokens_per_cpu_second", "tokens_per_wall_second"):
+        row[key] = mean([r[key] for r in seed_rows])
+    return row
 
 
 def _rates(row, settings):
@@ -577,6 +618,7 @@ def benchmark(args):
     max_eval = QUICK["max_eval_examples"] if quick else training.get("max_eval_examples", 1000)
     max_test = QUICK["max_test_words"] if quick else None
     json_path = QUICK_JSON if quick else RESULTS_JSON
+    seeds = args.seeds or [training.get("seed", 0)]
     work = os.path.join(WORK, "quick" if quick else "full")
     date = time.strftime("%Y-%m-%d %H:%M:%S %z")
 
@@ -611,7 +653,7 @@ def benchmark(args):
         "label_smoothing": training.get("label_smoothing", 0.0),
         "clipnorm": training.get("clipnorm"), "beam": evaluation.get("beam_width", 5),
         "length_penalty": evaluation.get("length_penalty", 0.0),
-        "seed": training.get("seed", 0), "threads": args.threads,
+        "seeds": seeds, "threads": args.threads,
         "target_tokens": "phonemes + 1 end-of-sequence token per training pair",
     }
     say(f"{counts['train_words']:,} training words, {counts['train_pairs']:,} pairs, "
@@ -621,24 +663,32 @@ def benchmark(args):
     machine = {"cpu_model": _cpu_model(), "cpu_count": os.cpu_count(),
                "cpus_usable": len(os.sched_getaffinity(0)), "platform": platform.platform(),
                "load_average_start": os.getloadavg(), "date": date}
-    rows = {"joeynmt": run_joeynmt(python, recipe, settings, data_dir, work, task, test, env)}
-    rows["ours"] = run_ours(recipe, settings, data_dir, work, task, test, env)
+    runs = {key: [] for key in ("joeynmt", *OURS)}
+    for seed in seeds:
+        seeded = {**settings, "seed": seed}
+        seed_work = os.path.join(work, f"seed_{seed}")
+        os.makedirs(seed_work)
+        say(f"seed {seed}")
+        runs["joeynmt"].append(run_joeynmt(python, recipe, seeded, data_dir, seed_work, task,
+                                           test, env))
+        for key in OURS:
+            runs[key].append(run_ours(recipe, seeded, data_dir, seed_work, task, test, env,
+                                      key))
+        for key in runs:
+            runs[key][-1]["seed"] = seed
+            _rates(runs[key][-1], settings)
     machine["load_average_end"] = os.getloadavg()
-    for row in rows.values():
-        _rates(row, settings)
-    ratio = rows["ours"]["train"]["cpu_seconds"] / rows["joeynmt"]["train"]["cpu_seconds"]
-    quality = rows["ours"]["wer"] <= rows["joeynmt"]["wer"]
+    rows = {key: mean_row(seed_rows) for key, seed_rows in runs.items()}
     results = {
         "settings": settings, "machine": machine,
         "versions": {"joeynmt_env": peer_versions, "ours": _our_versions()},
         "command": "python scripts/peer_bench.py" + (" --quick" if quick else "") + (
             f" --epochs {epochs} --max-train-words {words}" if not quick and (
                 epochs != training["epochs"] or words != training["max_train_examples"])
-            else "") + (f" --threads {args.threads}" if args.threads != 1 else ""),
+            else "") + (f" --threads {args.threads}" if args.threads != 1 else "") + (
+            f" --seeds {' '.join(map(str, seeds))}" if args.seeds else ""),
         "systems": rows,
-        "comparison": {"cpu_ratio": ratio, "goal_ratio": GOAL_RATIO,
-                       "cpu_goal_met": ratio <= GOAL_RATIO, "wer_equal_or_better": quality,
-                       "goal_met": ratio <= GOAL_RATIO and quality},
+        "comparisons": {key: compare(rows[key], rows["joeynmt"]) for key in OURS},
     }
     os.makedirs(os.path.dirname(json_path), exist_ok=True)
     with open(json_path, "w") as f:
@@ -670,16 +720,23 @@ def _missed(comparison):
 
 
 def _verdict(results):
-    c = results["comparison"]
-    return (f"ours / JoeyNMT training CPU time: {c['cpu_ratio']:.2f}x (goal <= "
-            f"{c['goal_ratio']:g}x at equal or better WER): "
-            + ("PASS" if c["goal_met"] else "FAIL" + _missed(c)))
+    lines = []
+    for key in OURS:
+        c = results["comparisons"][key]
+        lines.append(f"{NAMES[key]} / JoeyNMT training CPU time: {c['cpu_ratio']:.2f}x (goal "
+                     f"<= {c['goal_ratio']:g}x at equal or better WER): "
+                     + ("PASS" if c["goal_met"] else "FAIL" + _missed(c)))
+    return "\n".join(lines)
+
+
+def _systems(results):
+    return [k for k in ("joeynmt", *OURS) if k in results["systems"]]
 
 
 def table(results):
     """A plain-text table for the terminal."""
     rows = [["", *HEADERS]] + [[NAMES[k], *_row_values(results["systems"][k])]
-                               for k in ("joeynmt", "ours")]
+                               for k in _systems(results)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w)
                        for i, (cell, w) in enumerate(zip(r, widths))) for r in rows]
@@ -689,14 +746,16 @@ def table(results):
 def render(results):
     """The BENCHMARKS.md section "## Side by side with JoeyNMT" of a result dict."""
     s, m, v = results["settings"], results["machine"], results["versions"]
-    c, rows = results["comparison"], results["systems"]
+    rows = results["systems"]
+    seeds = s["seeds"]
     joey, ours = v["joeynmt_env"], v["ours"]
     out = ["## Side by side with JoeyNMT", ""]
     if s.get("quick"):
         out += ["**Smoke check (`--quick`), not a benchmark.**", ""]
     out += [
         f"`{results['command']}` trains JoeyNMT {joey['joeynmt']} (PyTorch {joey['torch']}) "
-        f"and our `luong_bilstm` (Keras {ours['keras']}, TensorFlow {ours['tensorflow']}) one "
+        f"and our `luong_bilstm` (Keras {ours['keras']}, TensorFlow {ours['tensorflow']}; "
+        "with XLA as the recipe has it, and again with `jit = false`) one "
         f"after the other on the same {s['train_words']:,} G2P training words "
         f"({s['train_pairs']:,} pairs, {s['train_target_tokens']:,} target tokens) for "
         f"{s['epochs']} epoch(s): embeddings {s['embedding_dim']}, a bidirectional LSTM "
@@ -706,27 +765,37 @@ def render(results):
         + (f"JoeyNMT: ×{s['joeynmt_decay']:g} per epoch, the same mean rate)"
            if s["joeynmt_decay"] != 1 else "JoeyNMT: constant over the one epoch)")
         + f", label smoothing "
-        f"{s['label_smoothing']:g}, gradient norm {s['clipnorm']:g}, seed {s['seed']}, "
+        f"{s['label_smoothing']:g}, gradient norm {s['clipnorm']:g}, "
+        f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}, "
         f"{s['threads']} thread(s) each. Both validate every epoch on the same "
         f"{s['validation_words_decoded']:,} words. Test: {s['test_words']:,} words, beam "
         f"{s['beam']}, WER and PER by our metric code on both output files. CPU seconds are "
         "user + system time of the training process, start-up and compiles included; "
         "tokens are real target tokens (phonemes + end of sequence) times epochs. The "
-        "remaining architecture differences are listed in `scripts/peer_bench.py`.", "",
+        "remaining architecture differences are listed in `scripts/peer_bench.py`."
+        + (f" Each number is the mean over the {len(seeds)} seeds' runs." if len(seeds) > 1
+           else ""), "",
         "| | " + " | ".join(HEADERS) + " | parameters |",
         "| --- |" + " ---: |" * (len(HEADERS) + 1)]
-    for key in ("joeynmt", "ours"):
+    for key in _systems(results):
         row = rows[key]
         params = f"{row['parameters']:,}" if row.get("parameters") else "—"
         out.append(f"| {NAMES[key]} | " + " | ".join(_row_values(row)) + f" | {params} |")
-    out += ["", f"Ours / JoeyNMT training CPU time: **{c['cpu_ratio']:.2f}×**; goal ≤ "
-                f"{c['goal_ratio']:g}× at equal or better test WER: "
-                + ("met." if c["goal_met"] else f"**not met**{_missed(c)}."),
-            "",
-            f"Measured {m['date']} on {m['cpu_count']} CPU(s) "
+    out.append("")
+    for key in OURS:
+        c = results["comparisons"][key]
+        out += [f"{NAMES[key]} / JoeyNMT training CPU time: **{c['cpu_ratio']:.2f}×**; goal "
+                f"≤ {c['goal_ratio']:g}× at equal or better test WER: "
+                + ("met." if c["goal_met"] else f"**not met**{_missed(c)}."), ""]
+    if len(seeds) > 1:
+        out += ["Test WER per seed (" + ", ".join(map(str, seeds)) + "): " + "; ".join(
+            f"{NAMES[key]} " + ", ".join(f"{100 * r['wer']:.1f}%" for r in rows[key]["seeds"])
+            for key in _systems(results)) + ".", ""]
+    runs = "one run" + (f" per seed, {len(seeds)} seeds" if len(seeds) > 1 else ", one seed")
+    out += [f"Measured {m['date']} on {m['cpu_count']} CPU(s) "
             f"({m['cpu_model'] or 'model unknown'}), "
             f"load average {m['load_average_start'][0]:.2f} at the start and "
-            f"{m['load_average_end'][0]:.2f} at the end; one run, one seed."]
+            f"{m['load_average_end'][0]:.2f} at the end; {runs}."]
     return "\n".join(out) + "\n"
 
 
@@ -758,6 +827,9 @@ def main(argv=None):
                         help="default: the recipe's max_train_examples (40,000)")
     parser.add_argument("--threads", type=positive(int), default=1,
                         help="CPU threads each framework may use (default 1)")
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help="train each system once per seed (default: the recipe's, 0); "
+                             "the table shows the means")
     parser.add_argument("--torch", metavar="SPEC",
                         help="the torch requirement to install into the venv (default: the "
                              "newest CPU-only one pip can reach)")
