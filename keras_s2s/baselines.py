@@ -799,7 +799,8 @@ def _normalize(tokenizer, text):
     return tokenizer.decode(tokenizer.encode(text))
 
 
-def run_baselines(task, split="test", names=None, metrics=None, max_examples=None):
+def run_baselines(task, split="test", names=None, metrics=None, max_examples=None,
+                  return_hypotheses=False):
     """Fit baselines on a task's training pairs and score them on a split.
 
     Every baseline is fitted on all `(source, reference)` pairs of the `train` split and
@@ -815,10 +816,13 @@ def run_baselines(task, split="test", names=None, metrics=None, max_examples=Non
         names: Baseline names (default: `default_baselines(task)`).
         metrics: Metric names (default: `task.metrics`).
         max_examples: Score only the first n examples of the split, as `evaluate` does.
+        return_hypotheses: Also return each baseline's outputs (normalised as they were
+            scored), e.g. for `keras_s2s.significance.paired_exact_match`.
 
     Returns:
         `{name: {metric: value, ..., "examples": n, "seconds": fit and predict time}}`, in
-        the order of `names`; rates are fractions, BLEU and chrF are on 0-100.
+        the order of `names`; rates are fractions, BLEU and chrF are on 0-100. With
+        `return_hypotheses`, `(scores, {name: [output, ...]})`.
 
     Example:
 
@@ -845,7 +849,7 @@ def run_baselines(task, split="test", names=None, metrics=None, max_examples=Non
         raise ValueError(f"Split '{split}' of task '{task.name}' is empty.")
     tokenizer = task.target_tokenizer
     references = [[_normalize(tokenizer, r) for r in refs] for refs in references]
-    results = {}
+    results, outputs = {}, {}
     for name in names:
         baseline = make_baseline(name, task)
         start = time.perf_counter()
@@ -855,4 +859,5 @@ def run_baselines(task, split="test", names=None, metrics=None, max_examples=Non
         scores = {m: float(f(hypotheses, references)) for m, f in functions.items()}
         scores.update({"examples": len(sources), "seconds": seconds})
         results[name] = scores
-    return results
+        outputs[name] = hypotheses
+    return (results, outputs) if return_hypotheses else results

@@ -2,6 +2,8 @@
 
     python scripts/own_data_results.py run [TASK ...] [--max-minutes 20]
     python scripts/own_data_results.py baselines [TASK ...]   # recompute only the baselines
+    python scripts/own_data_results.py paired [TASK ...]  # each seed's test outputs against
+                                                          # the best baseline, verb by verb
     python scripts/own_data_results.py render      # the section of zoo/RESULTS.md
 
 Each task (default: past_tense, de_lemma, p2g, the shipped real word-level tasks) is
@@ -116,6 +118,73 @@ def best_baseline(record):
     accuracy = {k: v["sequence_accuracy"] for k, v in record["baselines"].items()}
     best = max(accuracy, key=accuracy.get)
     return best, accuracy[best]
+
+
+def paired_with_baseline(name, record):
+    """Each seed's test outputs against the task's best baseline, example by example
+    (`keras_s2s.significance.paired_exact_match`: McNemar's exact test); reads the outputs
+    each run wrote (`test_outputs.txt`) and refits the baseline, decoding nothing.
+
+    Returns:
+        `{"baseline": name, "seeds": {seed: paired result}}`; None for a sentence task.
+    """
+    from keras_s2s.baselines import _normalize, run_baselines
+    from keras_s2s.significance import paired_exact_match
+
+    if name in SENTENCE_TASKS:
+        return None
+    folder = os.path.join(RUNS, name)
+    task = _baseline_task(name, {s: os.path.join(folder, f"{s}.tsv")
+                                 for s in ("train", "validation", "test")})
+    best, _ = best_baseline(record)
+    _, outputs = run_baselines(task, "test", names=[best], return_hypotheses=True)
+    _, references = task.references("test")
+    references = [[_normalize(task.target_tokenizer, r) for r in refs] for refs in references]
+    runs = {"0": (record, folder), **{seed: (r, os.path.join(folder, f"seed_{seed}"))
+                                      for seed, r in (record.get("seeds") or {}).items()}}
+    paired = {}
+    for seed, (seed_record, seed_folder) in runs.items():
+        with open(os.path.join(seed_folder, "test_outputs.txt"), encoding="utf-8") as f:
+            decoded = f.read().split("\n")[:-1]
+        result = paired_exact_match(decoded, outputs[best], references)
+        recorded = seed_record["model_metrics"]["sequence_accuracy"]
+        if abs(result["accuracy_a"] - recorded) > 1e-9:  # the outputs are not that run's
+            raise ValueError(f"{seed_folder}/test_outputs.txt scores {result['accuracy_a']:.4f}"
+                             f", its record {recorded:.4f}: the files are from another run")
+        paired[seed] = result
+    return {"baseline": best, "seeds": paired}
+
+
+def _p(p):
+    from keras_s2s.significance import format_p
+
+    text = format_p(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
+def paired_sentence(name, record):
+    """The example-by-example comparison of a task's seeds with its best baseline."""
+    paired = record.get("paired")
+    if not paired:
+        return None
+    best, n = paired["baseline"], record["test_examples"]
+    each = "; ".join(
+        f"seed {seed}: the model alone right on {r['a_only']}, `{best}` alone on "
+        f"{r['b_only']}, p {_p(r['p_value'])}" for seed, r in paired["seeds"].items())
+    better = {seed: "the model" if r["a_only"] > r["b_only"] else f"`{best}`"
+              for seed, r in paired["seeds"].items() if r["significant"]}
+    if not better:
+        verdict = (f"no seed's difference is significant at 0.05: on these {n} test "
+                   "examples the two cannot be told apart")
+    else:
+        verdict = "; ".join(f"seed {seed}: {who} is better (p < 0.05)"
+                            for seed, who in better.items())
+        if len(better) < len(paired["seeds"]):
+            verdict += "; the other seeds' differences are not significant"
+    return (f"`{name}` against `{best}`, example by example (`python "
+            f"scripts/own_data_results.py paired {name}`; McNemar's exact test on the test "
+            f"examples that exactly one of the two gets right, `keras_s2s.significance`): "
+            f"{each}. {verdict[0].upper() + verdict[1:]}.")
 
 
 def earlier_test_runs(previous):
@@ -379,6 +448,9 @@ def section():
     seeds = [seeds_sentence(name, r) for name, r in results.items() if r.get("seeds")]
     if seeds:
         lines += [""] + seeds
+    paired = [p for p in (paired_sentence(name, r) for name, r in results.items()) if p]
+    for sentence in paired:
+        lines += ["", sentence]
     lines += ["", "Every baseline's scores are in `zoo/results/own_data.json`. Model accuracy "
               "by source length (characters or phonemes; examples in brackets):", ""]
     for name, r in results.items():
@@ -422,7 +494,7 @@ def section():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["run", "baselines", "render"])
+    parser.add_argument("step", choices=["run", "baselines", "paired", "render"])
     parser.add_argument("tasks", nargs="*")
     parser.add_argument("--max-minutes", type=float, default=20.0)
     parser.add_argument("--seeds", type=int, nargs="*", default=[],
@@ -445,6 +517,13 @@ def main(argv=None):
         for name in args.tasks or TASKS:
             results["runs"][name] = run(name, args.max_minutes)
             save_json(RESULTS_JSON, results)
+    if args.step in ("run", "paired"):  # from the outputs the runs wrote: nothing decoded
+        results = _load()
+        for name in args.tasks or (TASKS if args.step == "run" else list(results["runs"])):
+            paired = paired_with_baseline(name, results["runs"][name])
+            if paired is not None:
+                results["runs"][name]["paired"] = paired
+        save_json(RESULTS_JSON, results)
     if args.step == "baselines":  # the test split is not decoded again
         results = _load()
         for name in args.tasks or list(results["runs"]):

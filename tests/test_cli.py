@@ -156,6 +156,34 @@ def test_evaluate_prints_metrics_and_writes_json(trained, tmp_path):
     assert scores["cer"] <= 0.8, scores
 
 
+def test_baseline_beside_a_run_compares_example_by_example(trained, tmp_path):
+    """`baseline --run` pairs the model with each baseline on the same examples; the counts
+    must agree with each side's own sequence accuracy, and the p-value with McNemar's exact
+    test computed here from the binomial coefficients."""
+    import math
+
+    out, _, _ = trained
+    path = str(tmp_path / "baseline.json")
+    proc = run_cli("baseline", "--run", out, "--json", path)
+    assert "exact matches, example by example:" in proc.stdout
+    assert "model vs suffix_rule: the model alone is right on" in proc.stdout
+    scores = json.load(open(path))
+    n = scores["examples"]
+    assert set(scores["paired"]) == set(scores["baselines"])
+    for name, paired in scores["paired"].items():
+        assert paired["examples"] == n
+        assert sum(paired[k] for k in ("both", "a_only", "b_only", "neither")) == n
+        model_right = paired["both"] + paired["a_only"]
+        baseline_right = paired["both"] + paired["b_only"]
+        assert model_right == round(scores["model"]["sequence_accuracy"] * n), name
+        assert baseline_right == round(scores["baselines"][name]["sequence_accuracy"] * n), name
+        discordant = paired["a_only"] + paired["b_only"]
+        low = min(paired["a_only"], paired["b_only"])
+        expected = min(1.0, 2 * sum(math.comb(discordant, i) for i in range(low + 1))
+                       / 2 ** discordant) if discordant else 1.0
+        assert paired["p_value"] == pytest.approx(expected), name
+
+
 def test_decode_greedy_beam_nbest_and_attention(trained, tmp_path):
     out, _, _ = trained
     lines = run_cli("decode", out, stdin="abc\nhgfe\n").stdout.splitlines()

@@ -40,3 +40,41 @@ def test_a_rerun_keeps_every_earlier_test_result_other_seeds_included():
         "90.0 (greedy, 80 ep., cap 15 min); 90.0 (greedy, 80 ep., cap 15 min); "
         "80.0 (greedy, 80 ep., cap 15 min, seed 1)")
     assert own.earlier_test_runs({}) == []
+
+
+def test_paired_with_baseline_counts_verbs_by_hand(tmp_path, monkeypatch):
+    """The stored test outputs of each seed against the refitted best baseline, verb by verb;
+    outputs that do not score what the record says are refused."""
+    import pytest
+
+    own = load_script("own_data_results")
+    monkeypatch.setattr(own, "RUNS", str(tmp_path))
+    folder = tmp_path / "past_tense"
+    (folder / "seed_1").mkdir(parents=True)
+    train = ["walk\twalked", "talk\ttalked", "jump\tjumped", "sing\tsang", "ring\trang",
+             "lick\tlicked"]
+    # every target character occurs in a training target: nothing is normalised to <unk>
+    test = ["stalk\tstalked", "wring\twrung", "slump\tslumped", "ping\tpinged"]
+    for split, lines in (("train", train), ("validation", train[:2]), ("test", test)):
+        (folder / f"{split}.tsv").write_text("".join(line + "\n" for line in lines))
+    # the suffix rule: stalked, wrang, slumped, pang -> right on stalk and slump only
+    (folder / "test_outputs.txt").write_text("stalked\nwrung\nslumpt\npinged\n")  # 3 right
+    (folder / "seed_1" / "test_outputs.txt").write_text("stalked\nwrang\nslumped\npang\n")
+    record = {**_record(3 / 4), "test_examples": 4,
+              "baselines": {"suffix_rule": {"sequence_accuracy": 2 / 4},
+                            "copy": {"sequence_accuracy": 0.0}},
+              "seeds": {"1": _record(2 / 4)}}
+    paired = own.paired_with_baseline("past_tense", record)
+    assert paired["baseline"] == "suffix_rule"
+    seed_0, seed_1 = paired["seeds"]["0"], paired["seeds"]["1"]
+    # seed 0 alone right on wring and ping, the rule alone on slump; seed 1 = the rule
+    assert (seed_0["a_only"], seed_0["b_only"], seed_0["both"], seed_0["neither"]) == (2, 1, 1, 0)
+    assert seed_0["p_value"] == 1.0  # 1 against 2 of 3 discordant: 2 * 4/8, capped at 1
+    assert (seed_1["a_only"], seed_1["b_only"], seed_1["both"]) == (0, 0, 2)
+    record["paired"] = paired
+    sentence = own.paired_sentence("past_tense", record)
+    assert "seed 0: the model alone right on 2, `suffix_rule` alone on 1, p = 1.00" in sentence
+    assert "cannot be told apart" in sentence
+    record["seeds"]["1"] = _record(4 / 4)  # not what seed 1's file scores
+    with pytest.raises(ValueError, match="from another run"):
+        own.paired_with_baseline("past_tense", record)

@@ -94,15 +94,21 @@ def run(args):
         tokenizers = (run_task.source_tokenizer, run_task.target_tokenizer)
     task = _baseline_task(args, tokenizers, config)
     names = names or default_baselines(task)
-    rows = run_baselines(task, args.split, names=names, max_examples=args.max_examples)
-    model_scores = None
+    rows, outputs = run_baselines(task, args.split, names=names,
+                                  max_examples=args.max_examples, return_hypotheses=True)
+    model_scores, paired = None, {}
     if model is not None:
         from keras_s2s.evaluation import evaluate
+        from keras_s2s.significance import paired_exact_match
 
-        model_scores, _ = evaluate(model, task, args.split, "greedy",
-                                   max_examples=args.max_examples,
-                                   verbose=True if sys.stdout.isatty() else False, jit=args.jit)
+        model_scores, details = evaluate(model, task, args.split, "greedy",
+                                         max_examples=args.max_examples,
+                                         verbose=True if sys.stdout.isatty() else False,
+                                         jit=args.jit)
         rows["model (greedy)"] = model_scores
+        # example by example against each baseline: which one is right where the other is not
+        paired = {name: paired_exact_match(details["hypotheses"], outputs[name],
+                                           details["references"]) for name in names}
     metrics = list(task.metrics)
     examples = next(iter(rows.values()))["examples"]
     train_pairs = len(task.pairs("train"))
@@ -122,11 +128,18 @@ def run(args):
         f"higher is better: {', '.join(higher)}" if higher else "",
         f"lower is better: {', '.join(lower)}" if lower else "") if part)
         + "; seconds: fit and predict, or decode)")
+    if paired:
+        from keras_s2s.significance import describe
+
+        print("exact matches, example by example:")
+        for name, result in paired.items():
+            print(f"  model vs {name}: " + describe(result, "the model", name))
     if args.json:
         out = {"task": task.name, "split": args.split, "examples": examples,
                "train_pairs": train_pairs, "baselines": {n: rows[n] for n in names}}
         if model_scores is not None:
             out["model"] = {"run": args.run, "method": "greedy", **model_scores}
+            out["paired"] = paired
         out["skipped"] = dict(task.skipped)
         out["data_report"] = task.data_report
         write_json(args.json, out)

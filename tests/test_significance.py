@@ -1,0 +1,74 @@
+"""McNemar's exact test (`keras_s2s.significance`) against exhaustive enumeration."""
+
+import doctest
+import itertools
+
+import pytest
+
+from keras_s2s import significance
+from keras_s2s.significance import exact_matches, mcnemar_exact_p, paired_exact_match
+
+
+def _enumerated_p(a_only, b_only):
+    """The two-sided sign-test p-value by listing every sequence of n fair coins: the share
+    of sequences at least as unbalanced as the observed split."""
+    n = a_only + b_only
+    if n == 0:
+        return 1.0
+    observed = abs(a_only - b_only)
+    extreme = sum(abs(2 * sum(flips) - n) >= observed
+                  for flips in itertools.product((0, 1), repeat=n))
+    return extreme / 2 ** n
+
+
+@pytest.mark.parametrize("a_only,b_only", [(0, 0), (0, 1), (3, 3), (0, 5), (2, 9), (7, 4),
+                                           (1, 12), (6, 7)])
+def test_p_value_equals_enumeration(a_only, b_only):
+    assert mcnemar_exact_p(a_only, b_only) == pytest.approx(_enumerated_p(a_only, b_only),
+                                                            abs=1e-12)
+
+
+def test_textbook_values():
+    # 0 against 6 discordant pairs: 2 / 64; the smallest n with p < 0.05 needs 0 against 6
+    assert mcnemar_exact_p(0, 6) == pytest.approx(0.03125)
+    assert mcnemar_exact_p(0, 5) == pytest.approx(0.0625)
+    assert mcnemar_exact_p(10, 10) == 1.0
+    assert mcnemar_exact_p(5, 0) == mcnemar_exact_p(0, 5)
+
+
+def test_paired_counts_by_hand():
+    references = [["walked"], ["went"], ["sang", "sung"], ["ran"], ["made"]]
+    a = ["walked", "went", "sung", "runned", "maked"]
+    b = ["walked", "goed", "sang", "ran", "maked"]
+    result = paired_exact_match(a, b, references)
+    assert (result["both"], result["a_only"], result["b_only"], result["neither"]) == (2, 1, 1,
+                                                                                      1)
+    assert result["accuracy_a"] == pytest.approx(3 / 5)
+    assert result["accuracy_b"] == pytest.approx(3 / 5)
+    assert result["p_value"] == 1.0 and not result["significant"]
+
+
+def test_significant_difference():
+    references = [[str(i)] for i in range(20)]
+    a = [str(i) for i in range(20)]
+    b = [str(i) if i < 12 else "x" for i in range(20)]  # b wrong on 8 that a gets right
+    result = paired_exact_match(a, b, references)
+    assert result["a_only"] == 8 and result["b_only"] == 0
+    assert result["p_value"] == pytest.approx(2 / 2 ** 8) and result["significant"]
+    assert "A is better" in significance.describe(result, "A", "B")
+
+
+def test_whitespace_is_normalised_like_sequence_accuracy():
+    assert exact_matches(["R  IY1 D "], [["R IY1 D"]]) == [True]
+
+
+def test_bad_input_is_one_clear_error():
+    with pytest.raises(ValueError, match="one string per example"):
+        paired_exact_match(["a"], ["a", "b"], [["a"]])
+    with pytest.raises(ValueError, match="a_only"):
+        mcnemar_exact_p(-1, 2)
+
+
+def test_docstring_examples():
+    result = doctest.testmod(significance, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
