@@ -182,6 +182,17 @@ def test_baseline_beside_a_run_compares_example_by_example(trained, tmp_path):
         expected = min(1.0, 2 * sum(math.comb(discordant, i) for i in range(low + 1))
                        / 2 ** discordant) if discordant else 1.0
         assert paired["p_value"] == pytest.approx(expected), name
+    # --test alone replaces the run's test split: the reverse task's rule, 3 pairs
+    test = tmp_path / "test.tsv"
+    test.write_text("abc\tcba\nbca\tacb\ncab\tbac\n")
+    path = str(tmp_path / "file.json")
+    run_cli("baseline", "--run", out, "--test", str(test), "--json", path)
+    scores = json.load(open(path))
+    assert scores["examples"] == 3 and scores["paired"]["copy"]["examples"] == 3
+    assert scores["train_pairs"] == 256  # the run's own training data
+    proc = run_cli("baseline", "--run", out, "--test", str(test), "--validation", str(test),
+                   check=False)
+    assert proc.returncode == 2 and "--validation needs --train" in proc.stderr
 
 
 def test_decode_greedy_beam_nbest_and_attention(trained, tmp_path):

@@ -20,7 +20,8 @@ def add_parser(subparsers):
     add_task_args(p)
     p.add_argument("--run", help="run directory written by train: its tokenizers score the "
                                  "baselines and its model is the last row (default data: what "
-                                 "it trained on)")
+                                 "it trained on; --test FILE.tsv alone replaces only its test "
+                                 "split)")
     p.add_argument("--split", default="test", choices=["validation", "test"])
     p.add_argument("--baselines", metavar="NAMES",
                    help="comma-separated, from copy, suffix_rule, char_ngram, word_lexicon "
@@ -32,9 +33,24 @@ def add_parser(subparsers):
     p.set_defaults(func=run, check=check)
 
 
+def _run_with_test_file(args):
+    """`--run DIR --test FILE.tsv` without `--train`: the run's training data, that test file."""
+    return bool(args.run and args.test and not args.train and not args.task)
+
+
 def check(args):
     """The checks that need no data (run before TensorFlow is imported)."""
-    check_task_args(args)
+    if _run_with_test_file(args):
+        from keras_s2s.data.files import check_input_file
+
+        if args.validation:
+            raise CliError("with --run, --test FILE.tsv replaces the run's test split; "
+                           "--validation needs --train FILE.tsv")
+        if args.split != "test":
+            raise CliError(f"--test FILE is the test split; drop --split {args.split}")
+        check_input_file(args.test)
+    else:
+        check_task_args(args)
     if args.json is not None:
         check_output_file(args.json, "--json")
 
@@ -43,17 +59,20 @@ def _baseline_task(args, tokenizers, config):
     """The task `baseline` scores: TSV files, a built-in task, or the data a run trained on."""
     from keras_s2s import data
 
+    test_file = args.test if _run_with_test_file(args) else None
     if args.train or args.task:
         task, _ = task_from_args(args, *tokenizers)
     elif config is None:
         raise CliError("give --train FILE.tsv --test FILE.tsv, --task NAME, or --run DIR")
     elif config["task"].get("name") == "tsv":  # the run's own files, split as in training
         spec = config["task"]
-        for path in (spec.get("train"), spec.get("validation"), spec.get("test")):
+        for path in (spec.get("train"), spec.get("validation"),
+                     None if test_file else spec.get("test")):
             if path and not os.path.exists(path):
                 raise CliError(f"the run trained on {path}, which is gone: pass --train and "
                                "--test")
-        task = data.from_tsv(spec["train"], spec.get("validation"), spec.get("test"),
+        task = data.from_tsv(spec["train"], spec.get("validation"),
+                             None if test_file else spec.get("test"),
                              source_tokenizer=tokenizers[0], target_tokenizer=tokenizers[1],
                              on_error=args.on_error,
                              multiple_references=spec.get("multiple_references", False),
@@ -63,6 +82,13 @@ def _baseline_task(args, tokenizers, config):
         task = data.load_task(config["task"]["name"], **options)
     if tokenizers:  # score with the run's tokenizers, as `evaluate` does
         task.source_tokenizer, task.target_tokenizer = tokenizers
+    if test_file:  # read as `evaluate --test` reads it
+        examples, task.skipped["test"] = data.read_tsv(
+            test_file, on_error=args.on_error, multiple_references=args.multiple_references,
+            max_line_length=args.max_line_length)
+        if not examples:
+            raise CliError(f"{test_file} holds no usable example")
+        task.splits["test"] = examples
     if not task.splits.get(args.split):
         hint = " (give --test FILE.tsv)" if args.split == "test" else ""
         raise CliError(f"task {task.name} has no {args.split} examples{hint}")
