@@ -5,6 +5,8 @@
                                                       # writes zoo/results/peer_bench.json
     python scripts/peer_bench.py --quick              # smoke check -> runs/peer_bench/quick.json
     python scripts/peer_bench.py render [--json F]    # the BENCHMARKS.md section, from the JSON
+    python scripts/peer_bench.py paired [--quick]     # word by word against JoeyNMT, from the
+                                                      # output files a run left (no training)
 
 Issue 21 asks for our CPU time to be at most 0.8x JoeyNMT's at equal or better test WER.
 One run of this script trains, for each seed, JoeyNMT and then ours twice: with the recipe as
@@ -577,6 +579,37 @@ def compare(ours, joeynmt):
             "wer_equal_or_better": quality, "goal_met": ratio <= GOAL_RATIO and quality}
 
 
+def _outputs(path, n):
+    """A system's test outputs as `score` reads them: whitespace-normalised, `n` of them."""
+    lines = [" ".join(o.split()) for o in _read_lines(path)[:n]]
+    return lines + [""] * (n - len(lines))
+
+
+def paired_with_joeynmt(work, seeds, test, rows):
+    """Each of our rows against JoeyNMT, word by word, per seed: the words only one of the two
+    gets right and McNemar's exact p-value (`keras_s2s.significance`). G2P WER is the share
+    of words wrong, so this is the test of whether a WER difference is more than chance.
+    Reads the output files of the run in `work`; refuses files that do not score the WER
+    the run recorded."""
+    from keras_s2s.significance import paired_exact_match
+
+    references = [list(e.targets) for e in test]
+    paired = {}
+    for key in OURS:
+        paired[key] = {}
+        for seed, ours_row, joey_row in zip(seeds, rows[key]["seeds"], rows["joeynmt"]["seeds"]):
+            folder = os.path.join(work, f"seed_{seed}")
+            result = paired_exact_match(
+                _outputs(os.path.join(folder, f"{key}_hyps.test"), len(test)),
+                _outputs(os.path.join(folder, "joeynmt_hyps.test"), len(test)), references)
+            for side, row in (("a", ours_row), ("b", joey_row)):
+                if abs(1 - result[f"accuracy_{side}"] - row["wer"]) > 1e-9:
+                    raise BenchError(f"the output files in {_show(folder)} do not score the "
+                                     "recorded WER: they are from another run")
+            paired[key][str(seed)] = result
+    return paired
+
+
 def mean_row(seed_rows):
     """One system's row: the means over its seeds' runs of every number the table shows
     (training and decoding times, rates, WER, PER), with the runs themselves under "seeds"."""
@@ -679,6 +712,7 @@ def benchmark(args):
             _rates(runs[key][-1], settings)
     machine["load_average_end"] = os.getloadavg()
     rows = {key: mean_row(seed_rows) for key, seed_rows in runs.items()}
+    paired = paired_with_joeynmt(work, seeds, test, rows)
     results = {
         "settings": settings, "machine": machine,
         "versions": {"joeynmt_env": peer_versions, "ours": _our_versions()},
@@ -689,6 +723,7 @@ def benchmark(args):
             f" --seeds {' '.join(map(str, seeds))}" if args.seeds else ""),
         "systems": rows,
         "comparisons": {key: compare(rows[key], rows["joeynmt"]) for key in OURS},
+        "paired": paired,
     }
     os.makedirs(os.path.dirname(json_path), exist_ok=True)
     with open(json_path, "w") as f:
@@ -791,12 +826,58 @@ def render(results):
         out += ["Test WER per seed (" + ", ".join(map(str, seeds)) + "): " + "; ".join(
             f"{NAMES[key]} " + ", ".join(f"{100 * r['wer']:.1f}%" for r in rows[key]["seeds"])
             for key in _systems(results)) + ".", ""]
+    if results.get("paired"):
+        out += [_paired_sentence(results), ""]
     runs = "one run" + (f" per seed, {len(seeds)} seeds" if len(seeds) > 1 else ", one seed")
     out += [f"Measured {m['date']} on {m['cpu_count']} CPU(s) "
             f"({m['cpu_model'] or 'model unknown'}), "
             f"load average {m['load_average_start'][0]:.2f} at the start and "
             f"{m['load_average_end'][0]:.2f} at the end; {runs}."]
     return "\n".join(out) + "\n"
+
+
+def _paired_sentence(results):
+    from keras_s2s.significance import format_p
+
+    parts = []
+    for key in OURS:
+        each = ", ".join(
+            f"seed {seed}: {r['a_only']} against {r['b_only']} (p "
+            + (format_p(r["p_value"]) if format_p(r["p_value"]).startswith("<")
+               else f"= {format_p(r['p_value'])}") + ")"
+            for seed, r in results["paired"][key].items())
+        parts.append(f"{NAMES[key]}: {each}")
+    significant = [f"{NAMES[key]} seed {seed}"
+                   for key in OURS for seed, r in results["paired"][key].items()
+                   if r["significant"]]
+    verdict = ("no difference is significant at 0.05: the test words cannot tell the WERs "
+               "apart" if not significant else "significant at 0.05: " + ", ".join(significant))
+    return ("Word by word against JoeyNMT (`python scripts/peer_bench.py paired`; test words "
+            "only ours gets right against those only JoeyNMT gets right, McNemar's exact test, "
+            "`keras_s2s.significance`): " + "; ".join(parts) + f". {verdict[0].upper()}"
+            f"{verdict[1:]}.")
+
+
+def pair_command(args):
+    """Recompute `"paired"` of a results file from the output files its run left."""
+    from keras_s2s.data import load_task
+
+    path = QUICK_JSON if args.quick else RESULTS_JSON
+    if not os.path.exists(path):
+        raise BenchError(f"no results at {os.path.relpath(path, ROOT)}; run "
+                         "`python scripts/peer_bench.py` first")
+    with open(path) as f:
+        results = json.load(f)
+    settings = results["settings"]
+    task = load_task(settings["task"], **settings.get("task_options", {}))
+    test = task.splits["test"][:settings["test_words"]]
+    work = os.path.join(WORK, "quick" if args.quick else "full")
+    results["paired"] = paired_with_joeynmt(work, settings["seeds"], test, results["systems"])
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+    print(_paired_sentence(results))
+    say(f"wrote {os.path.relpath(path, ROOT)}")
+    return 0
 
 
 def render_command(args):
@@ -817,8 +898,10 @@ def main(argv=None):
     from keras_s2s.cli._common import positive
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", nargs="?", choices=["run", "render"], default="run",
-                        help="run the benchmark (default) or print the BENCHMARKS.md section")
+    parser.add_argument("command", nargs="?", choices=["run", "render", "paired"],
+                        default="run",
+                        help="run the benchmark (default), print the BENCHMARKS.md section, or "
+                             "recompute the word-by-word comparison from the last run's outputs")
     parser.add_argument("--venv", default=DEFAULT_VENV,
                         help="JoeyNMT's virtual environment (made once; default "
                              "runs/peer_bench/venv)")
@@ -842,6 +925,8 @@ def main(argv=None):
     try:
         if args.command == "render":
             return render_command(args)
+        if args.command == "paired":
+            return pair_command(args)
         if args.json:
             parser.error("--json is for render")
         if args.quick and (args.epochs or args.max_train_words):
