@@ -92,7 +92,7 @@ def _make_task(name, splits, description, metrics, source_tokenizer=None,
 
 @_register
 def _g2p(seed=0, max_train_words=None, max_source_length=None, max_target_length=None,
-         split="default"):
+         split="default", max_validation_words=None):
     """CMUdict G2P, no stress marks, every pronunciation of a word as a reference.
 
     Two splits, both by word (no spelling is in two splits):
@@ -110,6 +110,9 @@ def _g2p(seed=0, max_train_words=None, max_source_length=None, max_target_length
         seed: Seed of the split (default) or of the validation hold-out (standard).
         max_train_words: Optional cap on training words (for quick runs); the validation
             and test splits are unchanged.
+        max_validation_words: Optional cap on validation words: the first ones of the
+            seeded validation split, the same words whatever the cap (e.g. to validate on
+            exactly the words a peer validates on); the other splits are unchanged.
         max_source_length, max_target_length: Optional pipeline length limits.
         split: `"default"` or `"standard"`.
     """
@@ -125,8 +128,12 @@ def _g2p(seed=0, max_train_words=None, max_source_length=None, max_target_length
         words = cmudict_g2p.split_words(list(entries), seed=seed)
         letters = sorted(string.ascii_lowercase)
         name = "CMUdict word -> phonemes (39, no stress)"
-    if max_train_words is not None:
-        words["train"] = words["train"][:max_train_words]
+    for key, cap in (("train", max_train_words), ("validation", max_validation_words)):
+        if cap is not None:
+            if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+                raise ValueError(f"Task option `max_{key}_words` must be an int >= 1. "
+                                 f"Received: {cap!r}")
+            words[key] = words[key][:cap]
     splits = {s: [Example(w, entries[w]) for w in ws] for s, ws in words.items()}
     phonemes = sorted({p for prons in entries.values() for pr in prons for p in pr.split()})
     target = WordTokenizer(phonemes)

@@ -56,6 +56,14 @@ def test_the_task_option_and_its_tokenizers():
     assert "standard split" in task.description
     with pytest.raises(ValueError, match="Unknown g2p split"):
         load_task("g2p", split="pronalsyl")
+    # a validation cap keeps the first words of the same seeded hold-out, and nothing else
+    capped = load_task("g2p", split="standard", max_train_words=50, max_validation_words=7)
+    assert [e.source for e in capped.splits["validation"]] == [
+        e.source for e in task.splits["validation"][:7]]
+    assert capped.splits["train"] == task.splits["train"]
+    assert capped.splits["test"] == task.splits["test"]
+    with pytest.raises(ValueError, match="max_validation_words"):
+        load_task("g2p", max_validation_words=0)
 
 
 def test_provenance_and_licence_travel_with_the_files():
