@@ -1,4 +1,5 @@
-"""Is one system really better than another on the same examples? McNemar's exact test.
+"""Is one system really better than another on the same examples? McNemar's exact test for
+exact matches, a paired bootstrap for corpus BLEU and chrF.
 
 Two systems decode the same examples; each output either matches one of its references or
 not (the `sequence_accuracy` comparison of `keras_s2s.text_metrics`). Only the examples
@@ -9,12 +10,20 @@ those `n = a_only + b_only` discordant examples is a fair coin, so McNemar's exa
 
     p = min(1, 2 · P[X <= min(a_only, b_only)]),   X ~ Binomial(n, 1/2).
 
-A p-value of 0.05 or more means the test set cannot tell the two apart. This is what
+A p-value of 0.05 or more means the test set cannot tell the two apart.
+
+Corpus BLEU and chrF are not sums over examples, so they get Koehn's (2004) paired bootstrap
+instead: the test set is resampled with replacement `samples` times, both systems are scored
+on each resampled set (from their per-example statistics, `text_metrics.bleu_statistics` and
+`chrf_statistics`, so nothing is tokenized again), and the middle 95% of the score
+differences is the interval; a difference is significant when the interval excludes 0. This is what
 `keras-s2s baseline --run RUN` reports beside the scores, and what the "your own data"
 results table uses to say whether a model beat its best baseline or only drew with it.
 """
 
 import math
+
+import numpy as np
 
 from keras_s2s.text_metrics import _check_corpus
 
@@ -131,3 +140,83 @@ def describe(result, name_a, name_b):
 def _relation(p):
     text = format_p(p)
     return text if text.startswith("<") else f"= {text}"
+
+
+def _bootstrap_differences(statistics_a, statistics_b, score, samples, seed, chunk=100):
+    """The score differences (A minus B) of `samples` resampled test sets, as an array.
+
+    Sample j draws `numpy.random.default_rng(seed).integers(0, n, (chunk, n))`'s rows in
+    order, `chunk` at a time: each example's statistics count as often as it was drawn."""
+    a = np.asarray(statistics_a, dtype=np.float64)
+    b = np.asarray(statistics_b, dtype=np.float64)
+    n = len(a)
+    rng = np.random.default_rng(seed)
+    differences = []
+    for start in range(0, samples, chunk):
+        drawn = rng.integers(0, n, size=(min(chunk, samples - start), n))
+        counts = np.stack([np.bincount(row, minlength=n) for row in drawn]).astype(np.float64)
+        for sums_a, sums_b in zip(counts @ a, counts @ b):
+            differences.append(score(sums_a.tolist()) - score(sums_b.tolist()))
+    return np.asarray(differences)
+
+
+def paired_bootstrap(statistics_a, statistics_b, score, samples=1000, seed=0):
+    """Koehn's paired bootstrap of a corpus score that is a function of summed statistics.
+
+    Args:
+        statistics_a: System A's per-example statistics (rows of numbers), e.g.
+            `keras_s2s.text_metrics.bleu_statistics(hypotheses_a, references)`.
+        statistics_b: System B's, for the same examples in the same order.
+        score: The corpus score of summed statistics, e.g. `bleu_from_statistics`.
+        samples: How many resampled test sets.
+        seed: Seed of the resampling.
+
+    Returns:
+        A dict: `score_a` and `score_b` on the whole test set, their `difference` (A minus
+        B), `low` and `high` (the 2.5th and 97.5th percentiles of the resampled
+        differences), `a_wins` (the share of resampled sets where A scores higher),
+        `samples` and `significant` (the interval excludes 0).
+
+    Example:
+
+    >>> from keras_s2s.text_metrics import bleu_statistics, bleu_from_statistics
+    >>> refs = [["the cat sat on the mat"], ["it is raining today"]] * 10
+    >>> a = bleu_statistics(["the cat sat on the mat", "it is raining today"] * 10, refs)
+    >>> b = bleu_statistics(["a cat sat on a mat", "it rains today"] * 10, refs)
+    >>> result = paired_bootstrap(a, b, bleu_from_statistics, samples=200)
+    >>> result["difference"] > 0 and result["significant"]
+    True
+    """
+    if len(statistics_a) != len(statistics_b) or not len(statistics_a):
+        raise ValueError(f"The two systems need statistics for the same, non-empty set of "
+                         f"examples; received {len(statistics_a)} and {len(statistics_b)} rows.")
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"Argument `samples` must be an int >= 1. Received: {samples!r}")
+    score_a = score([sum(c) for c in zip(*statistics_a)])
+    score_b = score([sum(c) for c in zip(*statistics_b)])
+    differences = _bootstrap_differences(statistics_a, statistics_b, score, samples, seed)
+    low, high = np.percentile(differences, [2.5, 97.5])
+    return {"score_a": float(score_a), "score_b": float(score_b),
+            "difference": float(score_a - score_b), "low": float(low), "high": float(high),
+            "a_wins": float(np.mean(differences > 0)), "samples": samples,
+            "significant": bool(low > 0 or high < 0)}
+
+
+def describe_bootstrap(result, metric, name_a, name_b):
+    """One sentence for a `paired_bootstrap` result.
+
+    Example:
+
+    >>> describe_bootstrap({"score_a": 20.0, "score_b": 15.0, "difference": 5.0, "low": 2.0,
+    ...                     "high": 8.0, "samples": 1000, "significant": True}, "BLEU",
+    ...                    "the model", "copy")
+    'BLEU 20.0 against 15.0, difference +5.0 (95% interval +2.0 to +8.0, ...): the model is better'
+    """
+    if not result["significant"]:
+        verdict = "the test set cannot tell them apart"
+    else:
+        verdict = f"{name_a if result['difference'] > 0 else name_b} is better"
+    return (f"{metric} {result['score_a']:.1f} against {result['score_b']:.1f}, difference "
+            f"{result['difference']:+.1f} (95% interval {result['low']:+.1f} to "
+            f"{result['high']:+.1f}, paired bootstrap of {result['samples']} resampled test "
+            f"sets): {verdict}")

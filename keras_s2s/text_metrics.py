@@ -29,7 +29,11 @@ import numpy as np
 __all__ = [
     "edit_distance",
     "corpus_bleu",
+    "bleu_statistics",
+    "bleu_from_statistics",
     "chrf",
+    "chrf_statistics",
+    "chrf_from_statistics",
     "wer",
     "per",
     "cer",
@@ -533,16 +537,22 @@ def corpus_bleu(hypotheses, references, max_order=4, smooth="exp", lowercase=Fal
     if not hypotheses:
         return 0.0
 
+    stats = _bleu_statistics(hypotheses, references, max_order, lowercase)
+    return bleu_from_statistics([sum(column) for column in zip(*stats)], max_order, smooth)
+
+
+def _bleu_statistics(hypotheses, references, max_order, lowercase):
+    """Per example: `[correct_1..correct_N, total_1..total_N, hyp_len, ref_len]` (ints)."""
+
     def preprocess(text):
         if lowercase:
             text = text.lower()
         return _tokenize_13a(text.rstrip())
 
-    correct = [0] * max_order
-    total = [0] * max_order
-    hyp_len_sum = 0
-    ref_len_sum = 0
+    rows = []
     for hyp, refs in zip(hypotheses, references):
+        correct = [0] * max_order
+        total = [0] * max_order
         hyp_tokens = preprocess(hyp)
         hyp_len = len(hyp_tokens)
         max_ref_counts = Counter()
@@ -559,11 +569,58 @@ def corpus_bleu(hypotheses, references, max_order=4, smooth="exp", lowercase=Fal
             n = len(ngram) - 1
             total[n] += count
             correct[n] += min(count, max_ref_counts.get(ngram, 0))
-        hyp_len_sum += hyp_len
-        ref_len_sum += closest[1]
-    return float(
-        _bleu_from_stats(correct, total, hyp_len_sum, ref_len_sum, max_order, smooth)
-    )
+        rows.append(correct + total + [hyp_len, closest[1]])
+    return rows
+
+
+def bleu_statistics(hypotheses, references, max_order=4, lowercase=False):
+    """`corpus_bleu`'s statistics of each example, to be summed over any set of examples.
+
+    Corpus BLEU is a function of the summed statistics (`bleu_from_statistics`), so the BLEU
+    of a resampled corpus (a paired bootstrap, `keras_s2s.significance.paired_bootstrap`)
+    is the sum of its examples' rows, without tokenizing again.
+
+    Args:
+        hypotheses, references: As for `corpus_bleu`.
+        max_order: The largest n-gram order.
+        lowercase: If `True`, lowercase both sides before tokenizing.
+
+    Returns:
+        One list per example: `[correct_1, ..., correct_N, total_1, ..., total_N,
+        hypothesis_length, closest_reference_length]` for `N = max_order`.
+
+    Example:
+
+    >>> hyps = ["The cat sat on the mat.", "It is raining today!"]
+    >>> refs = [["The cat sat on the mat.", "A cat was on the mat."], "It rains today!"]
+    >>> rows = bleu_statistics(hyps, refs)
+    >>> round(bleu_from_statistics([sum(c) for c in zip(*rows)]), 2)  # corpus_bleu's
+    70.21
+    """
+    hypotheses, references = _check_corpus(hypotheses, references, "bleu_statistics")
+    return _bleu_statistics(hypotheses, references, int(max_order), lowercase)
+
+
+def bleu_from_statistics(statistics, max_order=4, smooth="exp"):
+    """Corpus BLEU (0-100) from summed `bleu_statistics` rows.
+
+    Args:
+        statistics: The column sums of `bleu_statistics` rows (2 · max_order + 2 numbers).
+        max_order: The largest n-gram order they were counted with.
+        smooth: As for `corpus_bleu`.
+
+    Returns:
+        The BLEU score, as `corpus_bleu` gives it for those examples.
+
+    Example:
+
+    >>> round(bleu_from_statistics([4, 3, 2, 1, 4, 3, 2, 1, 4, 4]), 2)  # 4 words, all right
+    100.0
+    """
+    statistics = list(statistics)
+    correct, total = statistics[:max_order], statistics[max_order:2 * max_order]
+    hyp_len, ref_len = statistics[2 * max_order], statistics[2 * max_order + 1]
+    return float(_bleu_from_stats(correct, total, hyp_len, ref_len, max_order, smooth))
 
 
 # ---------------------------------------------------------------------------
@@ -676,8 +733,13 @@ def chrf(hypotheses, references, char_order=6, word_order=0, beta=2):
         )
     if not hypotheses:
         return 0.0
-    order = char_order + word_order
-    corpus_stats = [0] * (3 * order)
+    stats = _chrf_statistics(hypotheses, references, char_order, word_order, beta)
+    return chrf_from_statistics([sum(column) for column in zip(*stats)], beta)
+
+
+def _chrf_statistics(hypotheses, references, char_order, word_order, beta):
+    """Per example: the statistics of its best reference (see `chrf`)."""
+    rows = []
     for hyp, refs in zip(hypotheses, references):
         hyp_ngrams = _chrf_ngrams(hyp, char_order, word_order)
         best_stats, best_f = None, -1.0
@@ -691,8 +753,48 @@ def chrf(hypotheses, references, char_order=6, word_order=0, beta=2):
             f = _chrf_f_score(stats, beta)
             if f > best_f:
                 best_stats, best_f = stats, f
-        corpus_stats = [a + b for a, b in zip(corpus_stats, best_stats)]
-    return float(_chrf_f_score(corpus_stats, beta))
+        rows.append(best_stats)
+    return rows
+
+
+def chrf_statistics(hypotheses, references, char_order=6, word_order=0, beta=2):
+    """`chrf`'s statistics of each example (hypothesis, reference and matched n-grams of
+    every order, for the example's best reference), to be summed over any set of examples.
+
+    Args:
+        hypotheses, references, char_order, word_order, beta: As for `chrf` (`beta` picks
+            each example's best reference).
+
+    Returns:
+        One list per example: hypothesis, reference and matched n-gram counts for each
+        order (`3 · (char_order + word_order)` numbers).
+
+    Example:
+
+    >>> rows = chrf_statistics(["the cat sat on the mat"], [["a cat sat on a mat"]])
+    >>> round(chrf_from_statistics([sum(c) for c in zip(*rows)]), 2)
+    55.11
+    """
+    hypotheses, references = _check_corpus(hypotheses, references, "chrf_statistics")
+    return _chrf_statistics(hypotheses, references, int(char_order), int(word_order), beta)
+
+
+def chrf_from_statistics(statistics, beta=2):
+    """Corpus chrF (0-100) from summed `chrf_statistics` rows.
+
+    Args:
+        statistics: The column sums of `chrf_statistics` rows.
+        beta: Weight of recall relative to precision.
+
+    Returns:
+        The chrF score, as `chrf` gives it for those examples.
+
+    Example:
+
+    >>> chrf_from_statistics([0, 0, 0])
+    0.0
+    """
+    return float(_chrf_f_score(list(statistics), beta))
 
 
 # metric name -> function(hypotheses, references); references are lists per example

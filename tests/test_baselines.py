@@ -302,3 +302,32 @@ def test_phoneme_tokens_to_letters_get_the_transducer_not_the_word_lexicon():
     task = Task("p2g", {"train": [Example("K AE T", "cat")]}, WordTokenizer(["K", "AE", "T"]),
                 CharTokenizer(list("act")))
     assert baselines.default_baselines(task) == ["copy", "char_ngram"]
+
+
+def test_sentence_baselines_get_a_paired_bootstrap_of_bleu_and_chrf(tmp_path):
+    """`baseline --run` on sentences: the bootstrap's whole-set scores are corpus_bleu's and
+    chrf's of the two systems; a character task gets none (exact match says it all)."""
+    from keras_s2s.cli.baseline import _bootstrap
+
+    sentences = [("the cat", "le chat"), ("the dog", "le chien"), ("a dog", "un chien"),
+                 ("a cat", "un chat")]
+    train = write_tsv(tmp_path / "train.tsv", sentences)
+    task = data.from_tsv(train, train, train, source_tokenizer="word",
+                         target_tokenizer="word")
+    references = [["le chat"], ["le chien"], ["un chien"], ["un chat"]]
+    details = {"hypotheses": ["le chat", "le chien", "un chat", "un chat"],
+               "references": references}
+    outputs = {"copy": ["the cat", "the dog", "a dog", "a cat"]}
+    result = _bootstrap(task, details, outputs, ["copy"])
+    assert set(result["copy"]) == {"bleu", "chrf"} & set(task.metrics)
+    for metric, function in (("bleu", text_metrics.corpus_bleu), ("chrf", text_metrics.chrf)):
+        if metric in result["copy"]:
+            r = result["copy"][metric]
+            assert r["score_a"] == pytest.approx(function(details["hypotheses"], references))
+            assert r["score_b"] == pytest.approx(function(outputs["copy"], references))
+            assert r["low"] <= r["difference"] <= r["high"] and r["samples"] == 1000
+    words = data.from_tsv(write_tsv(tmp_path / "w.tsv", GERMAN_PLURALS),
+                          write_tsv(tmp_path / "w2.tsv", HELD_OUT),
+                          write_tsv(tmp_path / "w3.tsv", HELD_OUT))
+    assert _bootstrap(words, {"hypotheses": ["x"] * 6, "references": [["y"]] * 6},
+                      {"copy": ["y"] * 6}, ["copy"]) == {}

@@ -72,3 +72,47 @@ def test_bad_input_is_one_clear_error():
 def test_docstring_examples():
     result = doctest.testmod(significance, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_bootstrap_samples_equal_rescoring_the_resampled_text():
+    """Each resampled difference from summed statistics equals corpus_bleu and chrf run on
+    the resampled sentences themselves (the same draws, rebuilt here)."""
+    import numpy as np
+
+    from keras_s2s.significance import _bootstrap_differences
+    from keras_s2s.text_metrics import (bleu_from_statistics, bleu_statistics, chrf,
+                                        chrf_from_statistics, chrf_statistics, corpus_bleu)
+
+    references = [["the cat sat on the mat", "a cat was on the mat"], ["it rains today"],
+                  ["we went home early"], ["she reads a long book"], ["dogs bark at night"],
+                  ["the train is late again"]]
+    a = ["the cat sat on a mat", "it is raining today", "we went home", "she reads a book",
+         "dogs bark at night", "the train is late"]
+    b = ["a cat on the mat", "it rains today", "we go home early", "he reads books",
+         "the dogs bark", "train late again"]
+    n, samples, seed = len(a), 7, 3
+    for stats, score, metric in ((bleu_statistics, bleu_from_statistics, corpus_bleu),
+                                 (chrf_statistics, chrf_from_statistics, chrf)):
+        got = _bootstrap_differences(stats(a, references), stats(b, references), score,
+                                     samples, seed)
+        drawn = np.random.default_rng(seed).integers(0, n, size=(samples, n))
+        expected = [metric([a[i] for i in row], [references[i] for i in row])
+                    - metric([b[i] for i in row], [references[i] for i in row])
+                    for row in drawn]
+        assert np.allclose(got, expected, atol=1e-9), metric.__name__
+        # the whole-set scores are the corpus functions'
+        result = significance.paired_bootstrap(stats(a, references), stats(b, references),
+                                               score, samples=50)
+        assert result["score_a"] == pytest.approx(metric(a, references))
+        assert result["score_b"] == pytest.approx(metric(b, references))
+
+
+def test_bootstrap_of_identical_systems_is_not_significant():
+    from keras_s2s.text_metrics import chrf_from_statistics, chrf_statistics
+
+    stats = chrf_statistics(["a b c", "d e"], [["a b d"], ["d e f"]])
+    result = significance.paired_bootstrap(stats, stats, chrf_from_statistics, samples=30)
+    assert result["difference"] == 0 and result["low"] == result["high"] == 0
+    assert not result["significant"] and result["a_wins"] == 0
+    with pytest.raises(ValueError, match="same, non-empty set"):
+        significance.paired_bootstrap(stats, stats[:1], chrf_from_statistics)

@@ -95,6 +95,34 @@ def _baseline_task(args, tokenizers, config):
     return task
 
 
+# corpus metrics with per-example statistics, for the paired bootstrap of sentence outputs
+METRIC_NAMES = {"bleu": "BLEU", "chrf": "chrF"}
+
+
+def _bootstrap(task, details, outputs, names):
+    """`{baseline: {metric: paired_bootstrap result}}` of BLEU and chrF, for tasks whose
+    targets are not single characters' strings (on words, exact match says it all)."""
+    from keras_s2s.data.tokenizers import CharTokenizer
+    from keras_s2s.significance import paired_bootstrap
+    from keras_s2s.text_metrics import (bleu_from_statistics, bleu_statistics,
+                                        chrf_from_statistics, chrf_statistics)
+
+    metrics = [m for m in task.metrics if m in METRIC_NAMES]
+    if isinstance(task.target_tokenizer, CharTokenizer) or not metrics:
+        return {}
+    kinds = {"bleu": (bleu_statistics, bleu_from_statistics),
+             "chrf": (chrf_statistics, chrf_from_statistics)}
+    references = details["references"]
+    results = {}
+    for metric in metrics:
+        statistics, score = kinds[metric]
+        model = statistics(details["hypotheses"], references)
+        for name in names:
+            results.setdefault(name, {})[metric] = paired_bootstrap(
+                model, statistics(outputs[name], references), score)
+    return results
+
+
 def run(args):
     from keras_s2s import kinds
     from keras_s2s.baselines import BASELINES, default_baselines, run_baselines
@@ -122,7 +150,7 @@ def run(args):
     names = names or default_baselines(task)
     rows, outputs = run_baselines(task, args.split, names=names,
                                   max_examples=args.max_examples, return_hypotheses=True)
-    model_scores, paired = None, {}
+    model_scores, paired, bootstrap = None, {}, {}
     if model is not None:
         from keras_s2s.evaluation import evaluate
         from keras_s2s.significance import paired_exact_match
@@ -135,6 +163,7 @@ def run(args):
         # example by example against each baseline: which one is right where the other is not
         paired = {name: paired_exact_match(details["hypotheses"], outputs[name],
                                            details["references"]) for name in names}
+        bootstrap = _bootstrap(task, details, outputs, names)
     metrics = list(task.metrics)
     examples = next(iter(rows.values()))["examples"]
     train_pairs = len(task.pairs("train"))
@@ -160,12 +189,22 @@ def run(args):
         print("exact matches, example by example:")
         for name, result in paired.items():
             print(f"  model vs {name}: " + describe(result, "the model", name))
+    if bootstrap:
+        from keras_s2s.significance import describe_bootstrap
+
+        print("corpus scores, paired bootstrap:")
+        for name, by_metric in bootstrap.items():
+            for metric, result in by_metric.items():
+                print(f"  model vs {name}: "
+                      + describe_bootstrap(result, METRIC_NAMES[metric], "the model", name))
     if args.json:
         out = {"task": task.name, "split": args.split, "examples": examples,
                "train_pairs": train_pairs, "baselines": {n: rows[n] for n in names}}
         if model_scores is not None:
             out["model"] = {"run": args.run, "method": "greedy", **model_scores}
             out["paired"] = paired
+            if bootstrap:
+                out["bootstrap"] = bootstrap
         out["skipped"] = dict(task.skipped)
         out["data_report"] = task.data_report
         write_json(args.json, out)
