@@ -78,3 +78,17 @@ def test_paired_with_baseline_counts_verbs_by_hand(tmp_path, monkeypatch):
     record["seeds"]["1"] = _record(4 / 4)  # not what seed 1's file scores
     with pytest.raises(ValueError, match="from another run"):
         own.paired_with_baseline("past_tense", record)
+
+
+def test_beats_baseline_cell_follows_the_paired_test():
+    own = load_script("own_data_results")
+    level = {"paired": {"seeds": {"0": {"a_only": 10, "b_only": 9, "p_value": 1.0,
+                                        "significant": False}}}}
+    assert own.beats(level, 0.941, 0.938) == "**level** (p = 1.00)"
+    ahead = {"paired": {"seeds": {"0": {"a_only": 810, "b_only": 65, "p_value": 1e-160,
+                                        "significant": True}}}}
+    assert own.beats(ahead, 0.957, 0.781) == "yes (p < 0.001)"
+    behind = {"paired": {"seeds": {"0": {"a_only": 1, "b_only": 9, "p_value": 0.021,
+                                         "significant": True}}}}
+    assert own.beats(behind, 0.90, 0.92) == "**no** (p = 0.02)"
+    assert own.beats({}, 0.58, 0.53) == "yes" and own.beats({}, 0.5, 0.53) == "**no**"
