@@ -94,8 +94,22 @@ def paired_exact_match(hypotheses_a, hypotheses_b, references):
     if len(hypotheses_a) != len(hypotheses_b):
         raise ValueError(f"The two systems must output one string per example each; received "
                          f"{len(hypotheses_a)} and {len(hypotheses_b)} outputs.")
-    right_a = exact_matches(hypotheses_a, references)
-    right_b = exact_matches(hypotheses_b, references)
+    return paired_matches(exact_matches(hypotheses_a, references),
+                          exact_matches(hypotheses_b, references))
+
+
+def paired_matches(right_a, right_b):
+    """`paired_exact_match` from the two systems' per-example verdicts (booleans), e.g. when
+    each system's references were normalised by its own tokenizer.
+
+    Example:
+
+    >>> paired_matches([True, True, False], [True, False, False])["a_only"]
+    1
+    """
+    if len(right_a) != len(right_b):
+        raise ValueError(f"The two systems must be judged on the same examples; received "
+                         f"{len(right_a)} and {len(right_b)} verdicts.")
     n = len(right_a)
     both = sum(a and b for a, b in zip(right_a, right_b))
     a_only = sum(a and not b for a, b in zip(right_a, right_b))
@@ -220,3 +234,40 @@ def describe_bootstrap(result, metric, name_a, name_b):
             f"{result['difference']:+.1f} (95% interval {result['low']:+.1f} to "
             f"{result['high']:+.1f}, paired bootstrap of {result['samples']} resampled test "
             f"sets): {verdict}")
+
+
+def bootstrap_corpus_metrics(hypotheses_a, references_a, hypotheses_b, references_b,
+                             metrics=("bleu", "chrf"), samples=1000, seed=0):
+    """`paired_bootstrap` of corpus BLEU and/or chrF for two systems' outputs.
+
+    Args:
+        hypotheses_a, references_a: System A's outputs and the references it is scored
+            against (one entry per example, a string or a list of strings).
+        hypotheses_b, references_b: System B's, for the same examples.
+        metrics: Any of `"bleu"` and `"chrf"` (others are skipped).
+        samples, seed: As for `paired_bootstrap`.
+
+    Returns:
+        `{metric: paired_bootstrap result}`.
+
+    Example:
+
+    >>> results = bootstrap_corpus_metrics(["a b c d"] * 8, [["a b c d"]] * 8,
+    ...                                    ["a b"] * 8, [["a b c d"]] * 8, samples=50)
+    >>> sorted(results), results["chrf"]["difference"] > 0
+    (['bleu', 'chrf'], True)
+    """
+    from keras_s2s.text_metrics import (bleu_from_statistics, bleu_statistics,
+                                        chrf_from_statistics, chrf_statistics)
+
+    kinds = {"bleu": (bleu_statistics, bleu_from_statistics),
+             "chrf": (chrf_statistics, chrf_from_statistics)}
+    results = {}
+    for metric in metrics:
+        if metric not in kinds:
+            continue
+        statistics, score = kinds[metric]
+        results[metric] = paired_bootstrap(statistics(hypotheses_a, references_a),
+                                           statistics(hypotheses_b, references_b), score,
+                                           samples=samples, seed=seed)
+    return results

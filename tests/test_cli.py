@@ -195,6 +195,35 @@ def test_baseline_beside_a_run_compares_example_by_example(trained, tmp_path):
     assert proc.returncode == 2 and "--validation needs --train" in proc.stderr
 
 
+def test_evaluate_compare_tests_two_runs_on_the_same_examples(trained, trained_lm, tmp_path):
+    """`evaluate RUN --compare RUN2`: the counts agree with each run's own accuracy and the
+    p-value with McNemar's exact test computed here; a language model is refused."""
+    import math
+
+    out, _, _ = trained
+    averaged = str(tmp_path / "avg")  # another model on the same tokenizers
+    run_cli("average", out, "--last", "2", "--out", averaged)
+    path = str(tmp_path / "compare.json")
+    proc = run_cli("evaluate", out, "--compare", averaged, "--json", path)
+    assert f"compared with {averaged}, on the same 32 examples:" in proc.stdout
+    assert "exact matches: this run alone is right on" in proc.stdout
+    scores = json.load(open(path))
+    run_cli("evaluate", averaged, "--json", str(tmp_path / "second.json"))
+    second = json.load(open(tmp_path / "second.json"))
+    compare, n = scores["compare"], scores["examples"]
+    paired = compare["paired"]
+    assert compare["run"] == averaged and compare["bootstrap"] == {}  # characters: no BLEU test
+    assert paired["both"] + paired["a_only"] == round(scores["sequence_accuracy"] * n)
+    assert paired["both"] + paired["b_only"] == round(second["sequence_accuracy"] * n)
+    assert compare["scores"]["sequence_accuracy"] == pytest.approx(second["sequence_accuracy"])
+    k, low = paired["a_only"] + paired["b_only"], min(paired["a_only"], paired["b_only"])
+    expected = min(1.0, 2 * sum(math.comb(k, i) for i in range(low + 1)) / 2 ** k) if k else 1.0
+    assert paired["p_value"] == pytest.approx(expected)
+    lm_out, _ = trained_lm
+    proc = run_cli("evaluate", out, "--compare", lm_out, check=False)
+    assert proc.returncode == 2 and "--compare tests decoded outputs" in proc.stderr
+
+
 def test_decode_greedy_beam_nbest_and_attention(trained, tmp_path):
     out, _, _ = trained
     lines = run_cli("decode", out, stdin="abc\nhgfe\n").stdout.splitlines()

@@ -103,24 +103,14 @@ def _bootstrap(task, details, outputs, names):
     """`{baseline: {metric: paired_bootstrap result}}` of BLEU and chrF, for tasks whose
     targets are not single characters' strings (on words, exact match says it all)."""
     from keras_s2s.data.tokenizers import CharTokenizer
-    from keras_s2s.significance import paired_bootstrap
-    from keras_s2s.text_metrics import (bleu_from_statistics, bleu_statistics,
-                                        chrf_from_statistics, chrf_statistics)
+    from keras_s2s.significance import bootstrap_corpus_metrics
 
     metrics = [m for m in task.metrics if m in METRIC_NAMES]
     if isinstance(task.target_tokenizer, CharTokenizer) or not metrics:
         return {}
-    kinds = {"bleu": (bleu_statistics, bleu_from_statistics),
-             "chrf": (chrf_statistics, chrf_from_statistics)}
     references = details["references"]
-    results = {}
-    for metric in metrics:
-        statistics, score = kinds[metric]
-        model = statistics(details["hypotheses"], references)
-        for name in names:
-            results.setdefault(name, {})[metric] = paired_bootstrap(
-                model, statistics(outputs[name], references), score)
-    return results
+    return {name: bootstrap_corpus_metrics(details["hypotheses"], references, outputs[name],
+                                           references, metrics) for name in names}
 
 
 def run(args):

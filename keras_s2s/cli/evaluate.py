@@ -37,6 +37,10 @@ def add_parser(subparsers):
                    help="--test: read columns after the second as more references")
     p.add_argument("--max-line-length", type=positive(int), default=MAX_LINE_LENGTH,
                    help=f"--test: the longest line, in characters (default {MAX_LINE_LENGTH:,})")
+    p.add_argument("--compare", metavar="RUN2",
+                   help="also decode the same examples with a second run (the same settings) "
+                        "and test the difference: McNemar's exact test on exact matches and, "
+                        "for sentence targets, a paired bootstrap of BLEU and chrF")
     p.add_argument("--json", help="also write the metrics to this JSON file")
     add_jit_flag(p, "compile the decoding loop with XLA (default: on; --no-jit for a handful "
                      "of inputs, where compiling takes longer than decoding)")
@@ -48,6 +52,8 @@ def check(args):
     from keras_s2s.data.files import check_input_file
 
     check_run_dir(args.run)
+    if args.compare is not None:
+        check_run_dir(args.compare)
     if args.length_penalty is not None and not args.beam:
         raise CliError("--length-penalty applies to beam search only; add --beam N or drop "
                        "--length-penalty")
@@ -94,22 +100,80 @@ def run(args):
                                                         run_task.target_tokenizer)
         split = args.split
     kind = kinds.get(config["kind"])
+    second = _second_run(args, kind, task) if args.compare else None
     unknown = _unknown_sources(kind, task, split, args.max_examples)
     # what evaluate runs is the kind's to say: decode (greedy or beam), or perplexity
     method, kwargs, settings = kind.evaluate_options(
         config, beam=args.beam, length_penalty=args.length_penalty or 0.0, jit=args.jit)
-    scores, _ = evaluate(model, task, split, method, max_examples=args.max_examples,
-                         verbose=True if sys.stdout.isatty() else False, **kwargs)
+    verbose = True if sys.stdout.isatty() else False
+    scores, details = evaluate(model, task, split, method, max_examples=args.max_examples,
+                               verbose=verbose, **kwargs)
     print(f"{'metric':<20} value")
     for key, value in scores.items():
         print(f"{key:<20} {value:.4f}" if isinstance(value, float) else f"{key:<20} {value}")
     if unknown is not None and unknown.count:
         log.warning("evaluate: %s", unknown.message())
+    comparison = None
+    if second is not None:
+        model2, task2 = second
+        scores2, details2 = evaluate(model2, task2, split, method,
+                                     max_examples=args.max_examples, verbose=verbose, **kwargs)
+        comparison = _compare(args, task, (scores, details), (scores2, details2))
     if args.json:
         extra = {} if unknown is None else {"sources_with_unknown_pieces": unknown.count}
+        if comparison is not None:
+            extra["compare"] = comparison
         write_json(args.json, {"run": args.run, "split": split, **settings, **scores,
                                "skipped": skipped, "data_report": report, **extra})
     return 0
+
+
+def _second_run(args, kind, task):
+    """`--compare RUN2`: its model, and the task with its tokenizers (the same examples)."""
+    import copy
+
+    from keras_s2s import kinds
+
+    model2, task2_of_run, config2 = load_run_dir(args.compare)
+    kind2 = kinds.get(config2["kind"])
+    for name, k in ((args.run, kind), (args.compare, kind2)):
+        if not k.decodes_sources:
+            raise CliError(f"--compare tests decoded outputs; {name} holds a {k.name} model "
+                           f"({k.summary})")
+    task2 = copy.copy(task)
+    task2.source_tokenizer = task2_of_run.source_tokenizer
+    task2.target_tokenizer = task2_of_run.target_tokenizer
+    return model2, task2
+
+
+def _compare(args, task, first, second):
+    """Print and return the paired tests of this run against `--compare`'s; `first` and
+    `second` are each run's `(scores, details)` from `evaluate`."""
+    from keras_s2s.data.tokenizers import CharTokenizer
+    from keras_s2s.significance import (bootstrap_corpus_metrics, describe,
+                                        describe_bootstrap, exact_matches, paired_matches)
+
+    (scores, details), (scores2, details2) = first, second
+    a, b = "this run", args.compare
+    # each run is judged against the references as its own tokenizer normalises them
+    paired = paired_matches(exact_matches(details["hypotheses"], details["references"]),
+                            exact_matches(details2["hypotheses"], details2["references"]))
+    print(f"\ncompared with {b}, on the same {paired['examples']:,} examples:")
+    print(f"{'metric':<20} {'this run':>10} {'--compare':>10}")
+    for key, value in scores.items():
+        if key in scores2 and isinstance(value, float):
+            print(f"{key:<20} {value:>10.4f} {scores2[key]:>10.4f}")
+    print("exact matches: " + describe(paired, a, b))
+    bootstrap = {}
+    metrics = [m for m in task.metrics if m in ("bleu", "chrf")]
+    if metrics and not isinstance(task.target_tokenizer, CharTokenizer):
+        bootstrap = bootstrap_corpus_metrics(details["hypotheses"], details["references"],
+                                             details2["hypotheses"], details2["references"],
+                                             metrics)
+        names = {"bleu": "BLEU", "chrf": "chrF"}
+        for metric, result in bootstrap.items():
+            print(describe_bootstrap(result, names[metric], a, b))
+    return {"run": b, "scores": scores2, "paired": paired, "bootstrap": bootstrap}
 
 
 def _unknown_sources(kind, task, split, max_examples):
