@@ -42,7 +42,7 @@ exactly the pairs our pipeline trains on. JoeyNMT reads them as space-separated 
 space-separated phonemes (`level: word`, no length filter). Per epoch both validate (loss
 and greedy decode) on the same first `max_eval_examples` (1,000) words of the validation
 split: ours through the g2p task option `max_validation_words` (so its validation loss is
-not computed over the whole split, about 6,600 words, as the recipe alone would; runs before
+not computed over the whole split, 5,875 words, as the recipe alone would; runs before
 5 December did that extra work), scored against every pronunciation for the recipe's WER;
 JoeyNMT with each word's first pronunciation as its reference.
 The test split (5,874 words) is decoded by both with beam 5 and no length penalty.
