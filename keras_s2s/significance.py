@@ -216,8 +216,27 @@ def paired_bootstrap(statistics_a, statistics_b, score, samples=1000, seed=0):
             "significant": bool(low > 0 or high < 0)}
 
 
-def describe_bootstrap(result, metric, name_a, name_b):
-    """One sentence for a `paired_bootstrap` result.
+# the corpus scores with a paired bootstrap: display name, and whether higher is better
+BOOTSTRAP_METRICS = {"bleu": ("BLEU", True), "chrf": ("chrF", True), "cer": ("CER", False),
+                     "per": ("PER", False)}
+
+
+def bootstrap_metrics_for(metrics, character_targets):
+    """Which of a task's metrics get a paired bootstrap: CER and PER always; BLEU and chrF
+    unless the targets are single words of characters, where they say nothing.
+
+    Example:
+
+    >>> bootstrap_metrics_for(("bleu", "chrf", "sequence_accuracy", "cer"), True)
+    ['cer']
+    """
+    return [m for m in metrics if m in BOOTSTRAP_METRICS
+            and not (character_targets and m in ("bleu", "chrf"))]
+
+
+def describe_bootstrap(result, metric, name_a, name_b, higher_is_better=True):
+    """One sentence for a `paired_bootstrap` result (`metric` is the name to print;
+    `higher_is_better=False` for error rates).
 
     Example:
 
@@ -229,7 +248,11 @@ def describe_bootstrap(result, metric, name_a, name_b):
     if not result["significant"]:
         verdict = "the test set cannot tell them apart"
     else:
-        verdict = f"{name_a if result['difference'] > 0 else name_b} is better"
+        a_better = (result["difference"] > 0) == higher_is_better
+        verdict = f"{name_a if a_better else name_b} is better"
+    if not higher_is_better:  # rates, in percent
+        result = {**result, **{k: 100 * result[k]
+                               for k in ("score_a", "score_b", "difference", "low", "high")}}
     return (f"{metric} {result['score_a']:.1f} against {result['score_b']:.1f}, difference "
             f"{result['difference']:+.1f} (95% interval {result['low']:+.1f} to "
             f"{result['high']:+.1f}, paired bootstrap of {result['samples']} resampled test "
@@ -238,13 +261,13 @@ def describe_bootstrap(result, metric, name_a, name_b):
 
 def bootstrap_corpus_metrics(hypotheses_a, references_a, hypotheses_b, references_b,
                              metrics=("bleu", "chrf"), samples=1000, seed=0):
-    """`paired_bootstrap` of corpus BLEU and/or chrF for two systems' outputs.
+    """`paired_bootstrap` of corpus BLEU, chrF, CER and/or PER for two systems' outputs.
 
     Args:
         hypotheses_a, references_a: System A's outputs and the references it is scored
             against (one entry per example, a string or a list of strings).
         hypotheses_b, references_b: System B's, for the same examples.
-        metrics: Any of `"bleu"` and `"chrf"` (others are skipped).
+        metrics: Any of `"bleu"`, `"chrf"`, `"cer"` and `"per"` (others are skipped).
         samples, seed: As for `paired_bootstrap`.
 
     Returns:
@@ -258,10 +281,14 @@ def bootstrap_corpus_metrics(hypotheses_a, references_a, hypotheses_b, reference
     (['bleu', 'chrf'], True)
     """
     from keras_s2s.text_metrics import (bleu_from_statistics, bleu_statistics,
-                                        chrf_from_statistics, chrf_statistics)
+                                        chrf_from_statistics, chrf_statistics,
+                                        error_rate_from_statistics, error_statistics)
 
     kinds = {"bleu": (bleu_statistics, bleu_from_statistics),
-             "chrf": (chrf_statistics, chrf_from_statistics)}
+             "chrf": (chrf_statistics, chrf_from_statistics),
+             "cer": (lambda h, r: error_statistics(h, r, "characters"),
+                     error_rate_from_statistics),
+             "per": (lambda h, r: error_statistics(h, r, "words"), error_rate_from_statistics)}
     results = {}
     for metric in metrics:
         if metric not in kinds:

@@ -34,6 +34,8 @@ __all__ = [
     "chrf",
     "chrf_statistics",
     "chrf_from_statistics",
+    "error_statistics",
+    "error_rate_from_statistics",
     "wer",
     "per",
     "cer",
@@ -222,12 +224,57 @@ def _closest_errors(hyp_units, refs_units):
 
 def _error_rate(hypotheses, references, split, fn_name):
     hypotheses, references = _check_corpus(hypotheses, references, fn_name)
-    errors = 0
-    length = 0
-    for hyp, refs in zip(hypotheses, references):
-        e, n = _closest_errors(split(hyp), [split(ref) for ref in refs])
-        errors += e
-        length += n
+    rows = [_closest_errors(split(hyp), [split(ref) for ref in refs])
+            for hyp, refs in zip(hypotheses, references)]
+    return error_rate_from_statistics([sum(column) for column in zip(*rows)] or [0, 0])
+
+
+_ERROR_UNITS = {"words": None, "characters": None}  # filled below: unit -> split function
+
+
+def error_statistics(hypotheses, references, unit="characters"):
+    """Per example: `[edits to the closest reference, that reference's length]`, the rows
+    that `cer` (unit `"characters"`) and `per` (unit `"words"`: whitespace-separated tokens)
+    sum, to be summed over any set of examples (a paired bootstrap of an error rate).
+
+    Args:
+        hypotheses, references: As for `cer`.
+        unit: `"characters"` or `"words"`.
+
+    Returns:
+        One `[errors, reference_length]` list per example.
+
+    Example:
+
+    >>> rows = error_statistics(["abd", "xy"], [["abc"], ["xyz", "x"]])
+    >>> rows, error_rate_from_statistics([sum(c) for c in zip(*rows)])
+    ([[1, 3], [1, 1]], 0.5)
+    """
+    if unit not in _ERROR_UNITS:
+        raise ValueError(f"error_statistics: `unit` must be one of {sorted(_ERROR_UNITS)}, "
+                         f"got {unit!r}.")
+    hypotheses, references = _check_corpus(hypotheses, references, "error_statistics")
+    split = _ERROR_UNITS[unit]
+    return [list(_closest_errors(split(hyp), [split(ref) for ref in refs]))
+            for hyp, refs in zip(hypotheses, references)]
+
+
+def error_rate_from_statistics(statistics):
+    """An error rate from summed `error_statistics` rows: errors / reference length (0.0
+    without errors, infinity for errors against empty references).
+
+    Args:
+        statistics: `[errors, reference_length]`, summed over the examples.
+
+    Returns:
+        The rate, as `cer` or `per` gives it for those examples.
+
+    Example:
+
+    >>> error_rate_from_statistics([3, 12])
+    0.25
+    """
+    errors, length = statistics
     if errors == 0:
         return 0.0
     if length == 0:
@@ -241,6 +288,9 @@ def _words(text):
 
 def _chars(text):
     return " ".join(text.split())
+
+
+_ERROR_UNITS.update(words=_words, characters=_chars)
 
 
 def wer(hypotheses, references):

@@ -305,8 +305,9 @@ def test_phoneme_tokens_to_letters_get_the_transducer_not_the_word_lexicon():
 
 
 def test_sentence_baselines_get_a_paired_bootstrap_of_bleu_and_chrf(tmp_path):
-    """`baseline --run` on sentences: the bootstrap's whole-set scores are corpus_bleu's and
-    chrf's of the two systems; a character task gets none (exact match says it all)."""
+    """`baseline --run` on sentences: the bootstrap's whole-set scores are corpus_bleu's,
+    chrf's and cer's of the two systems; a character task gets CER only (BLEU and chrF say
+    nothing about single words)."""
     from keras_s2s.cli.baseline import _bootstrap
 
     sentences = [("the cat", "le chat"), ("the dog", "le chien"), ("a dog", "un chien"),
@@ -319,8 +320,9 @@ def test_sentence_baselines_get_a_paired_bootstrap_of_bleu_and_chrf(tmp_path):
                "references": references}
     outputs = {"copy": ["the cat", "the dog", "a dog", "a cat"]}
     result = _bootstrap(task, details, outputs, ["copy"])
-    assert set(result["copy"]) == {"bleu", "chrf"} & set(task.metrics)
-    for metric, function in (("bleu", text_metrics.corpus_bleu), ("chrf", text_metrics.chrf)):
+    assert set(result["copy"]) == {"bleu", "chrf", "cer", "per"} & set(task.metrics)
+    for metric, function in (("bleu", text_metrics.corpus_bleu), ("chrf", text_metrics.chrf),
+                             ("cer", text_metrics.cer)):
         if metric in result["copy"]:
             r = result["copy"][metric]
             assert r["score_a"] == pytest.approx(function(details["hypotheses"], references))
@@ -329,5 +331,9 @@ def test_sentence_baselines_get_a_paired_bootstrap_of_bleu_and_chrf(tmp_path):
     words = data.from_tsv(write_tsv(tmp_path / "w.tsv", GERMAN_PLURALS),
                           write_tsv(tmp_path / "w2.tsv", HELD_OUT),
                           write_tsv(tmp_path / "w3.tsv", HELD_OUT))
-    assert _bootstrap(words, {"hypotheses": ["x"] * 6, "references": [["y"]] * 6},
-                      {"copy": ["y"] * 6}, ["copy"]) == {}
+    result = _bootstrap(words, {"hypotheses": ["x"] * 6, "references": [["y"]] * 6},
+                        {"copy": ["y"] * 6}, ["copy"])
+    assert set(result["copy"]) == {"cer"} & set(words.metrics)
+    if "cer" in result["copy"]:  # the model wrong everywhere, the copy right: CER 1 against 0
+        r = result["copy"]["cer"]
+        assert (r["score_a"], r["score_b"], r["significant"]) == (1.0, 0.0, True)

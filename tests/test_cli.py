@@ -212,7 +212,11 @@ def test_evaluate_compare_tests_two_runs_on_the_same_examples(trained, trained_l
     second = json.load(open(tmp_path / "second.json"))
     compare, n = scores["compare"], scores["examples"]
     paired = compare["paired"]
-    assert compare["run"] == averaged and compare["bootstrap"] == {}  # characters: no BLEU test
+    assert compare["run"] == averaged
+    assert set(compare["bootstrap"]) == {"cer"} & set(scores)  # characters: no BLEU or chrF
+    if "cer" in compare["bootstrap"]:  # the bootstrap's whole-set CERs are evaluate's
+        assert compare["bootstrap"]["cer"]["score_a"] == pytest.approx(scores["cer"])
+        assert compare["bootstrap"]["cer"]["score_b"] == pytest.approx(second["cer"])
     assert paired["both"] + paired["a_only"] == round(scores["sequence_accuracy"] * n)
     assert paired["both"] + paired["b_only"] == round(second["sequence_accuracy"] * n)
     assert compare["scores"]["sequence_accuracy"] == pytest.approx(second["sequence_accuracy"])

@@ -116,3 +116,22 @@ def test_bootstrap_of_identical_systems_is_not_significant():
     assert not result["significant"] and result["a_wins"] == 0
     with pytest.raises(ValueError, match="same, non-empty set"):
         significance.paired_bootstrap(stats, stats[:1], chrf_from_statistics)
+
+
+def test_error_rates_are_lower_is_better_in_the_sentence():
+    from keras_s2s.text_metrics import (cer, error_rate_from_statistics, error_statistics,
+                                        per)
+
+    hyps, refs = ["abd", "xy", "walked"], [["abc"], ["xyz", "x"], ["walked"]]
+    rows = error_statistics(hyps, refs)
+    assert error_rate_from_statistics([sum(c) for c in zip(*rows)]) == pytest.approx(
+        cer(hyps, refs))
+    words = error_statistics(["a b c", "d"], [["a b d"], ["d e"]], unit="words")
+    assert error_rate_from_statistics([sum(c) for c in zip(*words)]) == pytest.approx(
+        per(["a b c", "d"], [["a b d"], ["d e"]]))
+    result = {"score_a": 0.05, "score_b": 0.10, "difference": -0.05, "low": -0.08,
+              "high": -0.02, "samples": 1000, "significant": True}
+    sentence = significance.describe_bootstrap(result, "CER", "the model", "copy",
+                                               higher_is_better=False)
+    assert sentence.startswith("CER 5.0 against 10.0, difference -5.0")
+    assert sentence.endswith("the model is better")

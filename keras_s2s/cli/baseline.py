@@ -95,18 +95,16 @@ def _baseline_task(args, tokenizers, config):
     return task
 
 
-# corpus metrics with per-example statistics, for the paired bootstrap of sentence outputs
-METRIC_NAMES = {"bleu": "BLEU", "chrf": "chrF"}
-
-
 def _bootstrap(task, details, outputs, names):
-    """`{baseline: {metric: paired_bootstrap result}}` of BLEU and chrF, for tasks whose
-    targets are not single characters' strings (on words, exact match says it all)."""
+    """`{baseline: {metric: paired_bootstrap result}}` of the task's corpus scores
+    (`significance.bootstrap_metrics_for`: CER and PER; BLEU and chrF unless the targets are
+    characters)."""
     from keras_s2s.data.tokenizers import CharTokenizer
-    from keras_s2s.significance import bootstrap_corpus_metrics
+    from keras_s2s.significance import bootstrap_corpus_metrics, bootstrap_metrics_for
 
-    metrics = [m for m in task.metrics if m in METRIC_NAMES]
-    if isinstance(task.target_tokenizer, CharTokenizer) or not metrics:
+    metrics = bootstrap_metrics_for(task.metrics,
+                                    isinstance(task.target_tokenizer, CharTokenizer))
+    if not metrics:
         return {}
     references = details["references"]
     return {name: bootstrap_corpus_metrics(details["hypotheses"], references, outputs[name],
@@ -180,13 +178,14 @@ def run(args):
         for name, result in paired.items():
             print(f"  model vs {name}: " + describe(result, "the model", name))
     if bootstrap:
-        from keras_s2s.significance import describe_bootstrap
+        from keras_s2s.significance import BOOTSTRAP_METRICS, describe_bootstrap
 
         print("corpus scores, paired bootstrap:")
         for name, by_metric in bootstrap.items():
             for metric, result in by_metric.items():
+                label, higher = BOOTSTRAP_METRICS[metric]
                 print(f"  model vs {name}: "
-                      + describe_bootstrap(result, METRIC_NAMES[metric], "the model", name))
+                      + describe_bootstrap(result, label, "the model", name, higher))
     if args.json:
         out = {"task": task.name, "split": args.split, "examples": examples,
                "train_pairs": train_pairs, "baselines": {n: rows[n] for n in names}}

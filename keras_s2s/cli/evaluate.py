@@ -150,8 +150,9 @@ def _compare(args, task, first, second):
     """Print and return the paired tests of this run against `--compare`'s; `first` and
     `second` are each run's `(scores, details)` from `evaluate`."""
     from keras_s2s.data.tokenizers import CharTokenizer
-    from keras_s2s.significance import (bootstrap_corpus_metrics, describe,
-                                        describe_bootstrap, exact_matches, paired_matches)
+    from keras_s2s.significance import (BOOTSTRAP_METRICS, bootstrap_corpus_metrics,
+                                        bootstrap_metrics_for, describe, describe_bootstrap,
+                                        exact_matches, paired_matches)
 
     (scores, details), (scores2, details2) = first, second
     a, b = "this run", args.compare
@@ -164,15 +165,14 @@ def _compare(args, task, first, second):
         if key in scores2 and isinstance(value, float):
             print(f"{key:<20} {value:>10.4f} {scores2[key]:>10.4f}")
     print("exact matches: " + describe(paired, a, b))
-    bootstrap = {}
-    metrics = [m for m in task.metrics if m in ("bleu", "chrf")]
-    if metrics and not isinstance(task.target_tokenizer, CharTokenizer):
-        bootstrap = bootstrap_corpus_metrics(details["hypotheses"], details["references"],
-                                             details2["hypotheses"], details2["references"],
-                                             metrics)
-        names = {"bleu": "BLEU", "chrf": "chrF"}
-        for metric, result in bootstrap.items():
-            print(describe_bootstrap(result, names[metric], a, b))
+    metrics = bootstrap_metrics_for(task.metrics,
+                                    isinstance(task.target_tokenizer, CharTokenizer))
+    bootstrap = bootstrap_corpus_metrics(details["hypotheses"], details["references"],
+                                         details2["hypotheses"], details2["references"],
+                                         metrics)
+    for metric, result in bootstrap.items():
+        label, higher = BOOTSTRAP_METRICS[metric]
+        print(describe_bootstrap(result, label, a, b, higher))
     return {"run": b, "scores": scores2, "paired": paired, "bootstrap": bootstrap}
 
 
