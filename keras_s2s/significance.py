@@ -1,5 +1,5 @@
 """Is one system really better than another on the same examples? McNemar's exact test for
-exact matches, a paired bootstrap for corpus BLEU and chrF.
+exact matches, a paired bootstrap for corpus scores (BLEU, chrF, CER, PER).
 
 Two systems decode the same examples; each output either matches one of its references or
 not (the `sequence_accuracy` comparison of `keras_s2s.text_metrics`). Only the examples
@@ -12,13 +12,16 @@ those `n = a_only + b_only` discordant examples is a fair coin, so McNemar's exa
 
 A p-value of 0.05 or more means the test set cannot tell the two apart.
 
-Corpus BLEU and chrF are not sums over examples, so they get Koehn's (2004) paired bootstrap
-instead: the test set is resampled with replacement `samples` times, both systems are scored
-on each resampled set (from their per-example statistics, `text_metrics.bleu_statistics` and
-`chrf_statistics`, so nothing is tokenized again), and the middle 95% of the score
-differences is the interval; a difference is significant when the interval excludes 0. This is what
-`keras-s2s baseline --run RUN` reports beside the scores, and what the "your own data"
-results table uses to say whether a model beat its best baseline or only drew with it.
+Corpus BLEU, chrF and error rates are not sums of per-example scores, so they get Koehn's
+(2004) paired bootstrap instead: the test set is resampled with replacement `samples` times,
+both systems are scored on each resampled set (from their per-example statistics,
+`text_metrics.bleu_statistics`, `chrf_statistics` and `error_statistics`, so nothing is
+tokenized again), and the middle 95% of the score differences is the interval; a difference
+is significant when the interval excludes 0.
+
+`keras-s2s baseline --run RUN` reports both beside the scores, `keras-s2s evaluate RUN
+--compare RUN2` between two runs, and the "your own data" results table uses the exact test
+to say whether a model beat its best baseline or only drew with it.
 """
 
 import math
