@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from keras_s2s.text_metrics import _check_corpus
+from keras_s2s.text_metrics import _chars, _check_corpus
 
 # the level below which a difference is called significant
 ALPHA = 0.05
@@ -44,8 +44,7 @@ def exact_matches(hypotheses, references):
     [True, False]
     """
     hypotheses, references = _check_corpus(hypotheses, references, "exact_matches")
-    return [any(" ".join(h.split()) == " ".join(r.split()) for r in refs)
-            for h, refs in zip(hypotheses, references)]
+    return [any(_chars(h) == _chars(r) for r in refs) for h, refs in zip(hypotheses, references)]
 
 
 def mcnemar_exact_p(a_only, b_only):
@@ -136,6 +135,18 @@ def format_p(p):
     return "< 0.001" if p < 0.001 else f"{p:.2f}" if p >= 0.01 else f"{p:.3f}"
 
 
+def p_phrase(p):
+    """A p-value after "p": `"= 0.40"`, or `"< 0.001"`.
+
+    Example:
+
+    >>> p_phrase(0.4049), p_phrase(1e-9)
+    ('= 0.40', '< 0.001')
+    """
+    text = format_p(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def describe(result, name_a, name_b):
     """One sentence for a `paired_exact_match` result.
 
@@ -151,12 +162,7 @@ def describe(result, name_a, name_b):
         better = name_a if result["a_only"] > result["b_only"] else name_b
         verdict = f"{better} is better"
     return (f"{name_a} alone is right on {result['a_only']} example(s), {name_b} alone on "
-            f"{result['b_only']} (McNemar exact p {_relation(p)}: {verdict} at {ALPHA:g})")
-
-
-def _relation(p):
-    text = format_p(p)
-    return text if text.startswith("<") else f"= {text}"
+            f"{result['b_only']} (McNemar exact p {p_phrase(p)}: {verdict} at {ALPHA:g})")
 
 
 def _bootstrap_differences(statistics_a, statistics_b, score, samples, seed, chunk=100):
@@ -237,17 +243,18 @@ def bootstrap_metrics_for(metrics, character_targets):
             and not (character_targets and m in ("bleu", "chrf"))]
 
 
-def describe_bootstrap(result, metric, name_a, name_b, higher_is_better=True):
-    """One sentence for a `paired_bootstrap` result (`metric` is the name to print;
-    `higher_is_better=False` for error rates).
+def describe_bootstrap(result, metric, name_a, name_b):
+    """One sentence for a `paired_bootstrap` result of `metric`, a key of `BOOTSTRAP_METRICS`
+    (error rates are lower-is-better and printed in percent).
 
     Example:
 
     >>> describe_bootstrap({"score_a": 20.0, "score_b": 15.0, "difference": 5.0, "low": 2.0,
-    ...                     "high": 8.0, "samples": 1000, "significant": True}, "BLEU",
+    ...                     "high": 8.0, "samples": 1000, "significant": True}, "bleu",
     ...                    "the model", "copy")
     'BLEU 20.0 against 15.0, difference +5.0 (95% interval +2.0 to +8.0, ...): the model is better'
     """
+    label, higher_is_better = BOOTSTRAP_METRICS[metric]
     if not result["significant"]:
         verdict = "the test set cannot tell them apart"
     else:
@@ -256,7 +263,7 @@ def describe_bootstrap(result, metric, name_a, name_b, higher_is_better=True):
     if not higher_is_better:  # rates, in percent
         result = {**result, **{k: 100 * result[k]
                                for k in ("score_a", "score_b", "difference", "low", "high")}}
-    return (f"{metric} {result['score_a']:.1f} against {result['score_b']:.1f}, difference "
+    return (f"{label} {result['score_a']:.1f} against {result['score_b']:.1f}, difference "
             f"{result['difference']:+.1f} (95% interval {result['low']:+.1f} to "
             f"{result['high']:+.1f}, paired bootstrap of {result['samples']} resampled test "
             f"sets): {verdict}")

@@ -224,12 +224,14 @@ def _closest_errors(hyp_units, refs_units):
 
 def _error_rate(hypotheses, references, split, fn_name):
     hypotheses, references = _check_corpus(hypotheses, references, fn_name)
-    rows = [_closest_errors(split(hyp), [split(ref) for ref in refs])
-            for hyp, refs in zip(hypotheses, references)]
+    rows = _error_rows(hypotheses, references, split)
     return error_rate_from_statistics([sum(column) for column in zip(*rows)] or [0, 0])
 
 
-_ERROR_UNITS = {"words": None, "characters": None}  # filled below: unit -> split function
+def _error_rows(hypotheses, references, split):
+    """Per example: `[edits to the closest reference, its length]`, in units of `split`."""
+    return [list(_closest_errors(split(hyp), [split(ref) for ref in refs]))
+            for hyp, refs in zip(hypotheses, references)]
 
 
 def error_statistics(hypotheses, references, unit="characters"):
@@ -254,9 +256,7 @@ def error_statistics(hypotheses, references, unit="characters"):
         raise ValueError(f"error_statistics: `unit` must be one of {sorted(_ERROR_UNITS)}, "
                          f"got {unit!r}.")
     hypotheses, references = _check_corpus(hypotheses, references, "error_statistics")
-    split = _ERROR_UNITS[unit]
-    return [list(_closest_errors(split(hyp), [split(ref) for ref in refs]))
-            for hyp, refs in zip(hypotheses, references)]
+    return _error_rows(hypotheses, references, _ERROR_UNITS[unit])
 
 
 def error_rate_from_statistics(statistics):
@@ -290,7 +290,8 @@ def _chars(text):
     return " ".join(text.split())
 
 
-_ERROR_UNITS.update(words=_words, characters=_chars)
+# `error_statistics`' units: how a text splits into what is counted
+_ERROR_UNITS = {"words": _words, "characters": _chars}
 
 
 def wer(hypotheses, references):

@@ -95,14 +95,19 @@ def _baseline_task(name, paths):
                     multiple_references=True)
 
 
+def _exported_task(name):
+    """The baselines' task of the TSV files `export` wrote for `name`."""
+    folder = os.path.join(RUNS, name)
+    return _baseline_task(name, {s: os.path.join(folder, f"{s}.tsv")
+                                 for s in ("train", "validation", "test")})
+
+
 def baselines_of(name, task=None):
     """The naive baselines of a task, fitted on its training pairs and scored on test."""
     from keras_s2s.baselines import run_baselines
 
     if task is None:
-        folder = os.path.join(RUNS, name)
-        task = _baseline_task(name, {s: os.path.join(folder, f"{s}.tsv")
-                                     for s in ("train", "validation", "test")})
+        task = _exported_task(name)
     return run_baselines(task, "test", names=["copy", "word_lexicon"]
                          if name in SENTENCE_TASKS else None)
 
@@ -134,8 +139,7 @@ def paired_with_baseline(name, record):
     if name in SENTENCE_TASKS:
         return None
     folder = os.path.join(RUNS, name)
-    task = _baseline_task(name, {s: os.path.join(folder, f"{s}.tsv")
-                                 for s in ("train", "validation", "test")})
+    task = _exported_task(name)
     best, _ = best_baseline(record)
     _, outputs = run_baselines(task, "test", names=[best], return_hypotheses=True)
     _, references = task.references("test")
@@ -155,20 +159,15 @@ def paired_with_baseline(name, record):
     return {"baseline": best, "seeds": paired}
 
 
-def _p(p):
-    from keras_s2s.significance import format_p
-
-    text = format_p(p)
-    return text if text.startswith("<") else f"= {text}"
-
-
 def beats(record, model, baseline):
     """The "beats baseline" cell: by the paired test of seed 0 where the record has one
     (`paired`), so that a lead of a verb or two reads as the tie it is; else by accuracy."""
+    from keras_s2s.significance import p_phrase
+
     paired = (record.get("paired") or {}).get("seeds", {}).get("0")
     if paired is None:
         return "yes" if model > baseline else "**no**"
-    p = _p(paired["p_value"])
+    p = p_phrase(paired["p_value"])
     if not paired["significant"]:
         return f"**level** (p {p})"
     return f"yes (p {p})" if paired["a_only"] > paired["b_only"] else f"**no** (p {p})"
@@ -176,13 +175,15 @@ def beats(record, model, baseline):
 
 def paired_sentence(name, record):
     """The example-by-example comparison of a task's seeds with its best baseline."""
+    from keras_s2s.significance import p_phrase
+
     paired = record.get("paired")
     if not paired:
         return None
     best, n = paired["baseline"], record["test_examples"]
     each = "; ".join(
         f"seed {seed}: the model alone right on {r['a_only']}, `{best}` alone on "
-        f"{r['b_only']}, p {_p(r['p_value'])}" for seed, r in paired["seeds"].items())
+        f"{r['b_only']}, p {p_phrase(r['p_value'])}" for seed, r in paired["seeds"].items())
     better = {seed: "the model" if r["a_only"] > r["b_only"] else f"`{best}`"
               for seed, r in paired["seeds"].items() if r["significant"]}
     if not better:

@@ -494,7 +494,7 @@ def score(task, test, outputs):
     from keras_s2s.text_metrics import metric_function
 
     missing = max(0, len(test) - len(outputs))
-    outputs = [" ".join(o.split()) for o in outputs[:len(test)]] + [""] * missing
+    outputs = _normalized(outputs, len(test))
     references = [list(e.targets) for e in test]
     scores = {m: float(metric_function(m, task)(outputs, references)) for m in ("wer", "per")}
     return {**scores, "missing_outputs": missing + sum(not o for o in outputs),
@@ -582,10 +582,15 @@ def compare(ours, joeynmt):
             "wer_equal_or_better": quality, "goal_met": ratio <= GOAL_RATIO and quality}
 
 
-def _outputs(path, n):
-    """A system's test outputs as `score` reads them: whitespace-normalised, `n` of them."""
-    lines = [" ".join(o.split()) for o in _read_lines(path)[:n]]
+def _normalized(outputs, n):
+    """`n` outputs, whitespace-normalised; missing ones are empty."""
+    lines = [" ".join(o.split()) for o in outputs[:n]]
     return lines + [""] * (n - len(lines))
+
+
+def _outputs(path, n):
+    """A system's test outputs as `score` reads them."""
+    return _normalized(_read_lines(path), n)
 
 
 def paired_with_joeynmt(work, seeds, test, rows):
@@ -840,14 +845,12 @@ def render(results):
 
 
 def _paired_sentence(results):
-    from keras_s2s.significance import format_p
+    from keras_s2s.significance import p_phrase
 
     parts = []
     for key in OURS:
         each = ", ".join(
-            f"seed {seed}: {r['a_only']} against {r['b_only']} (p "
-            + (format_p(r["p_value"]) if format_p(r["p_value"]).startswith("<")
-               else f"= {format_p(r['p_value'])}") + ")"
+            f"seed {seed}: {r['a_only']} against {r['b_only']} (p {p_phrase(r['p_value'])})"
             for seed, r in results["paired"][key].items())
         parts.append(f"{NAMES[key]}: {each}")
     significant = [f"{NAMES[key]} seed {seed}"

@@ -131,7 +131,6 @@ def test_error_rates_are_lower_is_better_in_the_sentence():
         per(["a b c", "d"], [["a b d"], ["d e"]]))
     result = {"score_a": 0.05, "score_b": 0.10, "difference": -0.05, "low": -0.08,
               "high": -0.02, "samples": 1000, "significant": True}
-    sentence = significance.describe_bootstrap(result, "CER", "the model", "copy",
-                                               higher_is_better=False)
+    sentence = significance.describe_bootstrap(result, "cer", "the model", "copy")
     assert sentence.startswith("CER 5.0 against 10.0, difference -5.0")
     assert sentence.endswith("the model is better")

@@ -226,6 +226,25 @@ def add_task_args(parser, data_files=True):
                        help="malformed TSV lines: stop with an error (default) or skip and count")
 
 
+def read_test_file(args, report=None):
+    """`--test FILE.tsv` as `evaluate` and `baseline --run` read it (`--on-error`,
+    `--multiple-references`, `--max-line-length`): `(examples, skipped)`; a file without a
+    usable line is a one-line error.
+
+    Example:
+
+    >>> examples, skipped = read_test_file(parser.parse_args(["run", "--test", "t.tsv"]))
+    """
+    from keras_s2s import data
+
+    examples, skipped = data.read_tsv(
+        args.test, on_error=args.on_error, multiple_references=args.multiple_references,
+        max_line_length=args.max_line_length, report=report)
+    if not examples:
+        raise CliError(f"{args.test} holds no usable example")
+    return examples, skipped
+
+
 def check_task_args(args):
     """Check the data arguments of `add_task_args` without reading anything: `--task` and
     `--train` exclude each other, `--validation`/`--test` need `--train`, and every file is a

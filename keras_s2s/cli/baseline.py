@@ -4,8 +4,8 @@ import os
 import sys
 
 from keras_s2s.cli._common import (CliError, add_jit_flag, add_task_args, check_output_file,
-                                   check_task_args, load_run_dir, positive, task_from_args,
-                                   write_json)
+                                   check_task_args, load_run_dir, positive, read_test_file,
+                                   task_from_args, write_json)
 
 
 def add_parser(subparsers):
@@ -83,12 +83,7 @@ def _baseline_task(args, tokenizers, config):
     if tokenizers:  # score with the run's tokenizers, as `evaluate` does
         task.source_tokenizer, task.target_tokenizer = tokenizers
     if test_file:  # read as `evaluate --test` reads it
-        examples, task.skipped["test"] = data.read_tsv(
-            test_file, on_error=args.on_error, multiple_references=args.multiple_references,
-            max_line_length=args.max_line_length)
-        if not examples:
-            raise CliError(f"{test_file} holds no usable example")
-        task.splits["test"] = examples
+        task.splits["test"], task.skipped["test"] = read_test_file(args)
     if not task.splits.get(args.split):
         hint = " (give --test FILE.tsv)" if args.split == "test" else ""
         raise CliError(f"task {task.name} has no {args.split} examples{hint}")
@@ -178,14 +173,13 @@ def run(args):
         for name, result in paired.items():
             print(f"  model vs {name}: " + describe(result, "the model", name))
     if bootstrap:
-        from keras_s2s.significance import BOOTSTRAP_METRICS, describe_bootstrap
+        from keras_s2s.significance import describe_bootstrap
 
         print("corpus scores, paired bootstrap:")
         for name, by_metric in bootstrap.items():
             for metric, result in by_metric.items():
-                label, higher = BOOTSTRAP_METRICS[metric]
                 print(f"  model vs {name}: "
-                      + describe_bootstrap(result, label, "the model", name, higher))
+                      + describe_bootstrap(result, metric, "the model", name))
     if args.json:
         out = {"task": task.name, "split": args.split, "examples": examples,
                "train_pairs": train_pairs, "baselines": {n: rows[n] for n in names}}

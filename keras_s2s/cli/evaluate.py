@@ -10,7 +10,8 @@ import os
 import sys
 
 from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, check_output_file,
-                                   check_run_dir, in_range, load_run_dir, positive, write_json)
+                                   check_run_dir, in_range, load_run_dir, positive,
+                                   read_test_file, write_json)
 from keras_s2s.cli.decode import MAX_BEAM
 
 log = logging.getLogger("keras_s2s")
@@ -80,11 +81,7 @@ def run(args):
     skipped, report = {}, {}
     if args.test:
         file_report = {"path": args.test}
-        examples, skipped["test"] = data.read_tsv(
-            args.test, on_error=args.on_error, multiple_references=args.multiple_references,
-            max_line_length=args.max_line_length, report=file_report)
-        if not examples:
-            raise CliError(f"{args.test} holds no usable example")
+        examples, skipped["test"] = read_test_file(args, report=file_report)
         report = {"files": {"test": file_report}}
         task = data.Task("tsv", {"test": examples}, run_task.source_tokenizer,
                          run_task.target_tokenizer, metrics=("bleu", "chrf", "sequence_accuracy", "cer"),
@@ -150,9 +147,9 @@ def _compare(args, task, first, second):
     """Print and return the paired tests of this run against `--compare`'s; `first` and
     `second` are each run's `(scores, details)` from `evaluate`."""
     from keras_s2s.data.tokenizers import CharTokenizer
-    from keras_s2s.significance import (BOOTSTRAP_METRICS, bootstrap_corpus_metrics,
-                                        bootstrap_metrics_for, describe, describe_bootstrap,
-                                        exact_matches, paired_matches)
+    from keras_s2s.significance import (bootstrap_corpus_metrics, bootstrap_metrics_for,
+                                        describe, describe_bootstrap, exact_matches,
+                                        paired_matches)
 
     (scores, details), (scores2, details2) = first, second
     a, b = "this run", args.compare
@@ -171,8 +168,7 @@ def _compare(args, task, first, second):
                                          details2["hypotheses"], details2["references"],
                                          metrics)
     for metric, result in bootstrap.items():
-        label, higher = BOOTSTRAP_METRICS[metric]
-        print(describe_bootstrap(result, label, a, b, higher))
+        print(describe_bootstrap(result, metric, a, b))
     return {"run": b, "scores": scores2, "paired": paired, "bootstrap": bootstrap}
 
 
