@@ -90,11 +90,29 @@ def _search_rows(results):
     """The header and the greedy and beam rows of a decoding table, from `bench_decode`'s
     results or their `"trained"` part."""
     greedy, beam = results["greedy"], results["beam"]
-    return ["| method | tokens/s | seconds |", "| --- | ---: | ---: |",
+    rows = ["| method | tokens/s | seconds |", "| --- | ---: | ---: |",
             f"| batched greedy | {_num(greedy['tokens_per_second'])} | "
             f"{_num(greedy['seconds'], 3)} |",
             f"| batched beam, width {beam['beam_width']} | "
             f"{_num(beam['tokens_per_second'])} | {_num(beam['seconds'], 3)} |"]
+    floor = results.get("greedy_beam_rows")
+    if floor:  # runs before 5 December did not time it
+        rows.append(f"| batched greedy, each source {floor['rows_per_source']} times (the "
+                    f"beam's rows) | {_num(floor['tokens_per_second'])} | "
+                    f"{_num(floor['seconds'], 3)} |")
+    return rows
+
+
+def _beam_floor(results):
+    """The sentence on the beam's cost against its floor (empty for runs without one)."""
+    beam = results["beam"]
+    if "floor_vs_greedy" not in beam:
+        return []
+    return [f"Beam {beam['beam_width']} costs {_num(beam['cost_vs_greedy'], 2)}× greedy; "
+            f"greedy decoding of each source {beam['beam_width']} times, the model work of "
+            f"the beam's steps without their bookkeeping, costs "
+            f"{_num(beam['floor_vs_greedy'], 2)}×, a floor for any beam search over these "
+            "rows.", ""]
 
 
 def _decoding(decode, cache):
@@ -106,14 +124,14 @@ def _decoding(decode, cache):
                 f"token, one source at a time) on {decode['tutorial_loop']['sources']} "
                 "source(s).", "", *_search_rows(decode),
                 f"| keras.io-style loop | {_num(decode['tutorial_loop']['tokens_per_second'], 1)} "
-                f"| {_num(decode['tutorial_loop']['seconds'], 2)} |", ""]
+                f"| {_num(decode['tutorial_loop']['seconds'], 2)} |", "", *_beam_floor(decode)]
         trained = decode.get("trained")
         if trained:
             out += [f"The same model after {trained['steps']} training steps on a copy task "
                     f"(batch 64, loss {_num(trained['loss'], 3)}; its greedy outputs average "
                     f"{_num(trained['mean_greedy_length'], 1)} tokens, so hypotheses end with "
                     "`</s>` as a trained model's do), the same sources:", "",
-                    *_search_rows(trained), ""]
+                    *_search_rows(trained), "", *_beam_floor(trained)]
         per = decode.get("seconds_per_sequence")
         if per:
             out += [f"Per sequence, at equal batch size: the keras.io-style loop takes "

@@ -83,17 +83,117 @@ MODELS = {"copy_bilstm, plateau defaults": "copy_bilstm",
 # settings trained on TSVs whose target columns are written right to left (the past form's
 # ending first); their outputs are turned back before they are scored
 REVERSED = {"targets right to left, cosine over 80 epochs",
-            "copy_bilstm, targets right to left, cosine over 80 epochs"}
+            "copy_bilstm, targets right to left, cosine over 80 epochs",
+            "suffix-rule hint in the source, targets right to left, cosine over 80 epochs",
+            "analogy exemplar in the source, targets right to left, cosine over 80 epochs"}
+# settings whose sources carry what the suffix rule would do (`SuffixHints`): "hint" appends
+# the rule's past form (`uphold|upheld`), "exemplar" the training pair the rule takes it from
+# (`uphold|withhold>withheld`, the analogy input of Liu & Hulden 2020); each training verb's
+# hint comes from the other training pairs, so it is as often wrong as on new verbs
+HINTS = {"suffix-rule hint in the source, targets right to left, cosine over 80 epochs": "hint",
+         "analogy exemplar in the source, targets right to left, cosine over 80 epochs":
+             "exemplar"}
+# settings whose targets are the rule's edit script, `k|s`: strip the last k letters, append s
+# (`uphold -> upheld` is `3|eld`), so that no stem is ever written
+EDITS = {"edit-script targets, cosine over 80 epochs"}
+for _name in HINTS.keys() | EDITS:
+    SETTINGS[_name] = ["--schedule", "cosine", "--epochs", "80", "--no-early-stopping"]
 
 
-def _reversed_tsv(path, folder):
-    """A copy of TSV `path` in `folder` with every target column written right to left."""
+def _rewritten_tsv(path, folder, source_of=None, target_of=None):
+    """A copy of TSV `path` in `folder` whose source is `source_of(source)` and whose every
+    target is `target_of(source, target)` (unchanged where a function is None)."""
     out = os.path.join(folder, os.path.basename(path))
     with open(path, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as g:
         for line in f.read().splitlines():
             source, *targets = line.split("\t")
-            g.write("\t".join([source] + [t[::-1] for t in targets]) + "\n")
+            if target_of is not None:
+                targets = [target_of(source, t) for t in targets]
+            g.write("\t".join([source_of(source) if source_of else source] + targets) + "\n")
     return out
+
+
+class SuffixHints:
+    """What `keras_s2s.baselines.SuffixRule` does to a word, learned from the other words.
+
+    For a word that is not among the training pairs this is exactly the rule's prediction;
+    a training word's own pairs are left out of the counts (leave-one-out), so that a model
+    trained on hinted sources meets hints as reliable as those of new words.
+
+    Args:
+        train_pairs: `[(source, references), ...]`.
+        max_suffix_length: As for `SuffixRule`.
+
+    Example:
+
+    >>> hints = SuffixHints([("hold", ["held"]), ("behold", ["beheld"]), ("fold", ["folded"])])
+    >>> hints.hint("uphold")
+    ('upheld', ('hold', 'held'))
+    >>> hints.source("uphold", "exemplar")
+    'uphold|hold>held'
+    """
+
+    def __init__(self, train_pairs, max_suffix_length=5):
+        import collections
+
+        from keras_s2s.baselines import SuffixRule
+
+        self.max_suffix_length = max_suffix_length
+        self.rewrite = SuffixRule.rewrite
+        self.counts = collections.defaultdict(collections.Counter)
+        self.pairs = collections.defaultdict(lambda: collections.defaultdict(list))
+        self.own = collections.defaultdict(collections.Counter)
+        for source, references in train_pairs:
+            for target in references:
+                rule = self.rewrite(source, target)
+                self.own[source][rule] += 1
+                for n in range(min(max_suffix_length, len(source)) + 1):
+                    ending = source[len(source) - n:]
+                    self.counts[ending][rule] += 1
+                    self.pairs[ending][rule].append((source, target))
+
+    def hint(self, source):
+        """`(the rule's output, the training pair it follows)` for `source`."""
+        own = self.own.get(source, {})
+        for n in range(min(self.max_suffix_length, len(source)), -1, -1):
+            ending = source[len(source) - n:]
+            ranked = [(count - own.get(rule, 0), -i, rule)
+                      for i, (rule, count) in enumerate(self.counts.get(ending, {}).items())
+                      if rule[0] <= len(source)]
+            ranked = [r for r in ranked if r[0] > 0]
+            if ranked:  # the most frequent rewrite, the first seen on ties
+                k, append = max(ranked)[2]
+                exemplar = next(p for p in self.pairs[ending][(k, append)] if p[0] != source)
+                return source[:len(source) - k] + append, exemplar
+        return source, (source, source)
+
+    def source(self, source, form):
+        """The hinted source: `form` "hint" (`word|past`) or "exemplar" (`word|lemma>past`)."""
+        past, (lemma, lemma_past) = self.hint(source)
+        return f"{source}|{past}" if form == "hint" else f"{source}|{lemma}>{lemma_past}"
+
+
+def edit_script(source, target):
+    """`target` as the edit `k|s` of `source`: strip its last k letters, append s.
+
+    Example:
+
+    >>> edit_script("uphold", "upheld"), apply_edit("uphold", "3|eld")
+    ('3|eld', 'upheld')
+    """
+    from keras_s2s.baselines import SuffixRule
+
+    k, append = SuffixRule.rewrite(source, target)
+    return f"{k}|{append}"
+
+
+def apply_edit(source, edit):
+    """`source` with the edit script `edit` applied; an output that is not an edit script
+    which fits `source` comes back as it is (and is scored as wrong)."""
+    k, bar, append = edit.partition("|")
+    if not bar or not k.isdigit() or int(k) > len(source):
+        return edit
+    return source[:len(source) - int(k)] + append
 
 
 def is_regular(source, target):
@@ -140,13 +240,25 @@ def _errors(pairs, outputs):
     return wrong, irregular
 
 
-def run_setting(name, flags, paths, pairs, model=MODEL, reverse=False):
+def run_setting(name, flags, paths, pairs, model=MODEL, reverse=False, hints=None,
+                edits=False):
     """Train one setting (`model` with `flags`) through the CLI and score it on `pairs`
-    (`_pairs(paths)`); returns its record. `reverse`: trained on right-to-left targets."""
+    (`_pairs(paths)`); returns its record. `reverse`: trained on right-to-left targets;
+    `hints`: on sources with the suffix rule's hint (`"hint"` or `"exemplar"`, `SuffixHints`);
+    `edits`: on edit-script targets (`edit_script`)."""
     folder = os.path.join(FOLDER, name.replace(" ", "_").replace(",", ""))
     os.makedirs(folder, exist_ok=True)
+    source_of = target_of = None
+    if hints:
+        suffix_hints = SuffixHints(pairs["train"])
+        source_of = lambda s: suffix_hints.source(s, hints)  # noqa: E731
     if reverse:
-        paths = {k: _reversed_tsv(paths[k], folder) for k in ("train", "validation")}
+        target_of = lambda s, t: t[::-1]  # noqa: E731
+    elif edits:
+        target_of = edit_script
+    if source_of or target_of:
+        paths = {k: _rewritten_tsv(paths[k], folder, source_of, target_of)
+                 for k in ("train", "validation")}
     out = os.path.join(folder, "run")
     command = own_data_results._cli(
         "train", model, "--train", paths["train"], "--validation", paths["validation"],
@@ -164,9 +276,12 @@ def run_setting(name, flags, paths, pairs, model=MODEL, reverse=False):
         config = json.load(f)
     train, validation = pairs["train"], pairs["validation"]
     # one decode (one model load) for both splits
-    outputs = _decode(out, [s for s, _ in validation + train], folder)
+    sources = [s for s, _ in validation + train]
+    outputs = _decode(out, [source_of(s) for s in sources] if source_of else sources, folder)
     if reverse:
         outputs = [o[::-1] for o in outputs]
+    elif edits:
+        outputs = [apply_edit(s, o) for s, o in zip(sources, outputs)]
     val_wrong, _ = _errors(validation, outputs[:len(validation)])
     train_wrong, train_irregular = _errors(train, outputs[len(validation):])
     return {
@@ -220,7 +335,8 @@ def run(names, jobs, seeds=(0,)):
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         futures = {pool.submit(run_setting, _key(n, seed),
                                SETTINGS[n] + (["--seed", str(seed)] if seed else []), paths,
-                               pairs, MODELS.get(n, MODEL), n in REVERSED):
+                               pairs, MODELS.get(n, MODEL), n in REVERSED, HINTS.get(n),
+                               n in EDITS):
                    _key(n, seed) for n in names for seed in seeds}
         for future in concurrent.futures.as_completed(futures):
             name = futures[future]
@@ -251,7 +367,12 @@ def section():
         f"train that entry instead: the same model with See et al.'s copy switch; the "
         f"\"targets right to left\" rows train on TSVs whose targets are spelled backwards, "
         f"so that the past form's ending is generated first, and their outputs are turned "
-        f"back before they are scored), and "
+        f"back before they are scored; the \"suffix-rule hint\" rows give each source what "
+        f"the suffix rule makes of it, `uphold|upheld`, and the \"analogy exemplar\" rows "
+        f"the training pair that the rule follows, `uphold|withhold>withheld` (Liu & "
+        f"Hulden 2020), a training verb's hint computed from the other training verbs; the "
+        f"\"edit-script targets\" row writes each target as the rule's edit, `3|eld`: strip "
+        f"three letters, append `eld`, so that no stem is copied), and "
         f"scored on the {n_val} validation verbs only (the test split is never "
         f"read). One row per run (seed 0 unless it says otherwise), "
         f"{results['machine']['jobs']} runs side by side on the {results['machine']['cpus']}"
@@ -311,11 +432,37 @@ def section():
     lines += [
         "",
         f"The best setting on average, \"{best}\", gets {mean:.1f} validation verbs wrong "
-        f"over {len(errors)} seed(s) ({', '.join(map(str, errors))}): {verdict}. The "
+        f"over {len(errors)} seed(s) ({', '.join(map(str, errors))}): {verdict}. "
+        f"{_paired_with_rule(results, best)}The "
         f"own-data table above has the test split's result for today's defaults.{noise}",
         "",
     ]
     return lines
+
+
+def paired_with_rule(record, rule):
+    """`(model alone right, rule alone right, McNemar's exact p)` on the validation verbs,
+    from the two records' lists of wrong verbs."""
+    from keras_s2s.significance import mcnemar_exact_p
+
+    model_wrong = {e[0] for e in record["validation_errors"]}
+    rule_wrong = {e[0] for e in rule["validation_errors"]}
+    model_only, rule_only = len(rule_wrong - model_wrong), len(model_wrong - rule_wrong)
+    return model_only, rule_only, mcnemar_exact_p(model_only, rule_only)
+
+
+def _paired_with_rule(results, name):
+    """The sentence on `name`'s runs against the rule, verb by verb."""
+    from keras_s2s.significance import p_phrase
+
+    parts = []
+    for key, record in _runs_of(results["settings"], name):
+        model_only, rule_only, p = paired_with_rule(record, results["rule"])
+        parts.append(f"{key.rpartition(', ')[2] if key != name else 'seed 0'}: "
+                     f"{model_only} against {rule_only} (p {p_phrase(p)})")
+    return ("Verb by verb against the rule (validation verbs only the model gets right "
+            "against those only the rule gets right, McNemar's exact test, "
+            f"`keras_s2s.significance`): {'; '.join(parts)}. ")
 
 
 def main(argv=None):

@@ -126,3 +126,49 @@ def test_right_to_left_setting_trains_on_reversed_targets_and_scores_turned_back
     assert trained_on["validation"] == [["talk", "deklat"], ["sing", "gnas", "gnus"]]
     assert record["validation_accuracy"] == 0.5          # talked right, singed wrong
     assert record["train_errors"] == 1                   # gived
+
+
+def test_suffix_hints_are_the_rule_fitted_without_the_word():
+    from keras_s2s.baselines import SuffixRule
+
+    ablation = load_script("past_tense_ablation")
+    train = [("hold", ["held"]), ("behold", ["beheld"]), ("fold", ["folded"]),
+             ("scold", ["scolded"]), ("mold", ["molded"]), ("sit", ["sat"]),
+             ("visit", ["visited"]), ("knit", ["knitted", "knit"]), ("stop", ["stopped"]),
+             ("withhold", ["withheld"]), ("go", ["went"]), ("dread", ["dreaded"])]
+    hints = ablation.SuffixHints(train)
+
+    def rule_without(word):
+        pairs = [(s, t) for s, refs in train if s != word for t in refs]
+        return SuffixRule().fit(pairs).predict_one(word)
+
+    # a training word: the rule fitted on the other words (leave-one-out)
+    for word, _ in train:
+        assert hints.hint(word)[0] == rule_without(word), word
+    # a new word: the rule fitted on everything
+    rule = SuffixRule().fit([(s, t) for s, refs in train for t in refs])
+    for word in ["uphold", "unfold", "permit", "read", "x"]:
+        assert hints.hint(word)[0] == rule.predict_one(word), word
+    # the exemplar is another training pair with the same rewrite, never the word itself
+    past, (lemma, lemma_past) = hints.hint("behold")
+    assert past == "beheld" and lemma != "behold" and lemma_past == lemma[:-3] + "eld"
+    assert hints.source("uphold", "hint") == "uphold|upheld"
+
+
+def test_edit_scripts_round_trip_and_refuse_what_does_not_fit():
+    ablation = load_script("past_tense_ablation")
+    for source, target in [("walk", "walked"), ("give", "gave"), ("go", "went"),
+                           ("read", "read"), ("try", "tried"), ("a", "")]:
+        assert ablation.apply_edit(source, ablation.edit_script(source, target)) == target
+    assert ablation.edit_script("uphold", "upheld") == "3|eld"
+    assert ablation.apply_edit("go", "5|x") == "5|x"       # strips more than the word has
+    assert ablation.apply_edit("go", "went") == "went"     # not an edit script
+
+
+def test_paired_with_rule_counts_the_verbs_only_one_gets_right():
+    ablation = load_script("past_tense_ablation")
+    rule = {"validation_errors": [[w, ["x"], "y"] for w in "abcdefg"]}
+    model = {"validation_errors": [["g", ["x"], "y"], ["h", ["x"], "z"]]}
+    model_only, rule_only, p = ablation.paired_with_rule(model, rule)
+    assert (model_only, rule_only) == (6, 1)   # a..f, h
+    assert abs(p - 16 / 128) < 1e-12           # two-sided binomial: 2 * (1 + 7) / 2**7
