@@ -19,7 +19,8 @@ For each setting it records:
 The question it answers: whether the gap is a training setting (rate, schedule, dropout,
 label smoothing, width, length of training), a property of the model on this data, or
 the noise of 323 validation verbs (`--seeds`); `copy_bilstm` rows show the same model with a
-copy switch. Seed 0 unless `--seeds` says more, on this 2-core CPU with `--jobs` runs side
+copy switch, and the hint, exemplar and edit-script rows whether giving the model what the
+rule knows (its answer, the training pair it follows, its edit) closes the gap. Seed 0 unless `--seeds` says more, on this 2-core CPU with `--jobs` runs side
 by side. Results go to
 `zoo/results/past_tense_ablation.json`; `scripts/g2p_results.py render` puts the section in
 `zoo/RESULTS.md`.
