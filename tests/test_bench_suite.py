@@ -133,6 +133,13 @@ def test_benchmarks_md_renders(suite, tmp_path):
                     "## Decoding", "## Memory"):
         assert heading in text
     assert "`vanilla_lstm`" in text and "baseline_attention (plain Keras)" in text
+    # the slow-period column: the paired baseline's best step over the baseline's own best
+    best = {r["name"]: r["best_step_seconds"] for r in results["train"]["entries"]}
+    ratio = results["train"]["ratios"][0]
+    slowdown = ratio["baseline_best_step_seconds"] / best[ratio["denominator"]]
+    row = next(line for line in text.splitlines()
+               if line.startswith(f"| `{ratio['numerator']}` |"))
+    assert "baseline alongside / alone |" in text and row.endswith(f"| {slowdown:.2f}× |")
     repeated = results["decode"]["greedy_beam_rows"]["cost_vs_greedy"]
     assert "each source 5 times (the beam's rows, nothing shared)" in text
     assert f"on its own, costs {repeated:.2f}×" in text
