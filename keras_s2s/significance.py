@@ -28,23 +28,11 @@ import math
 
 import numpy as np
 
-from keras_s2s.text_metrics import _chars, _check_corpus
+# the per-example verdicts of `sequence_accuracy`, which the exact test pairs
+from keras_s2s.text_metrics import exact_matches
 
 # the level below which a difference is called significant
 ALPHA = 0.05
-
-
-def exact_matches(hypotheses, references):
-    """Per example: does the hypothesis match one of its references? (whitespace-normalised,
-    as `keras_s2s.text_metrics.sequence_accuracy` compares them)
-
-    Example:
-
-    >>> exact_matches(["walked", "goed"], [["walked"], ["went"]])
-    [True, False]
-    """
-    hypotheses, references = _check_corpus(hypotheses, references, "exact_matches")
-    return [any(_chars(h) == _chars(r) for r in refs) for h, refs in zip(hypotheses, references)]
 
 
 def mcnemar_exact_p(a_only, b_only):
@@ -230,15 +218,20 @@ BOOTSTRAP_METRICS = {"bleu": ("BLEU", True), "chrf": ("chrF", True), "cer": ("CE
                      "per": ("PER", False)}
 
 
-def bootstrap_metrics_for(metrics, character_targets):
+def bootstrap_metrics_for(metrics, target_tokenizer):
     """Which of a task's metrics get a paired bootstrap: CER and PER always; BLEU and chrF
-    unless the targets are single words of characters, where they say nothing.
+    unless the targets are single words of characters (a `CharTokenizer`), where they say
+    nothing.
 
     Example:
 
-    >>> bootstrap_metrics_for(("bleu", "chrf", "sequence_accuracy", "cer"), True)
+    >>> from keras_s2s.data.tokenizers import CharTokenizer
+    >>> bootstrap_metrics_for(("bleu", "chrf", "sequence_accuracy", "cer"), CharTokenizer(["a"]))
     ['cer']
     """
+    from keras_s2s.data.tokenizers import CharTokenizer
+
+    character_targets = isinstance(target_tokenizer, CharTokenizer)
     return [m for m in metrics if m in BOOTSTRAP_METRICS
             and not (character_targets and m in ("bleu", "chrf"))]
 

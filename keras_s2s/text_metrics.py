@@ -29,6 +29,7 @@ import numpy as np
 __all__ = [
     "edit_distance",
     "corpus_bleu",
+    "exact_matches",
     "bleu_statistics",
     "bleu_from_statistics",
     "chrf",
@@ -407,16 +408,31 @@ def sequence_accuracy(hypotheses, references):
     >>> sequence_accuracy(["R IY1 D", "K AE1 T"], [["R EH1 D", "R IY1 D"], "K AA1 T"])
     0.5
     """
-    hypotheses, references = _check_corpus(
-        hypotheses, references, "sequence_accuracy"
-    )
-    if not hypotheses:
+    matches = exact_matches(hypotheses, references, "sequence_accuracy")
+    if not matches:
         return 0.0
-    correct = 0
-    for hyp, refs in zip(hypotheses, references):
-        hyp = _chars(hyp)
-        correct += any(hyp == _chars(ref) for ref in refs)
-    return float(correct / len(hypotheses))
+    return float(sum(matches) / len(matches))
+
+
+def exact_matches(hypotheses, references, fn_name="exact_matches"):
+    """Per example: does the hypothesis match one of its references? The verdicts that
+    `sequence_accuracy` averages (whitespace-normalised), e.g. for a paired test of two
+    systems (`keras_s2s.significance`).
+
+    Args:
+        hypotheses, references: As for `sequence_accuracy`.
+        fn_name: The function named in errors about the corpus.
+
+    Returns:
+        One bool per example.
+
+    Example:
+
+    >>> exact_matches(["walked", "goed"], [["walked"], ["went"]])
+    [True, False]
+    """
+    hypotheses, references = _check_corpus(hypotheses, references, fn_name)
+    return [any(_chars(h) == _chars(r) for r in refs) for h, refs in zip(hypotheses, references)]
 
 
 def sequence_error_rate(hypotheses, references):

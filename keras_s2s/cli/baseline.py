@@ -94,11 +94,9 @@ def _bootstrap(task, details, outputs, names):
     """`{baseline: {metric: paired_bootstrap result}}` of the task's corpus scores
     (`significance.bootstrap_metrics_for`: CER and PER; BLEU and chrF unless the targets are
     characters)."""
-    from keras_s2s.data.tokenizers import CharTokenizer
     from keras_s2s.significance import bootstrap_corpus_metrics, bootstrap_metrics_for
 
-    metrics = bootstrap_metrics_for(task.metrics,
-                                    isinstance(task.target_tokenizer, CharTokenizer))
+    metrics = bootstrap_metrics_for(task.metrics, task.target_tokenizer)
     if not metrics:
         return {}
     references = details["references"]

@@ -146,7 +146,6 @@ def _second_run(args, kind, task):
 def _compare(args, task, first, second):
     """Print and return the paired tests of this run against `--compare`'s; `first` and
     `second` are each run's `(scores, details)` from `evaluate`."""
-    from keras_s2s.data.tokenizers import CharTokenizer
     from keras_s2s.significance import (bootstrap_corpus_metrics, bootstrap_metrics_for,
                                         describe, describe_bootstrap, exact_matches,
                                         paired_matches)
@@ -162,8 +161,7 @@ def _compare(args, task, first, second):
         if key in scores2 and isinstance(value, float):
             print(f"{key:<20} {value:>10.4f} {scores2[key]:>10.4f}")
     print("exact matches: " + describe(paired, a, b))
-    metrics = bootstrap_metrics_for(task.metrics,
-                                    isinstance(task.target_tokenizer, CharTokenizer))
+    metrics = bootstrap_metrics_for(task.metrics, task.target_tokenizer)
     bootstrap = bootstrap_corpus_metrics(details["hypotheses"], details["references"],
                                          details2["hypotheses"], details2["references"],
                                          metrics)
