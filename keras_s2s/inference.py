@@ -10,7 +10,9 @@ returns is a per-source constant that the step reads:
 
 - recurrent decoders: each state is `(batch, size)`; attention models also pass `memory`
   `(batch, source_len, memory_dim)`, `memory_mask` `(batch, source_len)` and
-  `attention_keys` `(batch, source_len, key_dim)`, which the encoder computes once per source;
+  `attention_keys` `(batch, source_len, key_dim [+ attention_layer_size])`, which the
+  encoder computes once per source (the decoder's prepared keys: the attention's keys, then,
+  for Luong's attentional layer, the memory folded into its context half);
   a pointer-generator (a `copy` layer, `keras_s2s.zoo.copy_seq2seq`) also passes the
   `source_token_ids` `(batch, source_len)` that its step copies from;
 - Transformer decoders (any decoder with key/value caches: `TransformerDecoderStack`,

@@ -12,6 +12,9 @@ Luong's attentional output `ã_t = tanh(W_c [c_t; h_t])` is folded the same way
 `c_t W_cc = Σ_j α_tj (m_j W_cc) = α_t V` with `V = M W_cc` made once per sequence,
 `(source_len, units)`. A step then costs `source_len · units` multiplications for it instead
 of `memory_dim · units`, and the gradient of `W_cc` is one product instead of one per step.
+Decoding folds it once per source: `AttentionDecoder`'s prepare mode appends `V` to the
+attention keys it returns (the encoder graph's `attention_keys`), and each step reads it from
+there, which also lets a beam's hypotheses share their source's `V` as they share its keys.
 
 The step computes the very function of `keras.layers.LSTMCell` (implementation 2, the
 default): the same weights, the same per-sequence dropout mask on the cell's whole input, the
@@ -133,11 +136,20 @@ def fold_output(dense, memory):
 
 
 def folded_output(dense, weights, h, folded):
-    """`dense([c_t; h_t])` from the step's attention weights `(batch, source_len)` and the
-    folded memory of `fold_output`: `activation(α_t V + h_t W_ch [+ b])`."""
+    """`dense([c_t; h_t])` from the attention weights and the folded memory of
+    `fold_output`: `activation(α_t V + h_t W_ch [+ b])`.
+
+    `weights` is `(rows, source_len)` for one step, or `(rows, target_len, source_len)`;
+    `V` may have fewer rows than the weights, `(batch, source_len, units)` for `batch · r`
+    rows, where rows `i · r ... i · r + r - 1` read row `i` (a beam's hypotheses of one source,
+    as `BaseAttention.attend` groups them).
+    """
     values, h_kernel = folded
-    context_part = ops.squeeze(ops.matmul(ops.expand_dims(ops.cast(weights, values.dtype), 1),
-                                          values), 1)  # (batch, units)
+    w = ops.cast(weights, values.dtype)
+    rows = ops.shape(w)[:-1]
+    grouped = ops.reshape(w, (ops.shape(values)[0], -1, ops.shape(values)[1]))  # (b, r·t, s)
+    context_part = ops.reshape(ops.matmul(grouped, values),
+                               (*rows, ops.shape(values)[-1]))  # (rows, [target_len,] units)
     z = context_part + ops.matmul(ops.cast(h, values.dtype), h_kernel)
     if dense.use_bias:
         z = z + ops.cast(dense.bias, z.dtype)

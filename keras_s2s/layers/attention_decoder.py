@@ -146,15 +146,21 @@ class AttentionDecoder(keras.layers.Layer):
             `state_size`, or flat), after which the attentional state starts at zero; or the
             full flat decoder state (see `state_size`), to continue decoding.
         keys: Optional `attention.precompute(memory)`, so that step-wise decoding never
-            re-projects the memory.
+            re-projects the memory; or the keys that `decoder_inputs=None` returns, which also
+            carry the memory folded into the attention layer.
         training: Python boolean, whether dropout is active.
 
     Returns:
         `(outputs, alignments, states)`: outputs `(batch, target_len, output_size)`,
         float32 alignments `(batch, target_len, source_len)` and the list of final states.
         With `decoder_inputs=None`: `(memory, keys, states)`, the memory (without a Keras
-        mask), the precomputed attention keys and the full initial decoder state, which is
-        what `keras_s2s.inference` puts in the encoder graph.
+        mask), the prepared keys and the full initial decoder state, which is what
+        `keras_s2s.inference` puts in the encoder graph. The prepared keys are
+        `attention.precompute(memory)`, followed, with an attention layer
+        (`attention_layer_size`, Luong's order), by the memory through that layer's context
+        half, `V = M W_cc` `(batch, source_len, attention_layer_size)`: a step then computes
+        `ã_t = tanh(α_t V + h_t W_ch)`, `source_len · attention_layer_size` multiplications
+        for the context's share instead of `memory_dim · attention_layer_size`.
 
     Example:
 
@@ -317,6 +323,35 @@ class AttentionDecoder(keras.layers.Layer):
             flat += list(self.attention.initial_state(memory, memory_mask))
         return flat
 
+    # ------------------------------------------------------------------ prepared keys
+    def _step_fold(self):
+        """The attention layer that decoding folds into the memory once per source (Luong's
+        `W_c [c_t; h_t]`, see `_hoisting.fold_output`), or None."""
+        return _hoisting.foldable_output(self.attention_dense)
+
+    def _prepared_keys(self, memory):
+        """What the prepare mode returns as `keys`: `attention.precompute(memory)`, followed,
+        when the decoder folds its attention layer, by `V = M W_cc` `(batch, source_len,
+        units)`, so that a step reads `α_t V` instead of the context through `W_cc`."""
+        keys = self.attention.precompute(memory)
+        dense = self._step_fold()
+        if dense is None:
+            return keys
+        values, _ = _hoisting.fold_output(dense, memory)
+        return ops.concatenate([keys, ops.cast(values, keys.dtype)], axis=-1)
+
+    def _split_keys(self, keys):
+        """`(keys, folded)`: prepared keys split into the attention's keys and the folded
+        memory with its `h` half of the kernel (`_hoisting.fold_output`'s pair); plain keys
+        (`attention.precompute`) come back with None."""
+        dense = self._step_fold()
+        key_dim = self.attention.key_dim()
+        if dense is None or keys.shape[-1] != key_dim + dense.units:
+            return keys, None
+        values = keys[..., key_dim:]
+        kernel = ops.cast(dense.kernel, values.dtype)
+        return keys[..., :key_dim], (values, kernel[kernel.shape[0] - self.cell_output_size:])
+
     # ------------------------------------------------------------------ one step
     def _run_cell(self, x, flat_cell_states, training, projected=None):
         """The cell on input `x`; with `projected` (the hoisted `x_t W_x + b`, see `call`),
@@ -390,7 +425,8 @@ class AttentionDecoder(keras.layers.Layer):
             states: The flat decoder state list (see `state_size`).
             memory: `(batch, source_len, memory_dim)`.
             memory_mask: Optional `(batch, source_len)`.
-            keys: Optional `attention.precompute(memory)`; computed here when None.
+            keys: Optional `attention.precompute(memory)`, or the prepared keys of
+                `decoder_inputs=None` (see `call`); computed here when None.
             training: Python boolean, whether dropout is active.
             noise: Optional `(batch, source_len)`: this step's score noise, for an attention
                 with `training_noise` (monotonic attention's `sigmoid_noise`); `call` draws
@@ -413,6 +449,8 @@ class AttentionDecoder(keras.layers.Layer):
         x = inputs_t
         if keys is None:
             keys = self.attention.precompute(memory)
+        keys, prepared = self._split_keys(keys)
+        folded = folded if prepared is None else prepared
         if self.attention_first:
             return self._attention_first_step(x, states[:n], attention_state, memory, keys,
                                               memory_mask, training, noise, projected)
@@ -455,7 +493,7 @@ class AttentionDecoder(keras.layers.Layer):
             # "prepare" mode: what a decoding loop needs before its first step. The memory is
             # returned as a new tensor without a Keras mask: the mask travels explicitly.
             memory = ops.multiply(memory, 1)
-            return memory, self.attention.precompute(memory), states
+            return memory, self._prepared_keys(memory), states
         if memory_mask is None:
             memory_mask = ops.ones(ops.shape(memory)[:2], dtype="bool")
         n = self._num_cell_states
@@ -470,6 +508,7 @@ class AttentionDecoder(keras.layers.Layer):
                 self._cell_states_template, states[:n]))
         if keys is None:
             keys = self.attention.precompute(memory)
+        keys, folded = self._split_keys(keys)
         if self._loops():
             mask_f = ops.cast(memory_mask, self.compute_dtype)
             # an attention's per-step training noise is drawn here for the whole sequence and
@@ -494,11 +533,12 @@ class AttentionDecoder(keras.layers.Layer):
             # (a TensorFlow while loop would stack them at every step for the gradient)
             kernels = (None if self._hoisted is None else _hoisting.loop_kernels(
                 lstm, lstm.kernel.shape[0] - decoder_inputs.shape[-1]))
-            # folded for a sequence only: a decoding step graph's one step (whose rows may
-            # also share their memory rows) would fold the whole memory for one read
-            dense = (None if self.attention_dense is None or decoder_inputs.shape[1] == 1
+            # folded here for a sequence only: a decoding step graph's one step would fold
+            # the whole memory for one read (it reads the fold from its prepared keys)
+            dense = (None if folded is not None or decoder_inputs.shape[1] == 1
                      else _hoisting.foldable_output(self.attention_dense))
-            folded = None if dense is None else _hoisting.fold_output(dense, memory)
+            if dense is not None:
+                folded = _hoisting.fold_output(dense, memory)
             object.__setattr__(self, "_constants", (memory, keys, mask_f, kernels, folded))
             try:
                 with _hoisting.weights_read_once(self):  # no per-step copies of the weights
@@ -511,7 +551,8 @@ class AttentionDecoder(keras.layers.Layer):
             alignments = ops.cast(packed[..., self.output_size:], "float32")
         else:
             hs, *final = self._cell_loop(decoder_inputs, initial_state=states, training=training)
-            outputs, alignments, _ = self._attentional_output(hs, memory, keys, memory_mask)
+            outputs, alignments, _ = self._attentional_output(hs, memory, keys, memory_mask,
+                                                              folded=folded)
         if training:
             _reset_dropout_masks(self.cell)
         return outputs, alignments, list(final)
@@ -525,8 +566,11 @@ class AttentionDecoder(keras.layers.Layer):
                                                for d in shape]), dtype="float32")
                    for shape in self._attention_state_shapes]
         if decoder_inputs is None:
-            keys = keras.KerasTensor((batch, memory.shape[1], self.attention.key_dim()),
-                                     dtype=self.compute_dtype)
+            dense = self._step_fold()
+            keys = keras.KerasTensor(
+                (batch, memory.shape[1],
+                 self.attention.key_dim() + (0 if dense is None else dense.units)),
+                dtype=self.compute_dtype)
             return keras.KerasTensor(memory.shape, dtype=memory.dtype), keys, states
         target_len = decoder_inputs.shape[1]
         outputs = keras.KerasTensor((batch, target_len, self.output_size),

@@ -155,6 +155,49 @@ def test_folded_attention_layer_is_the_dense_on_context_and_h(use_bias, activati
     assert _hoisting.foldable_output(type("MyDense", (keras.layers.Dense,), {})(3)) is None
 
 
+@pytest.mark.parametrize("input_feeding", [True, False])
+def test_prepared_keys_carry_the_folded_memory_and_steps_read_it(input_feeding):
+    """The prepare mode appends `M W_cc` (NumPy here) to the attention keys; a one-step call
+    with them, its rows grouped by source as a beam's are, equals the step with the plain keys
+    over a tiled memory (the concatenation `dense([c_t; h_t])`)."""
+    keras.utils.set_random_seed(0)
+    decoder = AttentionDecoder(_cell("lstm"), LuongAttention("general"),
+                               attention_layer_size=UNITS, input_feeding=input_feeding)
+    x, memory, mask = _data()
+    decoder(x, memory, memory_mask=mask)  # build
+    _, keys, _ = decoder(None, memory, memory_mask=mask)
+    plain = ops.convert_to_numpy(decoder.attention.precompute(memory))
+    wc = ops.convert_to_numpy(decoder.attention_dense.kernel)
+    keys = ops.convert_to_numpy(keys)
+    assert keys.shape == (B, S, plain.shape[-1] + UNITS)
+    np.testing.assert_allclose(keys[..., :plain.shape[-1]], plain, atol=1e-6)
+    np.testing.assert_allclose(keys[..., plain.shape[-1]:], memory @ wc[:D_MEM], atol=1e-5)
+    rng = np.random.default_rng(3)
+    r = 3  # hypotheses per source
+    states = [rng.normal(size=(B * r, size)).astype("float32")
+              for size in keras.tree.flatten(decoder.state_size)]
+    step = rng.normal(size=(B * r, 1, D_IN)).astype("float32")
+    tiled_memory, tiled_mask = np.repeat(memory, r, 0), np.repeat(mask, r, 0)
+    want = decoder(step, tiled_memory, memory_mask=tiled_mask, initial_state=states,
+                   keys=np.repeat(plain, r, 0))
+    got = decoder(step, memory, memory_mask=mask, initial_state=states, keys=keys)
+    for a, b in zip(keras.tree.flatten(got), keras.tree.flatten(want)):
+        np.testing.assert_allclose(ops.convert_to_numpy(a), ops.convert_to_numpy(b), atol=1e-5)
+    out, _, _ = decoder.step(step[:, 0], states, tiled_memory, tiled_mask,
+                             keys=np.repeat(keys, r, 0))
+    np.testing.assert_allclose(ops.convert_to_numpy(out), ops.convert_to_numpy(want[0])[:, 0],
+                               atol=1e-5)
+
+
+def test_without_an_attention_layer_the_prepared_keys_are_the_plain_keys():
+    decoder = AttentionDecoder(_cell("lstm"), LuongAttention("general"))
+    x, memory, mask = _data()
+    decoder(x, memory, memory_mask=mask)
+    _, keys, _ = decoder(None, memory, memory_mask=mask)
+    np.testing.assert_allclose(ops.convert_to_numpy(keys),
+                               ops.convert_to_numpy(decoder.attention.precompute(memory)))
+
+
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
