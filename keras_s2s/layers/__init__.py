@@ -17,6 +17,7 @@ from keras_s2s.layers.monotonic_attention import (
 )
 from keras_s2s.layers.pointer import GatherSlots, PointerLogits, PointerSlots, SlotReadMask
 from keras_s2s.layers.noise import SequenceNoise, TokenDeletion, TokenMask, TokenSwap, WordDropout
+from keras_s2s.layers.read_once_rnn import ReadOnceRNN
 from keras_s2s.layers.recurrent import (
     CoupledGateLSTM,
     CoupledGateLSTMCell,
@@ -54,6 +55,7 @@ __all__ = [
     "PeepholeLSTM",
     "PeepholeLSTMCell",
     "PointerLogits",
+    "ReadOnceRNN",
     "PointerSlots",
     "SlotReadMask",
     "ReverseSequence",

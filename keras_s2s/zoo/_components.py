@@ -35,6 +35,7 @@ from keras_s2s.layers import (
     StackedCells,
     StateBridge,
 )
+from keras_s2s.layers.read_once_rnn import ReadOnceRNN
 from keras_s2s.layers.sampled_softmax import SampledSoftmaxProjection
 from keras_s2s.layers._checks import check_choice, check_positive_int, check_rate
 
@@ -147,7 +148,7 @@ def encode(encoder_ids, *, source_vocab_size, embedding_dim, cell_type, units, n
                                embeddings_initializer=embedding_initializer(),
                                name="encoder_embedding")(ids)
     cell = make_cell(cell_type, units, num_layers, dropout, residual, name="encoder")
-    rnn = keras.layers.RNN(cell, return_sequences=True, return_state=True,
+    rnn = ReadOnceRNN(cell, return_sequences=True, return_state=True,
                            name="encoder" if not bidirectional else "encoder_rnn")
     if bidirectional:
         rnn = keras.layers.Bidirectional(rnn, merge_mode="concat", name="encoder")

@@ -23,6 +23,7 @@ between encoder and decoder:
 import keras
 
 from keras_s2s.layers import GaussianPosterior, SequenceNoise, StateBridge, WordDropout
+from keras_s2s.layers.read_once_rnn import ReadOnceRNN
 from keras_s2s.layers._checks import check_choice, check_positive_int, check_rate
 from keras_s2s.zoo import _components as C
 from keras_s2s.zoo.registry import register_model, register_variant
@@ -118,7 +119,7 @@ def sequence_autoencoder(source_vocab_size, target_vocab_size, *, embedding_dim=
         decoder_ids_in = decoder_ids
     embedding, y = C.decoder_embedding(decoder_ids_in, target_vocab_size, embedding_dim,
                                        tie_embeddings)
-    outputs, *_ = keras.layers.RNN(cell, return_sequences=True, return_state=True,
+    outputs, *_ = ReadOnceRNN(cell, return_sequences=True, return_state=True,
                                    name="decoder")(y, initial_state=initial)
     logits = C.output_logits(outputs, target_vocab_size, dropout,
                              embedding if tie_embeddings else None, embedding_dim)

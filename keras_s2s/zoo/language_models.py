@@ -11,6 +11,7 @@ a prompt. See `docs/ARCHITECTURE.md`.
 import keras
 
 from keras_s2s.layers._checks import check_positive_int
+from keras_s2s.layers.read_once_rnn import ReadOnceRNN
 from keras_s2s.zoo import _components as C
 from keras_s2s.zoo.registry import register_model, register_variant
 
@@ -57,7 +58,7 @@ def recurrent_lm(vocab_size, *, embedding_dim=128, units=256, num_layers=1, drop
     token_ids = lm_input()
     embedding, x = C.decoder_embedding(token_ids, vocab_size, embedding_dim, tie_embeddings)
     cell = C.make_cell(cell_type, units, num_layers, dropout, name="decoder")
-    outputs, *_ = keras.layers.RNN(cell, return_sequences=True, return_state=True,
+    outputs, *_ = ReadOnceRNN(cell, return_sequences=True, return_state=True,
                                    name="decoder")(x)
     logits = C.output_logits(outputs, vocab_size, dropout,
                              embedding if tie_embeddings else None, embedding_dim)

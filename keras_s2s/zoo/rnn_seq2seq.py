@@ -7,6 +7,7 @@ is a `keras.layers.RNN` over the same kind of cell, fed the embedded previous ta
 
 import keras
 
+from keras_s2s.layers.read_once_rnn import ReadOnceRNN
 from keras_s2s.zoo import _components as C
 from keras_s2s.zoo.registry import register_variant
 
@@ -72,7 +73,7 @@ def rnn_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding_dim=1
     initial_state = C.bridge(states, cell, bridge, bidirectional)
     embedding, y = C.decoder_embedding(decoder_ids, target_vocab_size, embedding_dim,
                                        tie_embeddings)
-    outputs, *_ = keras.layers.RNN(cell, return_sequences=True, return_state=True,
+    outputs, *_ = ReadOnceRNN(cell, return_sequences=True, return_state=True,
                                    name="decoder")(y, initial_state=initial_state)
     logits = C.output_logits(outputs, target_vocab_size, dropout,
                              embedding if tie_embeddings else None, embedding_dim,
