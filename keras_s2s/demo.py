@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from keras_s2s import kinds
 from keras_s2s.constants import BOS_ID, EOS_ID, NUM_SPECIAL_TOKENS
 from keras_s2s.data import load_task
 from keras_s2s.data.g2p import read_cmudict
@@ -104,9 +105,9 @@ def run(logdir="logs/demo", out="runs/demo", epochs=5, seed=0, max_train_words=4
     os.makedirs(logdir, exist_ok=True)
     i = SAMPLE_WORDS.index("pronunciation")
     n = result.lengths[i, 0]
-    plot_attention(result.alignments[i, 0], list("pronunciation"),
-                   [task.target_tokenizer.id_to_token(int(t)) for t in result.token_ids[i, 0, :n]],
-                   title="pronunciation", path=png)
+    labels, weights = kinds.get("seq2seq").attention_rows(task, result.token_ids[i, 0, :n],
+                                                          result.alignments[i, 0])
+    plot_attention(weights, list("pronunciation"), labels, title="pronunciation", path=png)
     print()
     print(f"model and tokenizers: {out}/  (echo word | keras-s2s decode {out} --beam 5)")
     print(f"attention plot:       {png}")

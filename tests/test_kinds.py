@@ -287,3 +287,28 @@ def test_first_version_tables_still_exist_and_follow_the_registry():
     assert kinds.KIND_INPUTS["seq2seq"] == ("encoder_token_ids", "decoder_token_ids")
     assert kinds.KIND_INPUTS["mlm"] == ("token_ids", "mask_positions")
     assert kinds.LANGUAGE_MODEL_KINDS == ("lm", "mlm")
+
+
+def test_attention_rows_read_as_the_output_for_right_to_left_targets():
+    """A right-to-left target tokenizer's decoder emits the last piece first; the plot's rows
+    and labels are turned back to reading order, `</s>` last (reference: indices by hand)."""
+    import types
+
+    from keras_s2s.constants import EOS_ID
+    from keras_s2s.data.tokenizers import CharTokenizer
+
+    kind = kinds.get("seq2seq")
+    alignment = np.arange(8 * 3, dtype="float32").reshape(8, 3)  # one more row than emitted
+    for reverse, order in ((True, [5, 4, 3, 2, 1, 0, 6]), (False, list(range(7)))):
+        tokenizer = CharTokenizer(list("dehlpu"), reverse=reverse)
+        task = types.SimpleNamespace(target_tokenizer=tokenizer)
+        ids = list(tokenizer.encode("upheld")) + [EOS_ID]  # as the decoder emits them
+        labels, rows = kind.attention_rows(task, np.array(ids), alignment)
+        assert labels == list("upheld") + ["</s>"]
+        np.testing.assert_array_equal(rows, alignment[order])
+    # no `</s>` (the output ran to max_length): every row turns
+    tokenizer = CharTokenizer(list("dehlpu"), reverse=True)
+    labels, rows = kind.attention_rows(types.SimpleNamespace(target_tokenizer=tokenizer),
+                                       tokenizer.encode("up"), alignment)
+    assert labels == ["u", "p"]
+    np.testing.assert_array_equal(rows, alignment[[1, 0]])

@@ -291,8 +291,7 @@ def run(args):
         source = first[0][1]
         source_tokens = kind.source_labels(task, source)
         ids = result.token_ids[0, 0, :result.lengths[0, 0]]
-        output_tokens = kind.output_labels(task, ids)
-        plot_attention(result.alignments[0, 0], source_tokens, output_tokens, title=source,
-                       path=args.attention)
+        output_tokens, rows = kind.attention_rows(task, ids, result.alignments[0, 0])
+        plot_attention(rows, source_tokens, output_tokens, title=source, path=args.attention)
         print(f"attention plot written to {args.attention}", file=sys.stderr)
     return 0

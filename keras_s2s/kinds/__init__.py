@@ -41,6 +41,8 @@ import importlib
 
 import keras
 
+from keras_s2s.constants import EOS_ID
+
 _REGISTRY = {}
 _BUILTIN = ("keras_s2s.kinds.seq2seq", "keras_s2s.kinds.copy_seq2seq",
             "keras_s2s.kinds.language_models", "keras_s2s.kinds.positionwise",
@@ -209,6 +211,36 @@ class Kind:
     def output_labels(self, task, token_ids):
         """The labels of decoded ids on an attention plot: the target tokens."""
         return [task.target_tokenizer.id_to_token(int(t)) for t in token_ids]
+
+    def attention_rows(self, task, token_ids, alignment):
+        """`(labels, rows)`: an attention plot's output labels and alignment rows, in the order
+        the output reads.
+
+        A target tokenizer that writes right to left (`reverse`, `train --target-order`) has
+        the decoder emit the last piece first; its rows are turned back (a final `</s>` stays
+        last), so that the plot reads as the decoded text does.
+
+        Args:
+            task: The `Task` whose target tokenizer wrote the ids.
+            token_ids: The decoded ids, `</s>` included, padding excluded.
+            alignment: `(steps, source_len)`, at least `len(token_ids)` rows.
+
+        Example:
+
+        >>> n = result.lengths[0, 0]  # result = decode(model, [source], return_alignments=True)
+        >>> labels, rows = kinds.of(model).attention_rows(task, result.token_ids[0, 0, :n],
+        ...                                               result.alignments[0, 0])
+        """
+        import numpy as np
+
+        ids = [int(t) for t in token_ids]
+        labels = self.output_labels(task, ids)
+        rows = np.asarray(alignment)[:len(ids)]
+        if getattr(getattr(task, "target_tokenizer", None), "reverse", False):
+            k = len(ids) - 1 if ids and ids[-1] == EOS_ID else len(ids)
+            labels = labels[:k][::-1] + labels[k:]
+            rows = np.concatenate([rows[:k][::-1], rows[k:]], axis=0)
+        return labels, rows
 
     def text_tokenizers(self, task, side="target"):
         """`(reader, writer)`: the tokenizers that encode `decode`'s inputs and its outputs."""

@@ -113,8 +113,8 @@ class AttentionImages(keras.callbacks.Callback):
     def render(self, source, token_ids, length, alignment, path=None):
         kind = kinds.of(self.model) if self.model is not None else kinds.get("seq2seq")
         source_tokens = kind.source_labels(self.task, source)
-        output_tokens = kind.output_labels(self.task, list(token_ids[:length]))
-        return plot_attention(alignment, source_tokens, output_tokens, title=source, path=path)
+        output_tokens, rows = kind.attention_rows(self.task, token_ids[:length], alignment)
+        return plot_attention(rows, source_tokens, output_tokens, title=source, path=path)
 
 
 class SampleDecodes(keras.callbacks.Callback):
