@@ -140,6 +140,22 @@ def test_train_recipe_writes_the_run_and_records_the_recipe(tmp_path, capsys):
     assert os.path.exists(os.path.join(out, "model.keras"))
 
 
+def test_a_recipe_sets_the_target_order(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    text = TINY.format(out=out).replace('metric = "sequence_accuracy"',
+                                        'metric = "sequence_accuracy"\ntarget_order = '
+                                        '"right-to-left"')
+    assert cli.main(["train", "--recipe", write(tmp_path, text)]) == 0
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["training"]["target_order"] == "right-to-left"
+    with open(os.path.join(out, "target_tokenizer.json")) as f:
+        assert json.load(f)["config"]["reverse"] is True
+    bad = TINY.format(out=str(tmp_path / "bad")).replace(
+        'metric = "sequence_accuracy"', 'metric = "sequence_accuracy"\ntarget_order = "up"')
+    assert cli.main(["train", "--recipe", write(tmp_path, bad)]) == 2
+    assert "target_order" in capsys.readouterr().err
+
+
 def test_recipe_refuses_other_settings(tmp_path, capsys):
     path = write(tmp_path, TINY.format(out=str(tmp_path / "run")))
     assert cli.main(["train", "--recipe", path, "--epochs", "3"]) == 2
