@@ -184,6 +184,22 @@ def test_lm_run_keeps_the_best_perplexity_resumes_and_reloads(task, tmp_path):
     np.testing.assert_allclose(scores["perplexity"], results["best_val_perplexity"], rtol=1e-4)
 
 
+
+def test_decode_names_lm_prompts_with_pieces_the_vocabulary_lacks(task, tmp_path, caplog):
+    from tests.faults._util import run_cli
+
+    out = str(tmp_path / "run")
+    recipe.train("lstm_lm", task, out, epochs=1, batch_size=32, model_kwargs=TINY_LM,
+                 side="source", verbose=0, jit=False)
+    known = task.splits["train"][0].source
+    with caplog.at_level(logging.WARNING, logger="keras_s2s"):
+        proc = run_cli("decode", out, "--no-jit", "--max-length", "16",
+                       stdin=f"{known}\n{known[:2]}#€\n")
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 2  # both prompts continued
+    assert "1 of 2 input line(s) hold pieces" in caplog.text and "'#', '€'" in caplog.text
+
+
 def test_mlm_trains_one_epoch_on_masked_batches(task, tmp_path):
     config = recipe.train("bert_mlm", task, str(tmp_path / "mlm"), epochs=1, batch_size=32,
                           model_kwargs=zoo.get_spec("bert_mlm").tiny, verbose=0, jit=False)
