@@ -271,3 +271,35 @@ def test_warmup_stable_decay_follows_its_formula_and_reloads():
         learning_rate_schedule(1e-3, "wsd")
     with pytest.raises(ValueError, match="decay_fraction"):
         WarmupStableDecay(1e-3, 10, 100, decay_fraction=0.0)
+
+
+def test_max_buckets_caps_the_batch_shapes_and_is_recorded(tmp_path):
+    """The shape count `train` records (its XLA compiles) against the shapes the pipeline
+    really yields, with the default cap and with `max_buckets = 1` in a recipe."""
+    from keras_s2s import kinds
+    from keras_s2s.data import load_task
+    from keras_s2s.training import recipe as recipe_lib
+
+    task = load_task("reverse", num_train=256, num_validation=64, num_test=16, min_length=1,
+                     max_length=30)
+    kind = kinds.get("seq2seq")
+
+    def shapes(split, **kwargs):
+        dataset = kind.dataset(task, split, 32, shuffle=False, **kwargs)
+        return {tuple(x["encoder_token_ids"].shape) for x, _ in dataset}
+
+    default = recipe_lib._shape_counts(task, kind, None, 32)
+    assert default == {"train": len(shapes("train")), "validation": len(shapes("validation"))}
+    assert default["train"] > 1
+    assert len(shapes("train", max_buckets=1)) == 1
+    # the pipelines `train` fits on
+    for dataset in recipe_lib._datasets(task, kind, None, 32, 0, 0.15, max_buckets=1):
+        assert len({tuple(x["encoder_token_ids"].shape) for x, _ in dataset}) == 1
+    out = str(tmp_path / "run")
+    text = TINY.format(out=out).replace("max_length = 5", "max_length = 30\nmin_length = 1")
+    text = text.replace("jit = false", "jit = true\nmax_buckets = 1")
+    assert cli.main(["train", "--recipe", write(tmp_path, text)]) == 0
+    with open(os.path.join(out, "config.json")) as f:
+        config = json.load(f)
+    assert config["training"]["max_buckets"] == 1
+    assert config["xla_batch_shapes"] == {"train": 1, "validation": 1}

@@ -78,6 +78,10 @@ def add_parser(subparsers):
     p.add_argument("--keep-epochs", type=non_negative_int, default=5,
                    help="keep the last N epochs' weights in DIR/epochs/ for `keras-s2s "
                         "average` (default 5; 0 keeps none)")
+    p.add_argument("--max-buckets", type=positive(int), default=8,
+                   help="the most length buckets (batch shapes, so XLA compiles) of the "
+                        "training and of the validation data (default 8); fewer compile "
+                        "less and pad more")
     p.add_argument("--devices", type=positive(int), default=None,
                    help="train data-parallel on N devices (JAX DataParallel or TensorFlow "
                         "MirroredStrategy; --batch-size is the global batch; default 1)")
@@ -192,5 +196,5 @@ def run(args):
         max_minutes=args.max_minutes, schedule=args.schedule or "auto",
         warmup_steps=args.warmup_steps, keep_epochs=args.keep_epochs,
         devices=args.devices or 1, model_axis=args.model_parallel or 1,
-        target_order=args.target_order)
+        target_order=args.target_order, max_buckets=args.max_buckets)
     return _report_training(args.model, config, args.out, args.logdir)

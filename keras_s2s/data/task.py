@@ -431,6 +431,8 @@ def bucket_widths(max_length, bucket_width=8, max_buckets=8):
     [8, 16, 24, 32, 40]
     >>> bucket_widths(200)
     [8, 16, 24, 32, 56, 80, 128, 200]
+    >>> bucket_widths(200, max_buckets=1)
+    [200]
     """
     if not isinstance(max_buckets, int) or max_buckets < 1:
         raise ValueError(f"Argument `max_buckets` must be a positive integer. "
@@ -446,7 +448,7 @@ def bucket_widths(max_length, bucket_width=8, max_buckets=8):
         width = -(-int(round(bucket_width * ratio ** i)) // bucket_width) * bucket_width
         if not widths or width > widths[-1]:
             widths.append(width)
-    if widths[-1] < last:
+    if not widths or widths[-1] < last:  # max_buckets=1: one width, the longest
         widths.append(last)
     return widths
 

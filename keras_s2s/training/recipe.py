@@ -242,19 +242,21 @@ def check_options(model_name, side=None, metric=None):
     return kinds.get(zoo.get_spec(model_name).kind).check_options(model_name, side, metric)
 
 
-def _datasets(task, kind, side, batch_size, seed, mask_rate):
+def _datasets(task, kind, side, batch_size, seed, mask_rate, max_buckets=8):
     """The training and validation pipelines of a model kind."""
-    return (kind.dataset(task, "train", batch_size, side=side, seed=seed, mask_rate=mask_rate),
+    return (kind.dataset(task, "train", batch_size, side=side, seed=seed, mask_rate=mask_rate,
+                         max_buckets=max_buckets),
             kind.dataset(task, "validation", batch_size, side=side, shuffle=False, seed=seed,
-                         mask_rate=mask_rate))
+                         mask_rate=mask_rate, max_buckets=max_buckets))
 
 
-def _shape_counts(task, kind, side, batch_size):
+def _shape_counts(task, kind, side, batch_size, max_buckets=8):
     """Distinct batch shapes (one XLA compile each) of the training and validation pipelines."""
     counts = {}
     for split in ("train", "validation"):
         lengths = kind.batch_lengths(task, split, side)
-        counts[split] = len(batch_shapes(lengths, batch_size)) if lengths else 0
+        counts[split] = (len(batch_shapes(lengths, batch_size, max_buckets=max_buckets))
+                         if lengths else 0)
     return counts
 
 
@@ -296,7 +298,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
           verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
           schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience="auto",
           max_minutes=None, auto_size=True, overwrite=False, keep_epochs=5, devices=1,
-          model_axis=1, target_order=None):
+          model_axis=1, target_order=None, max_buckets=8):
     """Train a zoo model on a task and write a run directory.
 
     A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
@@ -366,6 +368,9 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         keep_epochs: Keep the weights of the last this many epochs in the run's `epochs/`
             directory, for checkpoint averaging (`keras_s2s.training.averaging.average_run`,
             `keras-s2s average`); 0 keeps none.
+        max_buckets: The most length buckets, so batch shapes and XLA compiles, of each of
+            the training and validation pipelines (`Task.dataset`; default 8). Fewer
+            compile less and pad more; 1 pads every batch to the longest example.
         devices: Train data-parallel on this many devices (`keras_s2s.distribution`): JAX's
             `DataParallel` or TensorFlow's `MirroredStrategy`. `batch_size` is the global
             batch and must be a multiple of `devices`. TensorFlow's replicated steps run
@@ -412,6 +417,9 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     if target_order == "right-to-left" and not kind.orders_targets:
         raise ValueError(f"Argument `target_order=\"right-to-left\"` is for seq2seq entries; "
                          f"{model_name} is a {kind.name} entry. Leave it out.")
+    if not isinstance(max_buckets, int) or isinstance(max_buckets, bool) or max_buckets < 1:
+        raise ValueError(f"Argument `max_buckets` must be a positive integer. Received: "
+                         f"max_buckets={max_buckets!r}")
     if not isinstance(keep_epochs, int) or isinstance(keep_epochs, bool) or keep_epochs < 0:
         raise ValueError(f"Argument `keep_epochs` must be a non-negative integer. Received: "
                          f"keep_epochs={keep_epochs!r}")
@@ -514,7 +522,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                                  schedule=schedule, warmup_steps=warmup_steps, clipnorm=clipnorm,
                                  recipe=recipe, patience=patience, max_minutes=max_minutes,
                                  chosen=chosen, keep_epochs=keep_epochs, devices=devices,
-                                 model_axis=model_axis)
+                                 model_axis=model_axis, max_buckets=max_buckets)
         finally:
             if mixed_precision:
                 keras.mixed_precision.set_global_policy("float32")
@@ -616,11 +624,11 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
               label_smoothing, model_kwargs, jit, mixed_precision, seed, log_dir, metric,
               max_eval_examples, task_spec, verbose, num_sample_examples, extra_callbacks,
               side, mask_rate, schedule, warmup_steps, clipnorm, recipe, patience, max_minutes,
-              chosen, keep_epochs, devices=1, model_axis=1):
+              chosen, keep_epochs, devices=1, model_axis=1, max_buckets=8):
     """`train` inside the locked run directory `run`; `stored` is the config of the run being
     resumed (None for a new run)."""
     model = build_for_task(model_name, task, side, **model_kwargs)
-    train_ds, val_ds = _datasets(task, kind, side, batch_size, seed, mask_rate)
+    train_ds, val_ds = _datasets(task, kind, side, batch_size, seed, mask_rate, max_buckets)
     steps_per_epoch = int(train_ds.cardinality())
     epochs, schedule, patience, budget = defaults.choose_budget(steps_per_epoch, epochs,
                                                                 schedule, patience)
@@ -642,7 +650,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
     if schedule == "plateau":
         chosen["plateau_patience"] = {"value": plateau_patience, "why": (
             f"1 epoch, at least {defaults.PLATEAU_STEPS} steps ({steps})")}
-    shapes = _shape_counts(task, kind, side, batch_size) if jit else None
+    shapes = _shape_counts(task, kind, side, batch_size, max_buckets) if jit else None
     config = {
         "model": model_name, "kind": spec.kind, "model_kwargs": model_kwargs,
         "backend": keras.backend.backend(),
@@ -655,6 +663,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
                      "warmup_steps": warmup_steps, "clipnorm": clipnorm,
                      "label_smoothing": label_smoothing, "patience": patience,
                      "max_minutes": max_minutes, "keep_epochs": keep_epochs,
+                     "max_buckets": max_buckets,
                      "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
                      "devices": devices, "model_axis": model_axis,
                      "metric": metric, "max_eval_examples": max_eval_examples,

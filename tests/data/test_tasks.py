@@ -211,3 +211,6 @@ def test_long_varied_lengths_share_few_batch_shapes():
     assert sorted(shapes) == batch_shapes(lengths, 16, max_buckets=6)
     assert bucket_widths(120, 8, 6) == [8, 16, 24, 48, 72, 120]
     assert all(w % 8 == 0 for w in bucket_widths(1000))
+    # one bucket: every batch padded to the longest (crashed with an IndexError before)
+    assert bucket_widths(120, 8, 1) == [120] and bucket_widths(5, 8, 1) == [8]
+    assert bucket_widths(120, 8, 2) == [8, 120]
