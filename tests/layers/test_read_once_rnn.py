@@ -109,7 +109,7 @@ def test_the_loop_reads_no_weight_per_step():
 
 def test_config_saving_and_weights_shared_with_keras_rnn(tmp_path):
     layer = ReadOnceRNN(keras.layers.LSTMCell(UNITS), return_sequences=True, go_backwards=True)
-    # (not an equal dict: keras.layers.RNN's own config round trip adds the `cell` entry)
+    # (compared field by field: keras.layers.RNN.from_config pops `cell` from the dict given)
     clone = ReadOnceRNN.from_config(layer.get_config())
     assert isinstance(clone, ReadOnceRNN) and clone.go_backwards and clone.return_sequences
     assert type(clone.cell) is keras.layers.LSTMCell and clone.cell.units == UNITS
