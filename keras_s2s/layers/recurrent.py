@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from keras_s2s.layers._checks import check_positive_int, check_rate
+from keras_s2s.layers.read_once_rnn import ReadOnceRNN
 
 _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
              "zero_output_for_mask")
@@ -248,8 +249,9 @@ class CoupledGateLSTMCell(keras.layers.LSTMCell):
         return config
 
 
-class _CellRNN(keras.layers.RNN):
-    """A `keras.layers.RNN` whose constructor takes the cell's arguments, like `keras.layers.LSTM`."""
+class _CellRNN(ReadOnceRNN):
+    """A `keras.layers.RNN` whose constructor takes the cell's arguments, like `keras.layers.LSTM`
+    (a `ReadOnceRNN`: its loop reads the cell's weights once)."""
 
     cell_class = None
 

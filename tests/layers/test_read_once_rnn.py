@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_s2s.layers import ReadOnceRNN, StackedCells
+from keras_s2s.layers import CoupledGateLSTM, PeepholeLSTM, ReadOnceRNN, StackedCells
 from tests.helpers import assert_saving_roundtrip
 
 B, T, D, UNITS = 3, 6, 4, 5
@@ -92,7 +92,7 @@ def test_the_loop_reads_no_weight_per_step():
         @tf.function
         def gradients(x):
             with tf.GradientTape() as tape:
-                y, *_ = model(x)
+                y = keras.tree.flatten(model(x))[0]
                 loss = tf.reduce_sum(y)
             return tape.gradient(loss, model.trainable_weights)
 
@@ -105,6 +105,11 @@ def test_the_loop_reads_no_weight_per_step():
     plain, read_once = _pair("lstm")
     assert loop_reads(plain)  # the reference reads its kernels at every step
     assert loop_reads(read_once) == []
+    # the layers that take a cell's arguments (`PeepholeLSTM`, `CoupledGateLSTM`) are ReadOnceRNNs
+    for layer_class in (PeepholeLSTM, CoupledGateLSTM):
+        x = keras.Input((None, D))
+        y = layer_class(UNITS, return_sequences=True)(x)
+        assert loop_reads(keras.Model(x, y)) == []
 
 
 def test_config_saving_and_weights_shared_with_keras_rnn(tmp_path):
