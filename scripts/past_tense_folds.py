@@ -1,0 +1,177 @@
+"""`past_tense` with today's defaults against the suffix rule, on folds of the training verbs.
+
+    python scripts/past_tense_folds.py run [--folds 5] [--jobs 2] [--seed 0]
+    python scripts/past_tense_folds.py summary     # print the pooled comparison from the JSON
+
+The own-data table compares `luong_bilstm` with the suffix rule on `past_tense`'s 324 test
+verbs, where the two are level (McNemar's exact test). 324 verbs can only show a large
+difference. This script asks the same question with about 18 times as many verbs, without
+reading the test split: the 5,821 training verbs are cut into `--folds` folds (by verb,
+shuffled with `--seed`), and for each fold
+
+- `keras-s2s train luong_bilstm` with every setting at its default (the width, the budget,
+  the target order: what `train` chooses from the data) trains on the other folds, and picks
+  its epoch on the task's validation verbs (323) as a user's run does;
+- the suffix rule (`keras_s2s.baselines.SuffixRule`) is fitted on the same other folds;
+- both predict the held-out fold's verbs (the model greedily, with the chosen epoch's
+  weights: `keras-s2s decode RUN`), and each verb is right when the output is one of its
+  past forms.
+
+Every training verb is held out once, so the pooled comparison covers all of them:
+McNemar's exact test on the verbs that exactly one of the two gets right
+(`keras_s2s.significance.mcnemar_exact_p`). Results go to
+`zoo/results/past_tense_folds.json` (each fold's record and the pooled counts); the runs to
+`runs/past_tense_folds/`. One TensorFlow thread per run, `--jobs` runs side by side.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import own_data_results  # noqa: E402
+import past_tense_ablation  # noqa: E402
+from results_io import load_json, save_json  # noqa: E402
+
+ROOT = own_data_results.ROOT
+RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "past_tense_folds.json")
+FOLDER = os.path.join(ROOT, "runs", "past_tense_folds")
+MODEL = own_data_results.MODEL
+
+
+def folds_of(pairs, k, seed):
+    """`k` lists of `(source, references)`: `pairs` shuffled by `seed` and cut into `k`
+    folds of sizes differing by at most one; every pair lands in exactly one fold.
+
+    Example:
+
+    >>> [len(f) for f in folds_of([(str(i), ("x",)) for i in range(11)], 3, 0)]
+    [4, 4, 3]
+    """
+    import numpy as np
+
+    if not isinstance(k, int) or k < 2 or k > len(pairs):
+        raise ValueError(f"`--folds` must be between 2 and the {len(pairs)} training verbs. "
+                         f"Received: {k!r}")
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    return [[pairs[i] for i in order[j::k]] for j in range(k)]
+
+
+def _write_tsv(path, pairs):
+    with open(path, "w", encoding="utf-8") as f:
+        for source, references in pairs:
+            f.write("\t".join([source, *references]) + "\n")
+
+
+def pooled(folds):
+    """`(model right, rule right, model alone right, rule alone right, verbs, p)` over the
+    fold records' held-out verbs (each record lists its verbs' verdicts)."""
+    from keras_s2s.significance import mcnemar_exact_p
+
+    model = [r for fold in folds for r in fold["model_right"]]
+    rule = [r for fold in folds for r in fold["rule_right"]]
+    model_only = sum(m and not r for m, r in zip(model, rule))
+    rule_only = sum(r and not m for m, r in zip(model, rule))
+    return (sum(model), sum(rule), model_only, rule_only, len(model),
+            mcnemar_exact_p(model_only, rule_only))
+
+
+def run_fold(index, held_out, rest, validation_path, seed):
+    """Train on `rest`, score the model and the rule on `held_out`; returns the fold's record."""
+    from keras_s2s.baselines import SuffixRule
+
+    folder = os.path.join(FOLDER, f"fold_{index}")
+    os.makedirs(folder, exist_ok=True)
+    train_path = os.path.join(folder, "train.tsv")
+    _write_tsv(train_path, rest)
+    out = os.path.join(folder, "run")
+    command = own_data_results._cli(
+        "train", MODEL, "--train", train_path, "--validation", validation_path,
+        "--source-tokenizer", "char", "--target-tokenizer", "char", "--multiple-references",
+        "--out", out, "--overwrite", "--seed", str(seed))
+    start = time.perf_counter()
+    with open(os.path.join(folder, "train.log"), "w") as log:
+        subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True,
+                       env={**os.environ, "TF_NUM_INTEROP_THREADS": "1",
+                            "TF_NUM_INTRAOP_THREADS": "1"})
+    seconds = time.perf_counter() - start
+    sources = [s for s, _ in held_out]
+    outputs = past_tense_ablation._decode(out, sources, folder)
+    rule = SuffixRule().fit([(s, r) for s, refs in rest for r in refs])
+    predictions = rule.predict(sources)
+    with open(os.path.join(out, "config.json")) as f:
+        config = json.load(f)
+    return {
+        "command": " ".join(["keras-s2s", *command[1:]]).replace(ROOT + "/", ""),
+        "train_verbs": len(rest), "held_out_verbs": len(held_out),
+        "chosen": {k: v.get("value") for k, v in config.get("chosen", {}).items()
+                   if isinstance(v, dict)},
+        "best_epoch": config.get("results", {}).get("best_epoch"),
+        "train_seconds": seconds,
+        "sources": sources,
+        "model_right": [o in refs for o, (_, refs) in zip(outputs, held_out)],
+        "rule_right": [p in refs for p, (_, refs) in zip(predictions, held_out)],
+        "model_wrong": [[s, list(r), o] for (s, r), o in zip(held_out, outputs) if o not in r],
+        "rule_wrong": [[s, list(r), p] for (s, r), p in zip(held_out, predictions)
+                       if p not in r],
+    }
+
+
+def run(k, jobs, seed):
+    paths = own_data_results.export(past_tense_ablation.TASK)
+    pairs = past_tense_ablation._pairs(paths)
+    folds = folds_of(pairs["train"], k, seed)
+    results = load_json(RESULTS_JSON, {})
+    results.update({"folds": {}, "k": k, "seed": seed,
+                    "machine": {"cpus": os.cpu_count(), "jobs": jobs,
+                                "date": datetime.date.today().isoformat(),
+                                "load_average_start": os.getloadavg()[0]}})
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        futures = {pool.submit(run_fold, i, fold,
+                               [p for j, f in enumerate(folds) if j != i for p in f],
+                               paths["validation"], seed): i
+                   for i, fold in enumerate(folds)}
+        for future in concurrent.futures.as_completed(futures):
+            i = futures[future]
+            record = future.result()
+            results["folds"][str(i)] = record
+            save_json(RESULTS_JSON, results)
+            print(f"fold {i}: model {sum(record['model_right'])}, rule "
+                  f"{sum(record['rule_right'])} of {record['held_out_verbs']} right, "
+                  f"{record['train_seconds'] / 60:.1f} min", flush=True)
+    print(summary(results))
+
+
+def summary(results):
+    folds = [results["folds"][k] for k in sorted(results["folds"], key=int)]
+    model, rule, model_only, rule_only, n, p = pooled(folds)
+    from keras_s2s.significance import format_p
+
+    return (f"{len(folds)} of {results['k']} folds, {n} held-out training verbs: the default "
+            f"model gets {model} right ({100 * model / n:.1f}%), the suffix rule {rule} "
+            f"({100 * rule / n:.1f}%); only the model right on {model_only}, only the rule on "
+            f"{rule_only} (McNemar's exact p = {format_p(p)})")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    sub.add_parser("summary")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(args.folds, args.jobs, args.seed)
+    else:
+        print(summary(load_json(RESULTS_JSON, {"folds": {}, "k": 0})))
+
+
+if __name__ == "__main__":
+    main()

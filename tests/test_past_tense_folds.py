@@ -1,0 +1,33 @@
+"""scripts/past_tense_folds.py: the default model against the suffix rule on folds of the
+training verbs (the folds, the pooled counts and the test of them)."""
+
+import math
+
+import pytest
+
+from tests.helpers import load_script
+
+
+def test_folds_partition_the_verbs_in_near_equal_seeded_parts():
+    folds_script = load_script("past_tense_folds")
+    pairs = [(f"verb{i}", (f"verb{i}ed",)) for i in range(23)]
+    folds = folds_script.folds_of(pairs, 5, seed=3)
+    assert sorted(len(f) for f in folds) == [4, 4, 5, 5, 5]
+    held = [p for f in folds for p in f]
+    assert sorted(held) == sorted(pairs)  # every verb held out exactly once
+    assert folds_script.folds_of(pairs, 5, seed=3) == folds  # the seed fixes them
+    assert folds_script.folds_of(pairs, 5, seed=4) != folds
+    with pytest.raises(ValueError, match="--folds"):
+        folds_script.folds_of(pairs, 1, seed=0)
+
+
+def test_pooled_counts_the_verbs_only_one_gets_right_over_all_folds():
+    folds_script = load_script("past_tense_folds")
+    folds = [{"model_right": [True, True, False, True], "rule_right": [True, False, False, False]},
+             {"model_right": [True, False, True], "rule_right": [True, True, False]}]
+    model, rule, model_only, rule_only, n, p = folds_script.pooled(folds)
+    # by hand: model alone right on verbs 2 and 4 of fold 0 and verb 3 of fold 1; the rule
+    # alone on verb 2 of fold 1
+    assert (model, rule, model_only, rule_only, n) == (5, 3, 3, 1, 7)
+    # McNemar's exact test: 2 * P(X <= 1), X ~ Binomial(4, 1/2) = 2 * 5/16
+    assert p == pytest.approx(2 * (math.comb(4, 0) + math.comb(4, 1)) / 2 ** 4)
