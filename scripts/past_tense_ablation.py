@@ -436,8 +436,10 @@ def section():
         f"over {len(errors)} seed(s) ({', '.join(map(str, errors))}): {verdict}. "
         f"{_paired_with_rule(results, best)}The "
         f"own-data table above has the test split's result for today's defaults.{noise}",
-        "",
     ]
+    import past_tense_folds  # its own results file; imported here, since it imports this
+
+    lines += past_tense_folds.paragraph() + [""]
     return lines
 
 

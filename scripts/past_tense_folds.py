@@ -158,6 +158,28 @@ def summary(results):
             f"{rule_only} (McNemar's exact p = {format_p(p)})")
 
 
+def paragraph():
+    """The RESULTS.md lines on the folds (for `past_tense_ablation.section`), or [] before the
+    first run."""
+    results = load_json(RESULTS_JSON, None)
+    if not results or not results.get("folds"):
+        return []
+    folds = [results["folds"][k] for k in sorted(results["folds"], key=int)]
+    seconds = sum(f["train_seconds"] for f in folds)
+    machine = results["machine"]
+    return [
+        "",
+        "The same question on far more verbs, without the test split (`python "
+        "scripts/past_tense_folds.py run`): the training verbs cut into "
+        f"{results['k']} folds (by verb, seed {results['seed']}); for each fold `keras-s2s "
+        "train luong_bilstm` with every default trains on the other folds (its epoch chosen on "
+        "the validation verbs) and the suffix rule is fitted on them, and both predict the "
+        f"held-out fold (the model greedily). {summary(results)}. One run per fold (seed "
+        f"{results['seed']}), {machine['jobs']} side by side on the {machine['cpus']}-CPU "
+        f"machine ({machine['date']}), {seconds / 60:.0f} minutes of training in all.",
+    ]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)

@@ -31,3 +31,20 @@ def test_pooled_counts_the_verbs_only_one_gets_right_over_all_folds():
     assert (model, rule, model_only, rule_only, n) == (5, 3, 3, 1, 7)
     # McNemar's exact test: 2 * P(X <= 1), X ~ Binomial(4, 1/2) = 2 * 5/16
     assert p == pytest.approx(2 * (math.comb(4, 0) + math.comb(4, 1)) / 2 ** 4)
+
+
+def test_the_results_paragraph_reports_the_pooled_counts(tmp_path, monkeypatch):
+    import json
+
+    folds_script = load_script("past_tense_folds")
+    monkeypatch.setattr(folds_script, "RESULTS_JSON", str(tmp_path / "folds.json"))
+    assert folds_script.paragraph() == []  # before the first run
+    record = {"model_right": [True, True, False], "rule_right": [False, True, True],
+              "train_seconds": 120.0}
+    with open(tmp_path / "folds.json", "w") as f:
+        json.dump({"k": 2, "seed": 0, "folds": {"0": record, "1": record},
+                   "machine": {"jobs": 2, "cpus": 2, "date": "2026-12-05"}}, f)
+    text = " ".join(folds_script.paragraph())
+    assert "2 of 2 folds, 6 held-out training verbs" in text
+    assert "model gets 4 right (66.7%), the suffix rule 4 (66.7%)" in text
+    assert "only the model right on 2, only the rule on 2" in text and "p = 1.00" in text
