@@ -1,6 +1,8 @@
 """`past_tense` with today's defaults against the suffix rule, on folds of the training verbs.
 
     python scripts/past_tense_folds.py run [--folds 5] [--jobs 2] [--seed 0]
+    python scripts/past_tense_folds.py average [--last 5]  # each fold's run averaged over
+                                                   # its last epochs, on its held-out verbs
     python scripts/past_tense_folds.py summary     # print the pooled comparison from the JSON
 
 The own-data table compares `luong_bilstm` with the suffix rule on `past_tense`'s 324 test
@@ -122,6 +124,30 @@ def run_fold(index, held_out, rest, validation_path, seed):
     }
 
 
+def average(last):
+    """Each fold's run averaged over its last `last` epochs (`keras-s2s average`), decoding its
+    held-out verbs: recorded beside the chosen epoch's verdicts as `average_right`."""
+    results = load_json(RESULTS_JSON, None)
+    if not results or not results.get("folds"):
+        raise SystemExit("past_tense_folds: no folds recorded yet; run `past_tense_folds.py "
+                         "run` first")
+    pairs = dict(past_tense_ablation._pairs(
+        own_data_results.export(past_tense_ablation.TASK))["train"])
+    for key, record in sorted(results["folds"].items()):
+        folder = os.path.join(FOLDER, f"fold_{key}")
+        averaged = os.path.join(folder, f"run-avg{last}")
+        subprocess.run(own_data_results._cli("average", os.path.join(folder, "run"), "--last",
+                                             str(last), "--out", averaged, "--overwrite"),
+                       capture_output=True, text=True, check=True)
+        outputs = past_tense_ablation._decode(averaged, record["sources"], folder)
+        record["average_last"] = last
+        record["average_right"] = [o in pairs[s] for s, o in zip(record["sources"], outputs)]
+        save_json(RESULTS_JSON, results)
+        print(f"fold {key}: the average of the last {last} epochs gets "
+              f"{sum(record['average_right'])} of {len(outputs)} right", flush=True)
+    print(summary(results))
+
+
 def run(k, jobs, seed):
     paths = own_data_results.export(past_tense_ablation.TASK)
     pairs = past_tense_ablation._pairs(paths)
@@ -148,14 +174,26 @@ def run(k, jobs, seed):
 
 
 def summary(results):
+    from keras_s2s.significance import p_phrase
+
     folds = [results["folds"][k] for k in sorted(results["folds"], key=int)]
     model, rule, model_only, rule_only, n, p = pooled(folds)
-    from keras_s2s.significance import format_p
-
-    return (f"{len(folds)} of {results['k']} folds, {n} held-out training verbs: the default "
+    text = (f"{len(folds)} of {results['k']} folds, {n} held-out training verbs: the default "
             f"model gets {model} right ({100 * model / n:.1f}%), the suffix rule {rule} "
             f"({100 * rule / n:.1f}%); only the model right on {model_only}, only the rule on "
-            f"{rule_only} (McNemar's exact p = {format_p(p)})")
+            f"{rule_only} (McNemar's exact p {p_phrase(p)})")
+    if folds and all("average_right" in f for f in folds):
+        averaged = [{"model_right": f["average_right"], "rule_right": f["rule_right"]}
+                    for f in folds]
+        avg, _, avg_only, rule_only, _, p_rule = pooled(averaged)
+        against_best = [{"model_right": f["average_right"], "rule_right": f["model_right"]}
+                        for f in folds]
+        _, _, avg_alone, best_alone, _, p_best = pooled(against_best)
+        text += (f". The same runs averaged over their last {folds[0]['average_last']} epochs "
+                 f"(`keras-s2s average`) get {avg} right ({100 * avg / n:.1f}%): against the "
+                 f"rule {avg_only} to {rule_only} (p {p_phrase(p_rule)}), against the chosen "
+                 f"epoch {avg_alone} to {best_alone} (p {p_phrase(p_best)})")
+    return text
 
 
 def paragraph():
@@ -170,7 +208,7 @@ def paragraph():
     return [
         "",
         "The same question on far more verbs, without the test split (`python "
-        "scripts/past_tense_folds.py run`): the training verbs cut into "
+        "scripts/past_tense_folds.py run`, then `average`): the training verbs cut into "
         f"{results['k']} folds (by verb, seed {results['seed']}); for each fold `keras-s2s "
         "train luong_bilstm` with every default trains on the other folds (its epoch chosen on "
         "the validation verbs) and the suffix rule is fitted on them, and both predict the "
@@ -187,10 +225,14 @@ def main(argv=None):
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("average")
+    p.add_argument("--last", type=int, default=5)
     sub.add_parser("summary")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.folds, args.jobs, args.seed)
+    elif args.command == "average":
+        average(args.last)
     else:
         print(summary(load_json(RESULTS_JSON, {"folds": {}, "k": 0})))
 

@@ -48,3 +48,21 @@ def test_the_results_paragraph_reports_the_pooled_counts(tmp_path, monkeypatch):
     assert "2 of 2 folds, 6 held-out training verbs" in text
     assert "model gets 4 right (66.7%), the suffix rule 4 (66.7%)" in text
     assert "only the model right on 2, only the rule on 2" in text and "p = 1.00" in text
+
+
+def test_the_paragraph_adds_the_averaged_runs_when_recorded(tmp_path, monkeypatch):
+    import json
+
+    folds_script = load_script("past_tense_folds")
+    monkeypatch.setattr(folds_script, "RESULTS_JSON", str(tmp_path / "folds.json"))
+    record = {"model_right": [False, True, False, True], "rule_right": [True, True, False, False],
+              "average_right": [True, True, True, False], "average_last": 5,
+              "train_seconds": 60.0}
+    with open(tmp_path / "folds.json", "w") as f:
+        json.dump({"k": 1, "seed": 0, "folds": {"0": record},
+                   "machine": {"jobs": 1, "cpus": 2, "date": "2026-12-05"}}, f)
+    text = " ".join(folds_script.paragraph())
+    # by hand: the average gets 3 of 4; against the rule it alone is right on verb 3, the rule
+    # alone on none; against the chosen epoch it alone on verbs 1 and 3, the epoch on verb 4
+    assert "last 5 epochs (`keras-s2s average`) get 3 right (75.0%)" in text
+    assert "against the rule 1 to 0 (p = 1.00), against the chosen epoch 2 to 1 (p = 1.00)" in text
