@@ -241,6 +241,21 @@ def _errors(pairs, outputs):
     return wrong, irregular
 
 
+def train_char_run(model, train_path, validation_path, out, folder, *flags):
+    """`keras-s2s train MODEL` on character TSVs (several references a line) into `out`, one
+    TensorFlow thread, its log in `folder/train.log`; returns `(command, seconds)`."""
+    command = own_data_results._cli(
+        "train", model, "--train", train_path, "--validation", validation_path,
+        "--source-tokenizer", "char", "--target-tokenizer", "char", "--multiple-references",
+        "--out", out, "--overwrite", *flags)
+    start = time.perf_counter()
+    with open(os.path.join(folder, "train.log"), "w") as log:
+        subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True,
+                       env={**os.environ, "TF_NUM_INTEROP_THREADS": "1",
+                            "TF_NUM_INTRAOP_THREADS": "1"})
+    return command, time.perf_counter() - start
+
+
 def run_setting(name, flags, paths, pairs, model=MODEL, reverse=False, hints=None,
                 edits=False):
     """Train one setting (`model` with `flags`) through the CLI and score it on `pairs`
@@ -261,16 +276,8 @@ def run_setting(name, flags, paths, pairs, model=MODEL, reverse=False, hints=Non
         paths = {k: _rewritten_tsv(paths[k], folder, source_of, target_of)
                  for k in ("train", "validation")}
     out = os.path.join(folder, "run")
-    command = own_data_results._cli(
-        "train", model, "--train", paths["train"], "--validation", paths["validation"],
-        "--source-tokenizer", "char", "--target-tokenizer", "char", "--multiple-references",
-        "--out", out, "--overwrite", "--target-order", "left-to-right", *flags)
-    start = time.perf_counter()
-    with open(os.path.join(folder, "train.log"), "w") as log:
-        subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True,
-                       env={**os.environ, "TF_NUM_INTEROP_THREADS": "1",
-                            "TF_NUM_INTRAOP_THREADS": "1"})
-    seconds = time.perf_counter() - start
+    command, seconds = train_char_run(model, paths["train"], paths["validation"], out, folder,
+                                      "--target-order", "left-to-right", *flags)
     with open(os.path.join(out, "best.json")) as f:
         best = json.load(f)
     with open(os.path.join(out, "config.json")) as f:

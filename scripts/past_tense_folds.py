@@ -33,7 +33,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import own_data_results  # noqa: E402
@@ -92,16 +91,8 @@ def run_fold(index, held_out, rest, validation_path, seed):
     train_path = os.path.join(folder, "train.tsv")
     _write_tsv(train_path, rest)
     out = os.path.join(folder, "run")
-    command = own_data_results._cli(
-        "train", MODEL, "--train", train_path, "--validation", validation_path,
-        "--source-tokenizer", "char", "--target-tokenizer", "char", "--multiple-references",
-        "--out", out, "--overwrite", "--seed", str(seed))
-    start = time.perf_counter()
-    with open(os.path.join(folder, "train.log"), "w") as log:
-        subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True,
-                       env={**os.environ, "TF_NUM_INTEROP_THREADS": "1",
-                            "TF_NUM_INTRAOP_THREADS": "1"})
-    seconds = time.perf_counter() - start
+    command, seconds = past_tense_ablation.train_char_run(
+        MODEL, train_path, validation_path, out, folder, "--seed", str(seed))
     sources = [s for s, _ in held_out]
     outputs = past_tense_ablation._decode(out, sources, folder)
     rule = SuffixRule().fit([(s, r) for s, refs in rest for r in refs])
