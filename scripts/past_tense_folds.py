@@ -63,33 +63,26 @@ def folds_of(pairs, k, seed):
     return [[pairs[i] for i in order[j::k]] for j in range(k)]
 
 
-def _write_tsv(path, pairs):
-    with open(path, "w", encoding="utf-8") as f:
-        for source, references in pairs:
-            f.write("\t".join([source, *references]) + "\n")
+def pooled(folds, a="model_right", b="rule_right"):
+    """`(a right, b right, a alone right, b alone right, verbs, p)` over the fold records'
+    held-out verbs: `keras_s2s.significance.paired_matches` of the two verdict lists `a` and
+    `b` (each record lists its verbs' verdicts), pooled over the folds."""
+    from keras_s2s.significance import paired_matches
 
-
-def pooled(folds):
-    """`(model right, rule right, model alone right, rule alone right, verbs, p)` over the
-    fold records' held-out verbs (each record lists its verbs' verdicts)."""
-    from keras_s2s.significance import mcnemar_exact_p
-
-    model = [r for fold in folds for r in fold["model_right"]]
-    rule = [r for fold in folds for r in fold["rule_right"]]
-    model_only = sum(m and not r for m, r in zip(model, rule))
-    rule_only = sum(r and not m for m, r in zip(model, rule))
-    return (sum(model), sum(rule), model_only, rule_only, len(model),
-            mcnemar_exact_p(model_only, rule_only))
+    m = paired_matches(*([r for fold in folds for r in fold[key]] for key in (a, b)))
+    return (m["both"] + m["a_only"], m["both"] + m["b_only"], m["a_only"], m["b_only"],
+            m["examples"], m["p_value"])
 
 
 def run_fold(index, held_out, rest, validation_path, seed):
     """Train on `rest`, score the model and the rule on `held_out`; returns the fold's record."""
     from keras_s2s.baselines import SuffixRule
+    from keras_s2s.data.task import Example
 
     folder = os.path.join(FOLDER, f"fold_{index}")
     os.makedirs(folder, exist_ok=True)
     train_path = os.path.join(folder, "train.tsv")
-    _write_tsv(train_path, rest)
+    own_data_results._tsv(train_path, [Example(s, refs) for s, refs in rest])
     out = os.path.join(folder, "run")
     command, seconds = past_tense_ablation.train_char_run(
         MODEL, train_path, validation_path, out, folder, "--seed", str(seed))
@@ -174,12 +167,8 @@ def summary(results):
             f"({100 * rule / n:.1f}%); only the model right on {model_only}, only the rule on "
             f"{rule_only} (McNemar's exact p {p_phrase(p)})")
     if folds and all("average_right" in f for f in folds):
-        averaged = [{"model_right": f["average_right"], "rule_right": f["rule_right"]}
-                    for f in folds]
-        avg, _, avg_only, rule_only, _, p_rule = pooled(averaged)
-        against_best = [{"model_right": f["average_right"], "rule_right": f["model_right"]}
-                        for f in folds]
-        _, _, avg_alone, best_alone, _, p_best = pooled(against_best)
+        avg, _, avg_only, rule_only, _, p_rule = pooled(folds, "average_right", "rule_right")
+        _, _, avg_alone, best_alone, _, p_best = pooled(folds, "average_right", "model_right")
         text += (f". The same runs averaged over their last {folds[0]['average_last']} epochs "
                  f"(`keras-s2s average`) get {avg} right ({100 * avg / n:.1f}%): against the "
                  f"rule {avg_only} to {rule_only} (p {p_phrase(p_rule)}), against the chosen "

@@ -26,6 +26,7 @@ from keras_s2s import distribution, kinds, losses, metrics, workers, zoo
 from keras_s2s.data.tokenizers import load_tokenizer
 from keras_s2s.data.task import batch_shapes
 from keras_s2s.distribution import ReplicaAdam, data_parallel, model_parallel
+from keras_s2s.layers._checks import check_positive_int
 from keras_s2s.layers.sampled_softmax import SampledSoftmaxProjection
 from keras_s2s.training import defaults
 from keras_s2s.training.averaging import KeepLastEpochs
@@ -417,9 +418,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     if target_order == "right-to-left" and not kind.orders_targets:
         raise ValueError(f"Argument `target_order=\"right-to-left\"` is for seq2seq entries; "
                          f"{model_name} is a {kind.name} entry. Leave it out.")
-    if not isinstance(max_buckets, int) or isinstance(max_buckets, bool) or max_buckets < 1:
-        raise ValueError(f"Argument `max_buckets` must be a positive integer. Received: "
-                         f"max_buckets={max_buckets!r}")
+    max_buckets = check_positive_int("max_buckets", max_buckets)
     if not isinstance(keep_epochs, int) or isinstance(keep_epochs, bool) or keep_epochs < 0:
         raise ValueError(f"Argument `keep_epochs` must be a non-negative integer. Received: "
                          f"keep_epochs={keep_epochs!r}")
