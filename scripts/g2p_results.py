@@ -351,6 +351,9 @@ def render():
     import past_tense_ablation
 
     lines += past_tense_ablation.section()
+    import small_task_final
+
+    lines += small_task_final.section()
     import copy_results
 
     lines += copy_results.section()

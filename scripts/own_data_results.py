@@ -265,11 +265,17 @@ def run(name, max_minutes, model=MODEL, folder=None, previous=None, paths=None, 
     # the model: the best epoch, or the average of the last kept epochs (`keras-s2s average`;
     # runs trained before checkpoint averaging kept none); the decoder: greedy or beam 5.
     # Whichever pair scores best on (the first 500 examples of) the validation split is the
-    # one that decodes the test split (ties: the earlier in this order)
-    candidates = {"best epoch": out}
+    # one that decodes the test split (ties: the earlier in this order). A run that
+    # published the average itself (`train --final`, a small task's default since
+    # 2026-12-05) has no best-epoch model to offer: only its decoder is chosen
+    final = config["results"].get("final", {})
+    if final.get("weights") == "average":
+        candidates = {f"average of last {len(final['epochs'])}": out}
+    else:
+        candidates = {"best epoch": out}
     kept = len(os.listdir(os.path.join(out, "epochs"))) if os.path.isdir(
         os.path.join(out, "epochs")) else 0
-    if kept >= 2:
+    if kept >= 2 and "best epoch" in candidates:
         last = min(AVERAGE_LAST, kept)
         averaged = f"{out}-avg"
         subprocess.run(_cli("average", out, "--last", str(last), "--out", averaged,
@@ -419,12 +425,15 @@ def section():
         "small task, 30 epochs under 7,680 steps, as `past_tense` is, trains 7,680 steps on "
         "a cosine decay instead, every epoch; since 2026-12-05 character pairs whose "
         "changed targets share their beginnings, as `past_tense` and `de_lemma` do, are "
-        "written right to left, `--target-order auto`). The baselines "
+        "written right to left, `--target-order auto`; and since then a small task's run "
+        "publishes the average of its last 5 epochs, `--final auto`, not its best "
+        "validation epoch). The baselines "
         "(`keras-s2s baseline`) fit the same training pairs. Scores are on the test split, "
         "decoded by the epoch chosen on validation, with greedy search or beam 5, whichever "
         "scored better on the first 500 validation examples (runs trained since checkpoint "
         "averaging also try the average of the last 5 epochs, `keras-s2s average RUN --last "
-        "5`, on validation: the decoder column says when it was chosen); accuracy is exact "
+        "5`, on validation: the decoder column says when it was chosen; a run that "
+        "published the average itself offers only it); accuracy is exact "
         "match against any "
         "reference, CER the character error rate. One run each (seed 0), on the 2-core CPU "
         "(other jobs running: the load average is in the JSON). Rows were trained in "

@@ -321,6 +321,8 @@ def test_decode_several_runs_as_one_ensemble(trained, trained_lm, tmp_path):
     (["train", "luong_lstm", "--train", "/no/such.tsv", "--out", "x"], "no such file", True),
     (["train", "luong_lstm", "--task", "copy", "--epochs", "zero", "--out", "x"],
      "invalid int value", True),
+    (["train", "luong_lstm", "--task", "copy", "--final", "average", "--keep-epochs", "0",
+      "--out", "x"], "`keep_epochs` is 0", False),
     (["decode", "/no/such/run"], "no such run directory", False),
     (["evaluate", "."], "not a keras-s2s run directory", False),
 ])

@@ -197,6 +197,10 @@ def test_train_auto_budget_is_stored_and_used(tmp_path):
     assert training["patience"] is None and "warmup_steps" not in chosen
     assert chosen["epochs"]["value"] == 100 and chosen["schedule"]["value"] == "cosine"
     assert config["results"]["epochs_run"] == 1 and config["results"]["stopped_by_time"]
+    # the small task's budget publishes the average of its kept epochs (here the only one)
+    assert training["final"] == "average" and chosen["final"]["value"] == "average"
+    assert config["results"]["final"]["weights"] == "average"
+    assert config["results"]["final"]["epochs"] == [1]
     with pytest.raises(ValueError, match="`epochs` must be a positive integer or \"auto\""):
         recipe.train("vanilla_gru", task, str(tmp_path / "bad"), epochs="many")
 
@@ -285,3 +289,49 @@ def test_right_to_left_run_trains_on_backward_targets_and_decodes_forward(tmp_pa
     assert capsys.readouterr().out.split("\n")[:6] == expected
     with pytest.raises(ValueError, match="is for seq2seq entries"):
         recipe.train("lstm_lm", task, str(tmp_path / "lm"), target_order="right-to-left")
+
+
+def test_final_follows_the_budget_and_refuses_what_cannot_be_averaged():
+    assert defaults.choose_final("auto", True, 5) == ("average", defaults.choose_final(
+        "auto", True, 5)[1]) and "last 5 epochs" in defaults.choose_final("auto", True, 5)[1]["why"]
+    assert defaults.choose_final("auto", False, 5) == ("best", None)  # a task of any size
+    assert defaults.choose_final("auto", True, 1)[0] == "best"       # one epoch: nothing to mean
+    assert "too few" in defaults.choose_final("auto", True, 1)[1]["why"]
+    assert defaults.choose_final("best", True, 5) == ("best", None)  # what the user gave
+    assert defaults.choose_final("average", False, 2) == ("average", None)
+    with pytest.raises(ValueError, match="`keep_epochs` is 0"):
+        defaults.choose_final("average", False, 0)
+    with pytest.raises(ValueError, match="must be one of"):
+        defaults.choose_final("last", True, 5)
+
+
+@pytest.mark.slow
+def test_train_publishes_the_average_of_the_kept_epochs(tmp_path, monkeypatch):
+    from keras_s2s.training import callbacks as callbacks_lib
+
+    # scripted validation: epoch 1 is the best single epoch; the last value scores the mean
+    values = iter([0.9, 0.1, 0.2, 0.3, 0.7])
+    monkeypatch.setattr(callbacks_lib, "evaluate",
+                        lambda *a, **k: ({"sequence_accuracy": next(values)}, None))
+    weights = {}
+
+    class Snapshot(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            weights[epoch + 1] = [w.copy() for w in self.model.get_weights()]
+
+    task = load_task("reverse", num_train=64, num_validation=8, num_test=8, max_length=6)
+    config = recipe.train("vanilla_gru", task, str(tmp_path / "run"), epochs=4, patience=None,
+                          model_kwargs={"units": 8, "embedding_dim": 8}, jit=False,
+                          metric="sequence_accuracy", batch_size=32, verbose=0, keep_epochs=3,
+                          final="average", extra_callbacks=[Snapshot()])
+    final = config["results"]["final"]
+    assert final == {"weights": "average", "epochs": [2, 3, 4], "best_epoch": 1,
+                     "val_sequence_accuracy": 0.7}
+    assert config["results"]["best_epoch"] == 1 and config["training"]["final"] == "average"
+    saved = keras.saving.load_model(str(tmp_path / "run" / "model.keras"), safe_mode=True)
+    for k, got in enumerate(saved.get_weights()):
+        want = np.mean([weights[e][k] for e in (2, 3, 4)], axis=0)
+        if np.issubdtype(want.dtype, np.floating):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    stored = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert stored["results"]["final"] == final and "final" not in stored["chosen"]

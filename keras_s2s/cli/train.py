@@ -78,6 +78,11 @@ def add_parser(subparsers):
     p.add_argument("--keep-epochs", type=non_negative_int, default=5,
                    help="keep the last N epochs' weights in DIR/epochs/ for `keras-s2s "
                         "average` (default 5; 0 keeps none)")
+    p.add_argument("--final", choices=["auto", "best", "average"], default="auto",
+                   help="the weights the run publishes: best, the epoch with the best "
+                        "validation value; average, the mean of the kept epochs "
+                        "(--keep-epochs); auto (default): average for a small task's "
+                        "cosine budget, best otherwise")
     p.add_argument("--max-buckets", type=positive(int), default=8,
                    help="the most length buckets (batch shapes, so XLA compiles) of the "
                         "training and of the validation data (default 8); fewer compile "
@@ -135,6 +140,11 @@ def _report_training(model_name, config, out, logdir):
     print(f"trained {model_name} for {results['epochs_run']} epoch(s){resumed}{stopped} in "
           f"{results['seconds']:.0f}s; best validation {metric}: "
           f"{results[f'best_val_{metric}']} at epoch {results.get('best_epoch')}")
+    final = results.get("final", {})
+    if final.get("weights") == "average":
+        epochs = final["epochs"]
+        print(f"published the average of epochs {epochs[0]}-{epochs[-1]} (--final average): "
+              f"validation {metric} {final[f'val_{metric}']}")
     kept = config["training"].get("keep_epochs")
     print(f"run written to {out} (model.keras, tokenizers, config.json"
           + (f"; the last {kept} epochs' weights in epochs/, for keras-s2s average)" if kept
@@ -196,5 +206,5 @@ def run(args):
         max_minutes=args.max_minutes, schedule=args.schedule or "auto",
         warmup_steps=args.warmup_steps, keep_epochs=args.keep_epochs,
         devices=args.devices or 1, model_axis=args.model_parallel or 1,
-        target_order=args.target_order, max_buckets=args.max_buckets)
+        target_order=args.target_order, max_buckets=args.max_buckets, final=args.final)
     return _report_training(args.model, config, args.out, args.logdir)

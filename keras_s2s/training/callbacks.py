@@ -262,6 +262,14 @@ class DecodeEvaluation(_KeepsBest):
             self._writer.flush()
         self._record(epoch, value, self.split)
 
+    def score(self, model, validation_data=None):
+        """The metric of `model` (for example averaged weights) on what `on_epoch_end`
+        decodes: the same split, method and `max_examples`."""
+        scores, _ = evaluate(model, self.task, self.split, self.method, metrics=[self.metric],
+                             max_examples=self.max_examples, verbose=False,
+                             **self.decode_kwargs)
+        return scores[self.metric]
+
 
 class BestCheckpoint(_KeepsBest):
     """Keep the model of the epoch with the best `val_<metric>` that Keras logged.
@@ -292,3 +300,8 @@ class BestCheckpoint(_KeepsBest):
                              f"({sorted(logs or {})}); pass validation_data to fit and compile "
                              "the model with that metric.")
         self._record(epoch, float(logs[key]), "validation")
+
+    def score(self, model, validation_data):
+        """The metric of `model` (for example averaged weights) on `validation_data`, as
+        `fit` computes it for `logs`."""
+        return float(model.evaluate(validation_data, verbose=0, return_dict=True)[self.metric])

@@ -29,7 +29,7 @@ from keras_s2s.distribution import ReplicaAdam, data_parallel, model_parallel
 from keras_s2s.layers._checks import check_positive_int
 from keras_s2s.layers.sampled_softmax import SampledSoftmaxProjection
 from keras_s2s.training import defaults
-from keras_s2s.training.averaging import KeepLastEpochs
+from keras_s2s.training.averaging import KeepLastEpochs, average_weights, kept_epochs
 from keras_s2s.training.guards import FiniteLossGuard, NonFiniteLoss, check_finite_weights
 from keras_s2s.training.plateau import PatienceStop, TimeLimit, WarmupPlateau
 from keras_s2s.training.rundir import (EPOCHS_DIR, AtomicBackupAndRestore, RunDirectory,
@@ -299,7 +299,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
           verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
           schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience="auto",
           max_minutes=None, auto_size=True, overwrite=False, keep_epochs=5, devices=1,
-          model_axis=1, target_order=None, max_buckets=8):
+          model_axis=1, target_order=None, max_buckets=8, final="auto"):
     """Train a zoo model on a task and write a run directory.
 
     A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
@@ -369,6 +369,12 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         keep_epochs: Keep the weights of the last this many epochs in the run's `epochs/`
             directory, for checkpoint averaging (`keras_s2s.training.averaging.average_run`,
             `keras-s2s average`); 0 keeps none.
+        final: Which weights the run publishes as `model.keras`: `"best"`, the epoch with
+            the best validation value; `"average"`, the mean of the `keep_epochs` kept
+            epochs (`keras_s2s.training.averaging.average_weights`), scored on validation
+            too; `"auto"` (default): `"average"` for a small task's cosine budget, else
+            `"best"` (`keras_s2s.training.defaults.choose_final`). What was published is in
+            `config.json` under `results.final`.
         max_buckets: The most length buckets, so batch shapes and XLA compiles, of each of
             the training and validation pipelines (`Task.dataset`; default 8). Fewer
             compile less and pad more; 1 pads every batch to the longest example.
@@ -422,6 +428,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
     if not isinstance(keep_epochs, int) or isinstance(keep_epochs, bool) or keep_epochs < 0:
         raise ValueError(f"Argument `keep_epochs` must be a non-negative integer. Received: "
                          f"keep_epochs={keep_epochs!r}")
+    defaults.choose_final(final, False, keep_epochs)  # refuses a bad value before any work
     _check_finite(learning_rate=learning_rate, label_smoothing=label_smoothing,
                   clipnorm=clipnorm, mask_rate=mask_rate, max_minutes=max_minutes)
     strategy = workers.multi_worker_strategy()  # None unless TF_CONFIG names a cluster
@@ -521,7 +528,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                                  schedule=schedule, warmup_steps=warmup_steps, clipnorm=clipnorm,
                                  recipe=recipe, patience=patience, max_minutes=max_minutes,
                                  chosen=chosen, keep_epochs=keep_epochs, devices=devices,
-                                 model_axis=model_axis, max_buckets=max_buckets)
+                                 model_axis=model_axis, max_buckets=max_buckets,
+                                 final=final)
         finally:
             if mixed_precision:
                 keras.mixed_precision.set_global_policy("float32")
@@ -623,7 +631,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
               label_smoothing, model_kwargs, jit, mixed_precision, seed, log_dir, metric,
               max_eval_examples, task_spec, verbose, num_sample_examples, extra_callbacks,
               side, mask_rate, schedule, warmup_steps, clipnorm, recipe, patience, max_minutes,
-              chosen, keep_epochs, devices=1, model_axis=1, max_buckets=8):
+              chosen, keep_epochs, devices=1, model_axis=1, max_buckets=8, final="auto"):
     """`train` inside the locked run directory `run`; `stored` is the config of the run being
     resumed (None for a new run)."""
     model = build_for_task(model_name, task, side, **model_kwargs)
@@ -632,6 +640,9 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
     epochs, schedule, patience, budget = defaults.choose_budget(steps_per_epoch, epochs,
                                                                 schedule, patience)
     chosen.update(budget)
+    final, why_final = defaults.choose_final(final, bool(budget), keep_epochs)
+    if why_final:
+        chosen["final"] = why_final
     if schedule == "plateau" and warmup_steps is None:
         warmup_steps = defaults.warmup_steps_for(steps_per_epoch)
         chosen["warmup_steps"] = {"value": warmup_steps,
@@ -661,7 +672,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
                      "learning_rate": learning_rate, "schedule": schedule,
                      "warmup_steps": warmup_steps, "clipnorm": clipnorm,
                      "label_smoothing": label_smoothing, "patience": patience,
-                     "max_minutes": max_minutes, "keep_epochs": keep_epochs,
+                     "max_minutes": max_minutes, "keep_epochs": keep_epochs, "final": final,
                      "max_buckets": max_buckets,
                      "jit": jit, "mixed_precision": mixed_precision, "seed": seed,
                      "devices": devices, "model_axis": model_axis,
@@ -739,8 +750,13 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
             "stopped_early": bool(stopper and stopper.stopped_epoch),
             "stopped_by_time": bool(timer and timer.stopped_epoch),
         }
-        if evaluation.best is None:  # no evaluation ran (e.g. resumed after the last epoch)
-            save_model(model, best_path)
+        if final == "average":
+            config["results"]["final"] = _publish_average(model, run, evaluation, val_ds,
+                                                          keep_epochs, best_path)
+        else:
+            config["results"]["final"] = {"weights": "best", "epoch": evaluation.best_epoch}
+            if evaluation.best is None:  # no evaluation ran (resumed after the last epoch)
+                save_model(model, best_path)
         atomic_write_json(run.work_file("config.json"), config)
         run.finish()
         return config
@@ -760,6 +776,25 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
         raise StorageError(f"{converted}. {run.path} still holds the last published model; "
                            "free space (or fix the permission), then rerun with --resume"
                            ) from None
+
+
+def _publish_average(model, run, evaluation, validation_data, keep_epochs, path):
+    """Set `model` to the mean of the run's last `keep_epochs` kept epochs, score it on
+    validation as the epochs were scored, and save it to `path` (the published
+    `model.keras`); returns the record for `config["results"]["final"]`."""
+    kept = kept_epochs(run.work_file(EPOCHS_DIR))[-keep_epochs:]
+    if not kept:  # not reached: every epoch of a fit is kept, and fit ran at least one
+        raise RunDirectoryError(f"{run.work_file(EPOCHS_DIR)} holds no kept epoch to average; "
+                                "train again with --final best")
+    average_weights(model, [p for _, p in kept])
+    value = float(evaluation.score(model, validation_data))
+    save_model(model, path)
+    epochs = [e for e, _ in kept]
+    log.info("published the average of epochs %s: validation %s = %.4f (the best single "
+             "epoch, %s: %s)", ", ".join(map(str, epochs)), evaluation.metric, value,
+             evaluation.best_epoch, evaluation.best)
+    return {"weights": "average", "epochs": epochs, f"val_{evaluation.metric}": value,
+            "best_epoch": evaluation.best_epoch}
 
 
 def _log_choices(model_name, config):

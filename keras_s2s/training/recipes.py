@@ -45,7 +45,7 @@ TRAINING_KEYS = {"epochs", "batch_size", "learning_rate", "schedule", "warmup_st
                  "label_smoothing", "clipnorm", "seed", "metric", "max_eval_examples",
                  "max_train_examples", "jit", "mixed_precision", "side", "mask_rate",
                  "patience", "max_minutes", "keep_epochs", "devices",
-                 "model_axis", "target_order", "max_buckets"}
+                 "model_axis", "target_order", "max_buckets", "final"}
 EVALUATION_KEYS = {"beam_width", "length_penalty", "coverage_penalty", "split"}
 
 
