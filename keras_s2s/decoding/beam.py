@@ -95,7 +95,7 @@ def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants
     if use_coverage and source_mask is None:
         raise ValueError("The coverage penalty and alignments need `source_mask` and a model "
                          "with attention.")
-    state = repeat_rows(state, k)
+    first_constants = constants  # (batch, ...): the first step runs on one row a source
     if constants is not None and tile_constants:
         constants = repeat_rows(constants, k)
     if source_mask is not None:
@@ -114,7 +114,6 @@ def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants
     coverage = ops.zeros((batch_size, k, source_len) if use_coverage else (1, 1, 1), "float32")
     history = ops.zeros((batch_size, k, max_length, source_len) if return_alignments
                         else (1, 1, 1, 1), "float32")
-    previous = ops.full((batch_size * k,), bos_id, "int32")
 
     def cond(t, previous, state, tokens, beam_log_probs, scores, lengths, finished, coverage,
              history):
@@ -123,6 +122,12 @@ def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants
     def body(t, previous, state, tokens, beam_log_probs, scores, lengths, finished, coverage,
              history):
         logits, state, step_alignments = step_fn(previous, state, constants)
+        return select(t, logits, step_alignments, state, tokens, beam_log_probs, lengths,
+                      finished, coverage, history)
+
+    def select(t, logits, step_alignments, state, tokens, beam_log_probs, lengths, finished,
+               coverage, history):
+        """Everything a step does after the model: extend, rank, keep the best `k`."""
         vocab = ops.shape(logits)[-1]
         log_probs = mask_forbidden(log_softmax(logits), t, min_length, eos_id)
         log_probs = ops.reshape(log_probs, (batch_size, k, vocab))
@@ -176,8 +181,16 @@ def beam_search(step_fn, state, *, batch_size, max_length, beam_width, constants
         return (t + 1, previous, state, tokens, beam_log_probs, scores, lengths, finished,
                 coverage, history)
 
-    loop_vars = (ops.convert_to_tensor(0, "int32"), previous, state, tokens, beam_log_probs,
-                 scores, lengths, finished, coverage, history)
+    # The first step runs the model once per source, not once per hypothesis: every beam
+    # starts from the same `<s>` and state, so its `k` rows would compute one row `k` times.
+    # Its outputs are repeated to the `batch * k` rows that the loop steps from then on.
+    logits, state, step_alignments = step_fn(
+        ops.full((batch_size,), bos_id, "int32"), state, first_constants)
+    if step_alignments is not None:
+        step_alignments = repeat_rows(step_alignments, k)
+    loop_vars = select(ops.convert_to_tensor(0, "int32"), repeat_rows(logits, k),
+                       step_alignments, repeat_rows(state, k), tokens, beam_log_probs,
+                       lengths, finished, coverage, history)
     (_, _, _, tokens, beam_log_probs, scores, _, _, _, history) = ops.while_loop(
         cond, body, loop_vars)
     # n-best, sorted by score (top_k already sorts; keep the first n)

@@ -256,3 +256,26 @@ def test_sampling_is_reproducible_and_follows_the_distribution():
                           top_k=1)
     g_ids, _, _ = greedy_search(step, _state(3), batch_size=3, max_length=6)
     np.testing.assert_array_equal(ops.convert_to_numpy(ids_k1), ops.convert_to_numpy(g_ids))
+
+
+def test_beam_runs_the_first_step_once_per_source():
+    # the step sees `batch` rows and the untiled constants at the first step (every beam
+    # starts from the same <s> and state), and `batch * beam` rows after it; the results are
+    # checked against greedy and exhaustive search above
+    table = _table(0)
+    table[:, EOS_ID] = -50.0  # no hypothesis ends: all run to max_length
+    rows_seen = []
+    markov = _markov_step(table)
+
+    def step_fn(tokens, state, constants):
+        rows_seen.append(int(tokens.shape[0]))
+        np.testing.assert_array_equal(ops.convert_to_numpy(constants)[:, 0],
+                                      [0, 1] if tokens.shape[0] == 2 else [0] * 3 + [1] * 3)
+        return markov(tokens, state, constants)
+
+    constants = ops.convert_to_tensor(np.arange(2, dtype="float32")[:, None])
+    out = beam_search(step_fn, _state(2), batch_size=2, max_length=5, beam_width=3,
+                      constants=constants, return_alignments=False)
+    assert rows_seen[0] == 2 and set(rows_seen[1:]) == {6}
+    ids = ops.convert_to_numpy(out[0])
+    assert (ids != 0).all()  # five tokens each: max_length steps, none ended
