@@ -163,14 +163,16 @@ def summary(results):
     folds = [results["folds"][k] for k in sorted(results["folds"], key=int)]
     model, rule, model_only, rule_only, n, p = pooled(folds)
     text = (f"{len(folds)} of {results['k']} folds, {n} held-out training verbs: the default "
-            f"model gets {model} right ({100 * model / n:.1f}%), the suffix rule {rule} "
+            f"model, its epoch chosen on validation (what `train` published until 2026-12-05), "
+            f"gets {model} right ({100 * model / n:.1f}%), the suffix rule {rule} "
             f"({100 * rule / n:.1f}%); only the model right on {model_only}, only the rule on "
             f"{rule_only} (McNemar's exact p {p_phrase(p)})")
     if folds and all("average_right" in f for f in folds):
         avg, _, avg_only, rule_only, _, p_rule = pooled(folds, "average_right", "rule_right")
         _, _, avg_alone, best_alone, _, p_best = pooled(folds, "average_right", "model_right")
         text += (f". The same runs averaged over their last {folds[0]['average_last']} epochs "
-                 f"(`keras-s2s average`) get {avg} right ({100 * avg / n:.1f}%): against the "
+                 f"(`keras-s2s average`; what `train` publishes for a task this small since "
+                 f"2026-12-05, `--final auto`) get {avg} right ({100 * avg / n:.1f}%): against the "
                  f"rule {avg_only} to {rule_only} (p {p_phrase(p_rule)}), against the chosen "
                  f"epoch {avg_alone} to {best_alone} (p {p_phrase(p_best)})")
     return text

@@ -46,7 +46,7 @@ def test_the_results_paragraph_reports_the_pooled_counts(tmp_path, monkeypatch):
                    "machine": {"jobs": 2, "cpus": 2, "date": "2026-12-05"}}, f)
     text = " ".join(folds_script.paragraph())
     assert "2 of 2 folds, 6 held-out training verbs" in text
-    assert "model gets 4 right (66.7%), the suffix rule 4 (66.7%)" in text
+    assert "gets 4 right (66.7%), the suffix rule 4 (66.7%)" in text
     assert "only the model right on 2, only the rule on 2" in text and "p = 1.00" in text
 
 
@@ -64,5 +64,5 @@ def test_the_paragraph_adds_the_averaged_runs_when_recorded(tmp_path, monkeypatc
     text = " ".join(folds_script.paragraph())
     # by hand: the average gets 3 of 4; against the rule it alone is right on verb 3, the rule
     # alone on none; against the chosen epoch it alone on verbs 1 and 3, the epoch on verb 4
-    assert "last 5 epochs (`keras-s2s average`) get 3 right (75.0%)" in text
+    assert "last 5 epochs (`keras-s2s average`; " in text and "get 3 right (75.0%)" in text
     assert "against the rule 1 to 0 (p = 1.00), against the chosen epoch 2 to 1 (p = 1.00)" in text
