@@ -121,12 +121,12 @@ def test_warmup_is_linear_and_plateaus_halve_the_rate():
     np.testing.assert_allclose(rates[16:24], [0.2] * 8, rtol=1e-6)
 
 
-@pytest.mark.slow
-def test_train_stops_early_and_keeps_the_best_epoch(tmp_path, monkeypatch):
+def _scripted(monkeypatch, values):
+    """Validation scores `values` in turn (so the best epoch is known in advance), and a
+    callback that keeps each epoch's weights: `(task, weights by epoch, callback)`."""
     from keras_s2s.training import callbacks as callbacks_lib
 
-    # the validation metric is scripted, so that the best epoch is known in advance
-    values = iter([0.1, 0.5, 0.3, 0.2, 0.4, 0.9])
+    values = iter(values)
     monkeypatch.setattr(callbacks_lib, "evaluate",
                         lambda *a, **k: ({"sequence_accuracy": next(values)}, None))
     weights = {}
@@ -136,10 +136,16 @@ def test_train_stops_early_and_keeps_the_best_epoch(tmp_path, monkeypatch):
             weights[epoch + 1] = [w.copy() for w in self.model.get_weights()]
 
     task = load_task("reverse", num_train=64, num_validation=8, num_test=8, max_length=6)
+    return task, weights, Snapshot()
+
+
+@pytest.mark.slow
+def test_train_stops_early_and_keeps_the_best_epoch(tmp_path, monkeypatch):
+    task, weights, snapshot = _scripted(monkeypatch, [0.1, 0.5, 0.3, 0.2, 0.4, 0.9])
     config = recipe.train("vanilla_gru", task, str(tmp_path / "run"), epochs=6, patience=2,
                           model_kwargs={"units": 8, "embedding_dim": 8}, jit=False,
                           metric="sequence_accuracy", batch_size=32, verbose=0,
-                          extra_callbacks=[Snapshot()])
+                          extra_callbacks=[snapshot])
     results = config["results"]
     assert results["epochs_run"] == 4 and results["stopped_early"]
     assert results["best_epoch"] == 2 and results["best_val_sequence_accuracy"] == 0.5
@@ -307,23 +313,12 @@ def test_final_follows_the_budget_and_refuses_what_cannot_be_averaged():
 
 @pytest.mark.slow
 def test_train_publishes_the_average_of_the_kept_epochs(tmp_path, monkeypatch):
-    from keras_s2s.training import callbacks as callbacks_lib
-
-    # scripted validation: epoch 1 is the best single epoch; the last value scores the mean
-    values = iter([0.9, 0.1, 0.2, 0.3, 0.7])
-    monkeypatch.setattr(callbacks_lib, "evaluate",
-                        lambda *a, **k: ({"sequence_accuracy": next(values)}, None))
-    weights = {}
-
-    class Snapshot(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            weights[epoch + 1] = [w.copy() for w in self.model.get_weights()]
-
-    task = load_task("reverse", num_train=64, num_validation=8, num_test=8, max_length=6)
+    # epoch 1 is the best single epoch; the last value scores the mean
+    task, weights, snapshot = _scripted(monkeypatch, [0.9, 0.1, 0.2, 0.3, 0.7])
     config = recipe.train("vanilla_gru", task, str(tmp_path / "run"), epochs=4, patience=None,
                           model_kwargs={"units": 8, "embedding_dim": 8}, jit=False,
                           metric="sequence_accuracy", batch_size=32, verbose=0, keep_epochs=3,
-                          final="average", extra_callbacks=[Snapshot()])
+                          final="average", extra_callbacks=[snapshot])
     final = config["results"]["final"]
     assert final == {"weights": "average", "epochs": [2, 3, 4], "best_epoch": 1,
                      "val_sequence_accuracy": 0.7}
