@@ -82,7 +82,7 @@ def add_parser(subparsers):
                    help="the weights the run publishes: best, the epoch with the best "
                         "validation value; average, the mean of the kept epochs "
                         "(--keep-epochs); auto (default): average for a small task's "
-                        "cosine budget, best otherwise")
+                        "cosine budget (best if --max-minutes cuts it short), best otherwise")
     p.add_argument("--max-buckets", type=positive(int), default=8,
                    help="the most length buckets (batch shapes, so XLA compiles) of the "
                         "training and of the validation data (default 8); fewer compile "

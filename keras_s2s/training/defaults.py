@@ -261,7 +261,8 @@ def choose_final(final, small_task, keep_epochs):
     `"average"` (the mean of its `keep_epochs` kept epochs).
 
     `"auto"` becomes `"average"` for a small task's cosine budget (`choose_budget`) when at
-    least 2 epochs are kept, and `"best"` otherwise. The cosine budget decays the rate to 0,
+    least 2 epochs are kept, and `"best"` otherwise (`train` also publishes the best epoch
+    when `--max-minutes` stops such a run before its budget's end). The cosine budget decays the rate to 0,
     so its last epochs are close to one another and to the end of training, while picking
     one of its 100 epochs on a few hundred validation examples picks noise. Measured on
     `past_tense` without its test split (`scripts/past_tense_folds.py`, 5 folds of its 5,821

@@ -372,8 +372,9 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         final: Which weights the run publishes as `model.keras`: `"best"`, the epoch with
             the best validation value; `"average"`, the mean of the `keep_epochs` kept
             epochs (`keras_s2s.training.averaging.average_weights`), scored on validation
-            too; `"auto"` (default): `"average"` for a small task's cosine budget, else
-            `"best"` (`keras_s2s.training.defaults.choose_final`). What was published is in
+            too; `"auto"` (default): `"average"` for a small task's cosine budget (`"best"`
+            when `max_minutes` stops it before its last epoch), else `"best"`
+            (`keras_s2s.training.defaults.choose_final`). What was published is in
             `config.json` under `results.final`.
         max_buckets: The most length buckets, so batch shapes and XLA compiles, of each of
             the training and validation pipelines (`Task.dataset`; default 8). Fewer
@@ -750,13 +751,24 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
             "stopped_early": bool(stopper and stopper.stopped_epoch),
             "stopped_by_time": bool(timer and timer.stopped_epoch),
         }
-        if final == "average":
+        cut_short = config["results"]["epochs_run"] < epochs
+        if final == "average" and why_final and cut_short:
+            # "auto" averages because the cosine budget ends with the rate at 0; a run that
+            # --max-minutes stopped before that end keeps its best epoch instead
+            config["results"]["final"] = {
+                "weights": "best", "epoch": evaluation.best_epoch, "why": (
+                    f"stopped after {config['results']['epochs_run']} of {epochs} epochs, "
+                    "before the cosine budget's rate reached 0: the best epoch, not the "
+                    "average of the last")}
+            log.info("published the best epoch, %s: %s", evaluation.best_epoch,
+                     config["results"]["final"]["why"])
+        elif final == "average":
             config["results"]["final"] = _publish_average(model, run, evaluation, val_ds,
                                                           keep_epochs, best_path)
         else:
             config["results"]["final"] = {"weights": "best", "epoch": evaluation.best_epoch}
-            if evaluation.best is None:  # no evaluation ran (resumed after the last epoch)
-                save_model(model, best_path)
+        if config["results"]["final"]["weights"] == "best" and evaluation.best is None:
+            save_model(model, best_path)  # no evaluation ran (resumed after the last epoch)
         atomic_write_json(run.work_file("config.json"), config)
         run.finish()
         return config
