@@ -340,7 +340,8 @@ def test_train_publishes_the_average_of_the_kept_epochs(tmp_path, monkeypatch):
     config = recipe.train("vanilla_gru", task, str(tmp_path / "run"), epochs=4, patience=None,
                           model_kwargs={"units": 8, "embedding_dim": 8}, jit=False,
                           metric="sequence_accuracy", batch_size=32, verbose=0, keep_epochs=3,
-                          final="average", extra_callbacks=[snapshot])
+                          final="average", extra_callbacks=[snapshot],
+                          log_dir=str(tmp_path / "logs"), num_sample_examples=0)
     final = config["results"]["final"]
     assert final == {"weights": "average", "epochs": [2, 3, 4], "best_epoch": 1,
                      "val_sequence_accuracy": 0.7}
@@ -352,3 +353,12 @@ def test_train_publishes_the_average_of_the_kept_epochs(tmp_path, monkeypatch):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
     stored = json.loads((tmp_path / "run" / "config.json").read_text())
     assert stored["results"]["final"] == final and "final" not in stored["chosen"]
+    # TensorBoard has the published average's value at its last epoch, beside the epochs'
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util.tensor_util import make_ndarray
+
+    events = EventAccumulator(str(tmp_path / "logs" / "validation"), size_guidance={"tensors": 0})
+    events.Reload()
+    [point] = events.Tensors("decode_sequence_accuracy_published_average")
+    assert point.step == 4 and float(make_ndarray(point.tensor_proto)) == pytest.approx(0.7)
+    assert len(events.Tensors("decode_sequence_accuracy")) == 4

@@ -198,6 +198,10 @@ class _KeepsBest(keras.callbacks.Callback):
                  " (best)" if improved else "")
         return improved
 
+    def log_scalar(self, name, value, step):
+        """Write a TensorBoard scalar beside the epochs' values (where this callback has a
+        log directory; a no-op otherwise)."""
+
 
 class DecodeEvaluation(_KeepsBest):
     """Decode a split at epoch end, add the metric to `logs`, log it, and keep the best model.
@@ -252,15 +256,19 @@ class DecodeEvaluation(_KeepsBest):
         value = scores[self.metric]
         if logs is not None:
             logs[f"val_{self.metric}"] = value
-        if self.log_dir:
-            import tensorflow as tf
-
-            self._writer = self._writer or tf.summary.create_file_writer(
-                os.path.join(self.log_dir, "validation"))
-            with self._writer.as_default():
-                tf.summary.scalar(f"decode_{self.metric}", value, step=epoch + 1)
-            self._writer.flush()
+        self.log_scalar(f"decode_{self.metric}", value, epoch + 1)
         self._record(epoch, value, self.split)
+
+    def log_scalar(self, name, value, step):
+        if not self.log_dir:
+            return
+        import tensorflow as tf
+
+        self._writer = self._writer or tf.summary.create_file_writer(
+            os.path.join(self.log_dir, "validation"))
+        with self._writer.as_default():
+            tf.summary.scalar(name, value, step=step)
+        self._writer.flush()
 
     def score(self, model, validation_data=None):
         """The metric of `model` (for example averaged weights) on what `on_epoch_end`

@@ -345,7 +345,7 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         max_eval_examples: Validation examples decoded per epoch (seq2seq).
         task_spec: How to rebuild the task (recorded in `config.json`).
         verbose: Keras progress bar setting.
-        num_sample_examples: Examples shown as sample decodes and attention images.
+        num_sample_examples: Examples shown as sample decodes and attention images (0: none).
         extra_callbacks: More Keras callbacks.
         side: For a language model, `"target"` (default) or `"source"`: which side's texts it
             learns, with that side's tokenizer. Must be left out for seq2seq entries.
@@ -733,7 +733,7 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
         callbacks += [c for c in (stopper, timer) if c is not None]
         if log_dir:
             callbacks.append(keras.callbacks.TensorBoard(log_dir))
-        if log_dir:  # sample decodes, attention images: what the kind has to show
+        if log_dir and num_sample_examples:  # sample decodes, attention images (0: none)
             callbacks += kind.inspection_callbacks(task, log_dir, num_sample_examples)
         callbacks += list(extra_callbacks)
         start = time.perf_counter()
@@ -802,6 +802,8 @@ def _publish_average(model, run, evaluation, validation_data, keep_epochs, path)
     value = float(evaluation.score(model, validation_data))
     save_model(model, path)
     epochs = [e for e, _ in kept]
+    # TensorBoard: the published model's value, at its last epoch, beside the epochs' own
+    evaluation.log_scalar(f"decode_{evaluation.metric}_published_average", value, epochs[-1])
     log.info("published the average of epochs %s: validation %s = %.4f (the best single "
              "epoch, %s: %s)", ", ".join(map(str, epochs)), evaluation.metric, value,
              evaluation.best_epoch, evaluation.best)
