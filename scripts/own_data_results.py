@@ -444,7 +444,8 @@ def section():
         "retrained after a change of defaults or of the time cap keeps its earlier result "
         "in \"earlier runs\" (accuracy, decoder, epochs, time cap). Those later changes "
         "were made after the earlier test numbers were seen, and were checked on "
-        "validation. \"Beats baseline\" is McNemar's exact test of seed 0's test outputs "
+        "validation (the averaged weights on held-out training pairs: `past_tense`'s "
+        "folds and small samples of `de_lemma` and `p2g`, sections below). \"Beats baseline\" is McNemar's exact test of seed 0's test outputs "
         "against the best baseline's, example by example (`own_data_results.py paired`): "
         "\"level\" when the test set cannot tell the two apart at 0.05.",
         "",
