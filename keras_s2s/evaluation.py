@@ -96,7 +96,8 @@ def evaluate_decoded(model, task, split="test", method="greedy", metrics=None,
 
 
 def evaluate_language_model(model, task, split="test", side="target", max_examples=None,
-                            batch_size=64, mask_rate=0.15, max_selections=None, seed=0):
+                            batch_size=64, mask_rate=0.15, max_selections=None, seed=0,
+                            max_buckets=8):
     """Perplexity and token accuracy of a language model on one side of a split.
 
     Every text of the side is scored (`Task.lm_dataset` or, for a masked LM, `Task.mlm_dataset`
@@ -114,6 +115,8 @@ def evaluate_language_model(model, task, split="test", side="target", max_exampl
         max_examples: Score only the texts of the first n examples.
         batch_size: Texts per batch.
         mask_rate, max_selections, seed: The masks of a masked LM (see `Task.mlm_dataset`).
+        max_buckets: The most length buckets (batch shapes, so compiles) of the pipeline;
+            `keras-s2s evaluate` passes the run's own (`train --max-buckets`).
 
     Returns:
         `(scores, details)`: `scores` holds `perplexity`, `token_accuracy`, `tokens` (predicted
@@ -143,7 +146,7 @@ def evaluate_language_model(model, task, split="test", side="target", max_exampl
                                    overlong={})
     options = {"max_selections": max_selections} if max_selections is not None else {}
     dataset = kind.dataset(task, split, batch_size, side=side, shuffle=False, seed=seed,
-                           mask_rate=mask_rate, **options)
+                           mask_rate=mask_rate, max_buckets=max_buckets, **options)
     start = time.perf_counter()
     nll, accuracy = MaskedPerplexity(), MaskedAccuracy()
     tokens = texts = 0

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_s2s import zoo
+from keras_s2s import kinds, zoo
 from keras_s2s.data import load_task
 from keras_s2s.data.tokenizers import BOS_ID, EOS_ID
 from keras_s2s.evaluation import evaluate
@@ -111,6 +111,18 @@ def test_lm_evaluate_equals_numpy_over_every_text(task, side):
     assert 1.0 < scores["perplexity"] < 3 * tokenizer.vocabulary_size
     first, _ = evaluate(model, task, "test", side=side, max_examples=5)
     assert first["examples"] == (5 if side == "source" else 10)
+    # a run's own bucket cap (train --max-buckets, read by `keras-s2s evaluate`): one batch
+    # shape, the same scores
+    kind = kinds.of(model)
+    method, options, _ = kind.evaluate_options({"side": side, "training": {"max_buckets": 1}})
+    assert options == {"side": side, "max_buckets": 1}
+    shapes = set()
+    predict = model.predict_on_batch
+    model.predict_on_batch = lambda x: (shapes.add(x["token_ids"].shape), predict(x))[1]
+    one, _ = kind.evaluate(model, task, "test", method=method, batch_size=16, **options)
+    del model.predict_on_batch
+    assert len(shapes) == 1 and one["tokens"] == tokens
+    np.testing.assert_allclose(one["perplexity"], expected, rtol=1e-5)
 
 
 def test_mlm_evaluate_equals_numpy_on_the_same_masks(task):

@@ -52,7 +52,10 @@ class _LanguageModel(kinds.Kind):
             raise ValueError(f"--beam decodes seq2seq runs; this run holds a language model "
                              f"(kind {self.name}), which is scored by perplexity")
         side = config.get("side", "target")
-        return "greedy", {"side": side}, {"kind": self.name, "side": side}
+        # the batch shapes the run trained with (`train --max-buckets`), so as many compiles
+        max_buckets = config.get("training", {}).get("max_buckets", 8)
+        return "greedy", {"side": side, "max_buckets": max_buckets}, {
+            "kind": self.name, "side": side}
 
     def evaluate(self, model, task, split, *, method="greedy", metrics=None,
                  max_examples=None, batch_size=64, verbose="auto", side="target", **kwargs):
