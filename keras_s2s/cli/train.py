@@ -139,12 +139,14 @@ def _report_training(model_name, config, out, logdir):
     resumed = f" ({session} after resuming)" if session != results["epochs_run"] else ""
     print(f"trained {model_name} for {results['epochs_run']} epoch(s){resumed}{stopped} in "
           f"{results['seconds']:.0f}s; best validation {metric}: "
-          f"{results[f'best_val_{metric}']} at epoch {results.get('best_epoch')}")
+          f"{_value(results[f'best_val_{metric}'])} at epoch {results.get('best_epoch')}")
     final = results.get("final", {})
     if final.get("weights") == "average":
         epochs = final["epochs"]
         print(f"published the average of epochs {epochs[0]}-{epochs[-1]} (--final average): "
-              f"validation {metric} {final[f'val_{metric}']}")
+              f"validation {metric} {_value(final[f'val_{metric}'])}")
+    elif final.get("why"):
+        print(f"published the best epoch: {final['why']}")
     kept = config["training"].get("keep_epochs")
     print(f"run written to {out} (model.keras, tokenizers, config.json"
           + (f"; the last {kept} epochs' weights in epochs/, for keras-s2s average)" if kept
@@ -152,6 +154,11 @@ def _report_training(model_name, config, out, logdir):
     if logdir:
         print(f"TensorBoard: tensorboard --logdir {logdir}")
     return 0
+
+
+def _value(value):
+    """A validation value as `train` prints it: 4 significant digits (None as it is)."""
+    return value if value is None else f"{value:.4g}"
 
 
 def _check_out(out, args):

@@ -804,9 +804,10 @@ def _publish_average(model, run, evaluation, validation_data, keep_epochs, path)
     epochs = [e for e, _ in kept]
     # TensorBoard: the published model's value, at its last epoch, beside the epochs' own
     evaluation.log_scalar(f"decode_{evaluation.metric}_published_average", value, epochs[-1])
+    best = None if evaluation.best is None else f"{evaluation.best:.4f}"
     log.info("published the average of epochs %s: validation %s = %.4f (the best single "
              "epoch, %s: %s)", ", ".join(map(str, epochs)), evaluation.metric, value,
-             evaluation.best_epoch, evaluation.best)
+             evaluation.best_epoch, best)
     return {"weights": "average", "epochs": epochs, f"val_{evaluation.metric}": value,
             "best_epoch": evaluation.best_epoch}
 
