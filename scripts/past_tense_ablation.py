@@ -241,13 +241,29 @@ def _errors(pairs, outputs):
     return wrong, irregular
 
 
-def train_char_run(model, train_path, validation_path, out, folder, *flags):
-    """`keras-s2s train MODEL` on character TSVs (several references a line) into `out`, one
-    TensorFlow thread, its log in `folder/train.log`; returns `(command, seconds)`."""
+def train_on_pairs(model, folder, pairs, validation_path, *flags, tokenizers=("char", "char")):
+    """`train_tsv_run` on `pairs` (`(source, references)`), written to `folder/train.tsv`,
+    into `folder/run`; returns `(run directory, command, seconds)`."""
+    from keras_s2s.data.task import Example
+
+    os.makedirs(folder, exist_ok=True)
+    train_path = os.path.join(folder, "train.tsv")
+    own_data_results._tsv(train_path, [Example(s, refs) for s, refs in pairs])
+    out = os.path.join(folder, "run")
+    command, seconds = train_tsv_run(model, train_path, validation_path, out, folder, *flags,
+                                     tokenizers=tokenizers)
+    return out, command, seconds
+
+
+def train_tsv_run(model, train_path, validation_path, out, folder, *flags,
+                  tokenizers=("char", "char")):
+    """`keras-s2s train MODEL` on TSVs (several references a line; `tokenizers`: the source
+    and target tokenizers, characters by default) into `out`, one TensorFlow thread, its log
+    in `folder/train.log`; returns `(command, seconds)`."""
     command = own_data_results._cli(
         "train", model, "--train", train_path, "--validation", validation_path,
-        "--source-tokenizer", "char", "--target-tokenizer", "char", "--multiple-references",
-        "--out", out, "--overwrite", *flags)
+        "--source-tokenizer", tokenizers[0], "--target-tokenizer", tokenizers[1],
+        "--multiple-references", "--out", out, "--overwrite", *flags)
     start = time.perf_counter()
     with open(os.path.join(folder, "train.log"), "w") as log:
         subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True,
@@ -276,7 +292,7 @@ def run_setting(name, flags, paths, pairs, model=MODEL, reverse=False, hints=Non
         paths = {k: _rewritten_tsv(paths[k], folder, source_of, target_of)
                  for k in ("train", "validation")}
     out = os.path.join(folder, "run")
-    command, seconds = train_char_run(model, paths["train"], paths["validation"], out, folder,
+    command, seconds = train_tsv_run(model, paths["train"], paths["validation"], out, folder,
                                       "--target-order", "left-to-right", *flags)
     with open(os.path.join(out, "best.json")) as f:
         best = json.load(f)

@@ -77,15 +77,10 @@ def pooled(folds, a="model_right", b="rule_right"):
 def run_fold(index, held_out, rest, validation_path, seed):
     """Train on `rest`, score the model and the rule on `held_out`; returns the fold's record."""
     from keras_s2s.baselines import SuffixRule
-    from keras_s2s.data.task import Example
 
     folder = os.path.join(FOLDER, f"fold_{index}")
-    os.makedirs(folder, exist_ok=True)
-    train_path = os.path.join(folder, "train.tsv")
-    own_data_results._tsv(train_path, [Example(s, refs) for s, refs in rest])
-    out = os.path.join(folder, "run")
-    command, seconds = past_tense_ablation.train_char_run(
-        MODEL, train_path, validation_path, out, folder, "--seed", str(seed))
+    out, command, seconds = past_tense_ablation.train_on_pairs(
+        MODEL, folder, rest, validation_path, "--seed", str(seed))
     sources = [s for s, _ in held_out]
     outputs = past_tense_ablation._decode(out, sources, folder)
     rule = SuffixRule().fit([(s, r) for s, refs in rest for r in refs])

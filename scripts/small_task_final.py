@@ -30,7 +30,6 @@ import datetime
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import own_data_results  # noqa: E402
@@ -66,29 +65,14 @@ def sample(pairs, train_pairs, held_out, seed):
 def run_one(name, seed, train_pairs, held_out):
     """Train on a sample of `name`'s training pairs, decode the held-out ones with the chosen
     epoch and with the average of the last epochs; returns the run's record."""
-    from keras_s2s.data.task import Example
-
     paths = own_data_results.export(name)
     task = own_data_results._baseline_task(name, paths)
     pairs = [(s, tuple(r)) for s, r in zip(*task.references("train"))]
     train, held = sample(pairs, train_pairs, held_out, seed)
     folder = os.path.join(FOLDER, f"{name}_seed{seed}")
-    os.makedirs(folder, exist_ok=True)
-    train_path = os.path.join(folder, "train.tsv")
-    own_data_results._tsv(train_path, [Example(s, refs) for s, refs in train])
-    source_tok, target_tok = own_data_results.TOKENIZERS.get(name, ("char", "char"))
-    out = os.path.join(folder, "run")
-    command = own_data_results._cli(
-        "train", own_data_results.MODEL, "--train", train_path, "--validation",
-        paths["validation"], "--source-tokenizer", source_tok, "--target-tokenizer", target_tok,
-        "--multiple-references", "--final", "best", "--seed", str(seed), "--out", out,
-        "--overwrite")
-    start = time.perf_counter()
-    with open(os.path.join(folder, "train.log"), "w") as log:
-        subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True,
-                       env={**os.environ, "TF_NUM_INTEROP_THREADS": "1",
-                            "TF_NUM_INTRAOP_THREADS": "1"})
-    seconds = time.perf_counter() - start
+    out, command, seconds = past_tense_ablation.train_on_pairs(
+        own_data_results.MODEL, folder, train, paths["validation"], "--final", "best",
+        "--seed", str(seed), tokenizers=own_data_results.TOKENIZERS.get(name, ("char", "char")))
     averaged = f"{out}-avg{AVERAGE_LAST}"
     subprocess.run(own_data_results._cli("average", out, "--last", str(AVERAGE_LAST), "--out",
                                          averaged, "--overwrite"),

@@ -523,10 +523,9 @@ def _bucket_width(table, rows, widths):
     longest example."""
     import tensorflow as tf
 
+    widths = tf.constant(widths, tf.int32)
     longest = tf.reduce_max(tf.gather(table, rows))
-    index = tf.searchsorted(tf.constant(widths, tf.int32), tf.reshape(longest, [1]),
-                            side="left")[0]
-    return tf.gather(tf.constant(widths, tf.int32), index)
+    return tf.gather(widths, tf.searchsorted(widths, tf.reshape(longest, [1]), side="left")[0])
 
 
 def _gather_padded(ragged, rows, widths):

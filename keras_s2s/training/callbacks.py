@@ -250,10 +250,7 @@ class DecodeEvaluation(_KeepsBest):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
             return
-        scores, _ = evaluate(self.model, self.task, self.split, self.method,
-                             metrics=[self.metric], max_examples=self.max_examples,
-                             verbose=False, **self.decode_kwargs)
-        value = scores[self.metric]
+        value = self.score(self.model)
         if logs is not None:
             logs[f"val_{self.metric}"] = value
         self.log_scalar(f"decode_{self.metric}", value, epoch + 1)

@@ -212,9 +212,9 @@ def choose_budget(steps_per_epoch, epochs="auto", schedule="auto", patience="aut
     A task is small when `DEFAULT_EPOCHS` epochs are fewer than `SMALL_TASK_STEPS` optimizer
     steps. When `epochs`, `schedule` and `patience` are all `"auto"` and the task is small,
     it trains `SMALL_TASK_STEPS` steps (whole epochs, at most `MAX_SMALL_TASK_EPOCHS`) on a
-    cosine decay to 0, without early stopping (and publishes the average of its last epochs,
-    `choose_final`): the plateau policy stopped such tasks after a lucky early epoch, before the model
-    had learned the rare patterns of its training data. Otherwise `"auto"` epochs are
+    cosine decay to 0, without early stopping (and publishes the average of its last
+    epochs, `choose_final`): the plateau policy stopped such tasks after a lucky early
+    epoch, before the model had learned the rare patterns of its training data. Otherwise `"auto"` epochs are
     `DEFAULT_EPOCHS` and an `"auto"` schedule is `"plateau"`; values given are kept.
 
     Args:
@@ -262,8 +262,8 @@ def choose_final(final, small_task, keep_epochs):
 
     `"auto"` becomes `"average"` for a small task's cosine budget (`choose_budget`) when at
     least 2 epochs are kept, and `"best"` otherwise (`train` also publishes the best epoch
-    when `--max-minutes` stops such a run before its budget's end). The cosine budget decays the rate to 0,
-    so its last epochs are close to one another and to the end of training, while picking
+    when `--max-minutes` stops such a run before its budget's end). The cosine budget
+    decays the rate to 0, so its last epochs are close to one another and to the end of training, while picking
     one of its 100 epochs on a few hundred validation examples picks noise. Measured on
     `past_tense` without its test split (`scripts/past_tense_folds.py`, 5 folds of its 5,821
     training verbs): the average of the last 5 epochs got 98 held-out verbs right that the

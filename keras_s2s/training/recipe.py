@@ -795,7 +795,7 @@ def _publish_average(model, run, evaluation, validation_data, keep_epochs, path)
     validation as the epochs were scored, and save it to `path` (the published
     `model.keras`); returns the record for `config["results"]["final"]`."""
     kept = kept_epochs(run.work_file(EPOCHS_DIR))[-keep_epochs:]
-    if not kept:  # not reached: every epoch of a fit is kept, and fit ran at least one
+    if not kept:  # only when the epochs directory was emptied by hand: fit keeps every epoch
         raise RunDirectoryError(f"{run.work_file(EPOCHS_DIR)} holds no kept epoch to average; "
                                 "train again with --final best")
     average_weights(model, [p for _, p in kept])
