@@ -487,11 +487,12 @@ def _pipeline(split, columns, to_model, *, batch_size, bucket, shuffle, seed, bu
         raise ValueError(f"Argument `batch_size` must be a positive integer. "
                          f"Received: batch_size={batch_size!r}")
     shuffle = (split == "train") if shuffle is None else shuffle
+    sizes = [[len(r) for r in column] for column in columns]  # (columns, examples)
     ragged = tuple(
         tf.RaggedTensor.from_row_lengths(np.concatenate([np.asarray(r, "int32") for r in column]),
-                                         [len(r) for r in column])
-        for column in columns)
-    lengths = np.max([[len(r) for r in column] for column in columns], axis=0)
+                                         row_sizes)
+        for column, row_sizes in zip(columns, sizes))
+    lengths = np.max(sizes, axis=0)
     ds = tf.data.Dataset.range(len(columns[0]))  # example indices
     if shuffle:
         ds = ds.shuffle(len(columns[0]), seed=seed, reshuffle_each_iteration=True)
