@@ -97,7 +97,18 @@ HINTS = {"suffix-rule hint in the source, targets right to left, cosine over 80 
 # settings whose targets are the rule's edit script, `k|s`: strip the last k letters, append s
 # (`uphold -> upheld` is `3|eld`), so that no stem is ever written
 EDITS = {"edit-script targets, cosine over 80 epochs"}
-for _name in [*HINTS, *EDITS]:  # in this order in the table
+# entries whose attention reads the source in order (Raffel et al.'s monotonic attention,
+# Luong's local-m window at p_t = t), with targets left to right, as their alignment needs
+# (and right to left, as `--target-order auto` chose for them until it asked the attention)
+ALIGNED = {"luong_monotonic_bilstm, cosine over 80 epochs": "luong_monotonic_bilstm",
+           "luong_local_m_bilstm, cosine over 80 epochs": "luong_local_m_bilstm",
+           "luong_monotonic_bilstm, targets right to left, cosine over 80 epochs":
+               "luong_monotonic_bilstm",
+           "luong_local_m_bilstm, targets right to left, cosine over 80 epochs":
+               "luong_local_m_bilstm"}
+MODELS.update(ALIGNED)
+REVERSED.update(n for n in ALIGNED if "right to left" in n)
+for _name in [*HINTS, *EDITS, *ALIGNED]:  # in this order in the table
     SETTINGS[_name] = ["--schedule", "cosine", "--epochs", "80", "--no-early-stopping"]
 
 
@@ -396,7 +407,12 @@ def section():
         f"the training pair that the rule follows, `uphold|withhold>withheld` (Liu & "
         f"Hulden 2020), a training verb's hint computed from the other training verbs; the "
         f"\"edit-script targets\" row writes each target as the rule's edit, `3|eld`: strip "
-        f"three letters, append `eld`, so that no stem is copied), and "
+        f"three letters, append `eld`, so that no stem is copied; the "
+        f"`luong_monotonic_bilstm` and `luong_local_m_bilstm` rows train those entries, "
+        f"whose attention only moves forward through the source: Raffel et al.'s "
+        f"monotonic attention, Luong's local window at p_t = t; left to right, as "
+        f"`--target-order auto` has trained them since 2026-12-05, and right to left, as it "
+        f"chose for them before), and "
         f"scored on the {n_val} validation verbs only (the test split is never "
         f"read). One row per run (seed 0 unless it says otherwise), "
         f"{results['machine']['jobs']} runs side by side on the {results['machine']['cpus']}"
@@ -460,10 +476,36 @@ def section():
         f"{_paired_with_rule(results, best)}The "
         f"own-data table above has the test split's result for today's defaults.{noise}",
     ]
+    lines += _aligned_paragraph(results)
     import past_tense_folds  # its own results file; imported here, since it imports this
 
     lines += past_tense_folds.paragraph() + [""]
     return lines
+
+
+def _aligned_paragraph(results):
+    """What the entries whose attention reads the source in order did in both target orders
+    (the `ALIGNED` rows), or nothing before they ran."""
+    settings = results["settings"]
+    models = sorted(set(ALIGNED.values()))
+    wrong = {}
+    for name, model in ALIGNED.items():
+        if name in settings:
+            order = "right to left" if name in REVERSED else "left to right"
+            wrong[model, order] = len(settings[name]["validation_errors"])
+    if len(wrong) < 2 * len(models):
+        return []
+    plain = [len(r["validation_errors"]) for _, r in
+             _runs_of(settings, "targets right to left, cosine over 80 epochs")]
+    parts = "; ".join(f"`{m}` {wrong[m, 'left to right']} left to right, "
+                      f"{wrong[m, 'right to left']} right to left" for m in models)
+    return ["", (
+        f"Attention that only moves forward through the source is no lever here, and it must "
+        f"not be written backwards: validation verbs wrong, {parts} (seed 0), against "
+        f"{', '.join(map(str, plain))} for `{MODEL}` right to left. Right to left, the "
+        f"target's first letters align with the source's last, which a forward-only "
+        f"alignment cannot follow; since 2026-12-05 `--target-order auto` keeps such an "
+        f"entry left to right (`keras_s2s.training.defaults.reads_source_in_order`).")]
 
 
 def paired_with_rule(record, rule):

@@ -8,6 +8,8 @@ import pytest
 
 from keras_s2s.data import Example, Task, from_tsv, load_task
 from keras_s2s.data.tokenizers import CharTokenizer, SubwordTokenizer, WordTokenizer
+from keras_s2s.layers import (BahdanauAttention, BahdanauMonotonicAttention, LuongAttention,
+                              LuongLocalAttention, LuongMonotonicAttention)
 from keras_s2s.training import defaults, recipe
 from keras_s2s.training.plateau import PatienceStop, WarmupPlateau
 
@@ -247,6 +249,25 @@ def test_target_order_follows_where_the_pairs_change(tmp_path):
     assert defaults.choose_target_order(load_task("g2p", max_train_words=50))[0] == \
         "left-to-right"
     assert defaults.choose_target_order(load_task("past_tense"))[0] == "right-to-left"
+
+
+def test_an_attention_that_reads_in_order_keeps_the_targets_in_order(tmp_path):
+    # monotonic attention and local-m's window at p_t = t only move forward through the
+    # source: written backwards, `walked` would align with `walk` backwards
+    task = from_tsv(_tsv(tmp_path, [("walk", "walked"), ("talk", "talked"), ("hop", "hopped")],
+                         "s.tsv"))
+    for name in ("luong_monotonic_bilstm", "bahdanau_monotonic_gru", "luong_local_m_bilstm"):
+        order, why = defaults.choose_target_order(task, model_name=name)
+        assert order == "left-to-right", name
+        assert f"{name}'s attention reads the source in order" in why
+    # a free attention, and local-p (whose window moves where the state predicts), may reverse
+    for name in ("luong_bilstm", "luong_local_p_bilstm", "copy_bilstm"):
+        assert defaults.choose_target_order(task, model_name=name)[0] == "right-to-left", name
+    # the layers say it: local attention by its mode
+    assert LuongLocalAttention(mode="monotonic").reads_in_order
+    assert not LuongLocalAttention(mode="predictive").reads_in_order
+    assert LuongMonotonicAttention().reads_in_order and BahdanauMonotonicAttention(4).reads_in_order
+    assert not LuongAttention().reads_in_order and not BahdanauAttention(4).reads_in_order
 
 
 class _Interrupt(keras.callbacks.Callback):

@@ -46,8 +46,9 @@ def add_parser(subparsers):
                    default="auto", help="the order in which the decoder writes each target "
                    "(seq2seq entries); auto: right to left for character pairs whose changed "
                    "targets keep the source's beginning (at least 2 leading characters shared "
-                   "on average, over twice the trailing ones: an ending changes), else left "
-                   "to right")
+                   "on average, over twice the trailing ones: an ending changes) unless the "
+                   "entry's attention reads the source in order (monotonic, local-m), else "
+                   "left to right")
     p.add_argument("--warmup-steps", type=non_negative_int,
                    help="warm-up steps (default for plateau: one epoch, at most 1000)")
     p.add_argument("--label-smoothing", type=fraction,

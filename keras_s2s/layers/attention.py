@@ -97,6 +97,10 @@ class BaseAttention(keras.layers.Layer):
     # mechanism whose scores read only the query and the keys (no position, no state), so a
     # beam's hypotheses can share their source's memory instead of a tiled copy each.
     groups_rows = False
+    # Whether the alignment can only move forward through the memory, as the target moves on
+    # (monotonic attention, local-m's window at p_t = t): the target must then keep the
+    # source's order (`keras_s2s.training.defaults.choose_target_order`).
+    reads_in_order = False
 
     def attend(self, query, memory, keys, memory_mask=None):
         """One attention read with precomputed `keys`; returns `(context, weights)`.

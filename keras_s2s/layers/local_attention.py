@@ -66,6 +66,11 @@ class LuongLocalAttention(LuongAttention):
 
     groups_rows = False  # its scores read a position or a state: no shared memory
 
+    @property
+    def reads_in_order(self):
+        """local-m reads a window at p_t = t: target position t aligns with source t."""
+        return self.mode == "monotonic"
+
     def __init__(self, score="general", window=10, mode="predictive", units=None, scale=False,
                  position_units=None, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(score, units=units, scale=scale,

@@ -92,6 +92,7 @@ class _Monotonic:
     """What both monotonic layers add to their score: bias, noise, modes, state."""
 
     groups_rows = False  # its scores read a position or a state: no shared memory
+    reads_in_order = True  # the attended position never moves back
 
     def _init_monotonic(self, sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode):
         self.sigmoid_noise = float(sigmoid_noise)

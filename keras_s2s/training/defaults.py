@@ -79,7 +79,30 @@ def _shared_ends(source, target):
     return p, q
 
 
-def choose_target_order(task, max_examples=5000):
+def reads_source_in_order(model_name, task, model_kwargs=None):
+    """Whether entry `model_name`'s attention only moves forward through the source, so that
+    its targets must keep the source's order: Raffel et al.'s monotonic attention, Luong's
+    local-m window at p_t = t (the attention layers' `reads_in_order`).
+
+    It builds a tiny instance (`ModelSpec.tiny`, with `model_kwargs`' other arguments) for
+    `task` and asks its attention layers, so that any entry or option built on them counts.
+
+    Example:
+
+    >>> reads_source_in_order("luong_monotonic_bilstm", load_task("past_tense"))
+    True
+    """
+    from keras_s2s.training.recipe import build_for_task
+
+    spec = zoo.get_spec(model_name)
+    if spec.kind != "seq2seq":
+        return False
+    model = build_for_task(model_name, task, **{**(model_kwargs or {}), **spec.tiny})
+    return any(getattr(getattr(layer, "attention", None), "reads_in_order", False)
+               for layer in model.layers)
+
+
+def choose_target_order(task, max_examples=5000, model_name=None, model_kwargs=None):
     """The order in which the decoder writes the targets, and why.
 
     Right to left when source and target are both character strings (character tokenizers)
@@ -94,9 +117,15 @@ def choose_target_order(task, max_examples=5000):
     left to right. Otherwise (different alphabets, sentences, changes at the start) left to
     right.
 
+    An entry whose attention reads the source in order (`reads_source_in_order`) keeps left
+    to right: written backwards, its targets would align with the source backwards, which a
+    forward-only alignment cannot follow.
+
     Args:
         task: A `keras_s2s.data.Task`.
         max_examples: How many training pairs to measure.
+        model_name: The entry to be trained (None: any entry).
+        model_kwargs: Its arguments.
 
     Returns:
         `(order, reason)`: `"left-to-right"` or `"right-to-left"`, and why.
@@ -122,6 +151,9 @@ def choose_target_order(task, max_examples=5000):
     shared = (f"source and target share {p:.1f} leading and {q:.1f} trailing characters on "
               "average where they differ")
     if p >= MIN_SHARED_START and p > 2 * q:
+        if model_name and reads_source_in_order(model_name, task, model_kwargs):
+            return "left-to-right", (f"{shared}, but {model_name}'s attention reads the "
+                                     "source in order, so the target keeps its order")
         return "right-to-left", f"{shared}: the end changes, so it is written first"
     return "left-to-right", shared
 

@@ -480,7 +480,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                     "again with --overwrite")
             target_order = started
         elif target_order == "auto" and kind.orders_targets:
-            target_order, why = defaults.choose_target_order(task)
+            target_order, why = defaults.choose_target_order(
+                task, model_name=model_name, model_kwargs=model_kwargs)
             chosen["target_order"] = {"value": target_order, "why": why}
         elif target_order == "auto":  # a kind whose targets are not written in order
             target_order = None
