@@ -270,6 +270,24 @@ def test_an_attention_that_reads_in_order_keeps_the_targets_in_order(tmp_path):
     assert not LuongAttention().reads_in_order and not BahdanauAttention(4).reads_in_order
 
 
+def test_train_keeps_an_in_order_attention_left_to_right(tmp_path, caplog):
+    task = load_task("past_tense")
+    task.splits["train"] = task.splits["train"][:64]
+    task.splits["validation"] = task.splits["validation"][:8]
+    kwargs = dict(epochs=1, model_kwargs={"units": 8, "embedding_dim": 8}, jit=False,
+                  batch_size=32, verbose=0, max_eval_examples=4)
+    config = recipe.train("luong_local_m_bilstm", task, str(tmp_path / "auto"), **kwargs,
+                          target_order="auto")
+    assert config["training"]["target_order"] == "left-to-right"
+    assert "reads the source in order" in config["chosen"]["target_order"]["why"]
+    # asked for explicitly, right to left is honoured, with a warning that says what it costs
+    with caplog.at_level("WARNING", logger="keras_s2s"):
+        config = recipe.train("luong_local_m_bilstm", task, str(tmp_path / "rtl"), **kwargs,
+                              target_order="right-to-left")
+    assert config["training"]["target_order"] == "right-to-left"
+    assert "only moves forward through the source" in caplog.text
+
+
 class _Interrupt(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 0:
