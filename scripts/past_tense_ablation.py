@@ -108,8 +108,15 @@ ALIGNED = {"luong_monotonic_bilstm, cosine over 80 epochs": "luong_monotonic_bil
                "luong_local_m_bilstm"}
 MODELS.update(ALIGNED)
 REVERSED.update(n for n in ALIGNED if "right to left" in n)
+# See et al.'s coverage (the attention reads the sum of its earlier weights, and a loss
+# penalises attending twice), against the stem's skipped and repeated letters
+COVERAGE = "copy_bilstm with coverage, targets right to left, cosine over 80 epochs"
+MODELS[COVERAGE] = "copy_bilstm"
+REVERSED.add(COVERAGE)
 for _name in [*HINTS, *EDITS, *ALIGNED]:  # in this order in the table
     SETTINGS[_name] = ["--schedule", "cosine", "--epochs", "80", "--no-early-stopping"]
+SETTINGS[COVERAGE] = ["--model-option", "coverage=true", "--schedule", "cosine", "--epochs",
+                      "80", "--no-early-stopping"]
 
 
 def _rewritten_tsv(path, folder, source_of=None, target_of=None):
@@ -412,7 +419,8 @@ def section():
         f"whose attention only moves forward through the source: Raffel et al.'s "
         f"monotonic attention, Luong's local window at p_t = t; left to right, as "
         f"`--target-order auto` has trained them since 2026-12-05, and right to left, as it "
-        f"chose for them before), and "
+        f"chose for them before; the \"copy_bilstm with coverage\" rows add See et al.'s "
+        f"coverage to `copy_bilstm`, `--model-option coverage=true`), and "
         f"scored on the {n_val} validation verbs only (the test split is never "
         f"read). One row per run (seed 0 unless it says otherwise), "
         f"{results['machine']['jobs']} runs side by side on the {results['machine']['cpus']}"

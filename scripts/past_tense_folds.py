@@ -74,13 +74,15 @@ def pooled(folds, a="model_right", b="rule_right"):
             m["examples"], m["p_value"])
 
 
-def run_fold(index, held_out, rest, validation_path, seed):
-    """Train on `rest`, score the model and the rule on `held_out`; returns the fold's record."""
+def run_fold(index, held_out, rest, validation_path, seed, model=MODEL):
+    """Train `model` on `rest`, score it (what `train` published) and the rule on `held_out`;
+    returns the fold's record."""
     from keras_s2s.baselines import SuffixRule
 
-    folder = os.path.join(FOLDER, f"fold_{index}")
+    folder = os.path.join(FOLDER if model == MODEL else os.path.join(FOLDER, model),
+                          f"fold_{index}")
     out, command, seconds = past_tense_ablation.train_on_pairs(
-        MODEL, folder, rest, validation_path, "--seed", str(seed))
+        model, folder, rest, validation_path, "--seed", str(seed))
     sources = [s for s, _ in held_out]
     outputs = past_tense_ablation._decode(out, sources, folder)
     rule = SuffixRule().fit([(s, r) for s, refs in rest for r in refs])
@@ -127,25 +129,30 @@ def average(last):
     print(summary(results))
 
 
-def run(k, jobs, seed):
+def run(k, jobs, seed, model=MODEL):
+    """The folds of `model` (`MODEL`, the own-data table's entry, by default); another entry's
+    are recorded under `"models"`, on the same folds (`--seed`), beside the default's."""
     paths = own_data_results.export(past_tense_ablation.TASK)
     pairs = past_tense_ablation._pairs(paths)
     folds = folds_of(pairs["train"], k, seed)
-    results = load_json(RESULTS_JSON, {})
+    stored = load_json(RESULTS_JSON, {})
+    results = stored if model == MODEL else {}
     results.update({"folds": {}, "k": k, "seed": seed,
                     "machine": {"cpus": os.cpu_count(), "jobs": jobs,
                                 "date": datetime.date.today().isoformat(),
                                 "load_average_start": os.getloadavg()[0]}})
+    if model != MODEL:
+        stored.setdefault("models", {})[model] = results
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         futures = {pool.submit(run_fold, i, fold,
                                [p for j, f in enumerate(folds) if j != i for p in f],
-                               paths["validation"], seed): i
+                               paths["validation"], seed, model): i
                    for i, fold in enumerate(folds)}
         for future in concurrent.futures.as_completed(futures):
             i = futures[future]
             record = future.result()
             results["folds"][str(i)] = record
-            save_json(RESULTS_JSON, results)
+            save_json(RESULTS_JSON, stored)
             print(f"fold {i}: model {sum(record['model_right'])}, rule "
                   f"{sum(record['rule_right'])} of {record['held_out_verbs']} right, "
                   f"{record['train_seconds'] / 60:.1f} min", flush=True)
@@ -202,12 +209,15 @@ def main(argv=None):
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default=MODEL,
+                   help=f"the entry to train with every default (default: {MODEL}); another "
+                        "is recorded beside it, on the same folds")
     p = sub.add_parser("average")
     p.add_argument("--last", type=int, default=5)
     sub.add_parser("summary")
     args = parser.parse_args(argv)
     if args.command == "run":
-        run(args.folds, args.jobs, args.seed)
+        run(args.folds, args.jobs, args.seed, args.model)
     elif args.command == "average":
         average(args.last)
     else:

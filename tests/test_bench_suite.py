@@ -180,6 +180,10 @@ def test_flop_counter_reads_the_entry_arguments():
     # local-p adds W_p (3×3) and v_p (3×1) at each of the 3 target steps
     assert training_flops("luong_local_p_bilstm", 1, 2, 3, 5, attention="luong_local",
                           local_mode="p", **bilstm, **size) == luong + 3 * (54 + 18)
+    # location-sensitive: a query projection (3×3) at each of the 3 steps, and the filters,
+    # 2 channels 7 wide into 3 at each of the 2 source positions and 3 steps
+    assert training_flops("location_bilstm", 1, 2, 3, 5, attention="location", **bilstm,
+                          **size) == luong + 3 * (54 + 2 * 3 * 2 * 3 * 2 * 7)
     assert training_flops("bahdanau_monotonic_gru", 1, 2, 3, 5, cell_type="gru",
                           bidirectional=True, attention="bahdanau_monotonic", **size) \
         == training_flops("bahdanau_gru", 1, 2, 3, 5, **size)

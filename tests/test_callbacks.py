@@ -56,7 +56,8 @@ def test_callbacks_reject_bad_sources_and_metrics():
 import pytest  # noqa: E402
 
 
-@pytest.mark.parametrize("name", ["bahdanau_monotonic_gru", "luong_local_m_bilstm"])
+@pytest.mark.parametrize("name", ["bahdanau_monotonic_gru", "luong_local_m_bilstm",
+                                  "location_bilstm"])
 def test_attention_images_of_stateful_attention_reach_tensorboard(name, tmp_path):
     """Monotonic and local-m attention keep a state of their own in the decoder; their
     alignments still come out of the step graphs and are drawn."""

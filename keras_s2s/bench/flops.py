@@ -21,7 +21,9 @@ computed like real tokens), vocabulary V:
 - output projection `2·B·T·u·V`.
 
 Monotonic and local attention count as their score (their recurrences and windows are
-elementwise), local-p adds its position network `2·B·T·u·(u + 1)`. The cell, the direction and
+elementwise), local-p adds its position network `2·B·T·u·(u + 1)`; location-sensitive
+attention counts the additive score and its filters, one convolution of the two alignment
+channels into u channels at every step, `2·B·T·S·u·2·r` for filters r wide. The cell, the direction and
 the mechanism come from the entry's arguments where given (`cell_type`, `bidirectional`,
 `attention`: what `bench` passes), else from the name.
 """
@@ -86,7 +88,8 @@ def _transformer_flops(b, s, t, v, hidden_dim, intermediate_dim, num_encoder_lay
 
 def _recurrent_seq2seq_flops(name, b, s, t, v, embedding_dim, units, num_layers=1,
                              bridge=None, score="general", input_feeding=True, cell_type=None,
-                             bidirectional=None, attention=None, local_mode=None, **_):
+                             bidirectional=None, attention=None, local_mode=None,
+                             location_kernel_size=7, **_):
     # an entry's own arguments (bench passes what its variant fixes) win over the name lists
     cell = cell_type if cell_type in GATES else _CELLS.get(name, "lstm")
     bidirectional = name in _BIDIRECTIONAL if bidirectional is None else bool(bidirectional)
@@ -110,7 +113,10 @@ def _recurrent_seq2seq_flops(name, b, s, t, v, embedding_dim, units, num_layers=
     parallel = name in ("baseline_attention", "baseline_bilstm_attention")  # no input feeding
     decoder_in = embedding_dim + (units if input_feeding and not parallel else 0)
     total += recurrent_flops(b, t, decoder_in, units, cell, num_layers)
-    if name == "luong_concat_bilstm" or score == "concat":
+    if attention == "location":  # additive; the filters read [α_{t-1}; Σα] into u channels
+        total += attention_flops(b, s, t, units, memory, units, query_projection=True)
+        total += 2 * b * t * s * units * 2 * location_kernel_size
+    elif name == "luong_concat_bilstm" or score == "concat":
         total += attention_flops(b, s, t, units, memory, units, query_projection=True)
     elif name in ("luong_dot_bilstm", "baseline_attention") or score == "dot":
         total += dense_flops(b, s, memory, units) if memory != units else 0
@@ -149,7 +155,8 @@ def training_flops(name, batch_size, source_length, target_length, vocab, **mode
     if name.startswith("transformer_") and "hidden_dim" in model_kwargs:
         return 3 * _transformer_flops(*args, **model_kwargs)
     known = (name in _RECURRENT or name in _BIDIRECTIONAL or name.startswith("luong_")
-             or name.startswith("bahdanau_") or name.startswith("baseline_"))
+             or name.startswith("bahdanau_") or name.startswith("baseline_")
+             or "attention" in model_kwargs)  # an attention family's entry
     if not known or "units" not in model_kwargs:
         return None
     return 3 * _recurrent_seq2seq_flops(name, *args, **model_kwargs)

@@ -10,6 +10,7 @@ from keras_s2s.layers.copy import CopyMixture, ExtendedIdsToUnk
 from keras_s2s.layers.coverage import CoverageAttention, CoverageLoss
 from keras_s2s.layers.latent import GaussianPosterior
 from keras_s2s.layers.local_attention import LuongLocalAttention
+from keras_s2s.layers.location_attention import LocationSensitiveAttention
 from keras_s2s.layers.monotonic_attention import (
     BahdanauMonotonicAttention,
     LuongMonotonicAttention,
@@ -47,6 +48,7 @@ __all__ = [
     "FixedLength",
     "GatherSlots",
     "GaussianPosterior",
+    "LocationSensitiveAttention",
     "LuongAttention",
     "LuongLocalAttention",
     "LuongMonotonicAttention",

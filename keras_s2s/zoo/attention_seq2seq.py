@@ -25,6 +25,7 @@ from keras_s2s.layers import (
     BahdanauAttention,
     BahdanauMonotonicAttention,
     CoverageAttention,
+    LocationSensitiveAttention,
     LuongAttention,
     LuongLocalAttention,
     LuongMonotonicAttention,
@@ -38,6 +39,8 @@ _TRAINING = {"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 64, "clip
              "label_smoothing": 0.1, "epochs": 30}
 _BAHDANAU = ("Bahdanau, Cho & Bengio, 2015. Neural Machine Translation by Jointly Learning to "
              "Align and Translate. arXiv:1409.0473")
+_CHOROWSKI = ("Chorowski, Bahdanau, Serdyuk, Cho & Bengio, 2015. Attention-Based Models for "
+              "Speech Recognition. arXiv:1506.07503")
 _LUONG = ("Luong, Pham & Manning, 2015. Effective Approaches to Attention-based Neural Machine "
           "Translation. arXiv:1508.04025")
 
@@ -47,7 +50,8 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
                               bidirectional=True, attention="luong", score="general",
                               normalize=False, scale=False, window=10,
                               local_mode="predictive", monotonic_mode="parallel",
-                              sigmoid_noise=1.0, score_bias_init=0.0, input_feeding=True,
+                              sigmoid_noise=1.0, score_bias_init=0.0, location_filters=8,
+                              location_kernel_size=7, input_feeding=True,
                               attention_first=False, bridge=None, tie_embeddings=False,
                               sampled_softmax=None, name="attention_encoder_decoder"):
     """The family builder: a recurrent encoder-decoder whose decoder attends at every step.
@@ -66,8 +70,9 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
         bidirectional: A bidirectional encoder; the memory is then 2·units wide.
         attention: `"bahdanau"` (additive score), `"luong"` (the `score` below),
             `"bahdanau_monotonic"` or `"luong_monotonic"` (Raffel et al.'s monotonic
-            attention with those scores), `"luong_local"` (Luong's local attention) or
-            `"bahdanau_coverage"` (the additive score with See et al.'s coverage feature).
+            attention with those scores), `"luong_local"` (Luong's local attention),
+            `"bahdanau_coverage"` (the additive score with See et al.'s coverage feature) or
+            `"location"` (the additive score with Chorowski et al.'s location features).
         score: Luong's score: `"general"` `qᵀ W m`, `"dot"` `qᵀ m` (a `memory_projection`
             maps a 2·units memory to units) or `"concat"` `vᵀ tanh(W [q; m])`.
         normalize: The weight-normalised ("normed Bahdanau") additive score of GNMT.
@@ -81,6 +86,9 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
         sigmoid_noise: Standard deviation of the noise added to monotonic attention's scores
             in training (Raffel et al. use 1), which makes the stopping decisions near-hard.
         score_bias_init: Initial value of monotonic attention's learned score bias r.
+        location_filters: Location-sensitive attention's number of filters over the earlier
+            alignments.
+        location_kernel_size: Their width in source positions (odd).
         input_feeding: Feed the previous attentional vector into the cell (Luong et al.);
             False gives the parallel attention-after-the-RNN variant.
         attention_first: Bahdanau's order (RNNsearch): the previous decoder state queries
@@ -108,7 +116,7 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
                    dropout)
     check_choice("attention", attention, ("bahdanau", "luong", "bahdanau_monotonic",
                                           "luong_monotonic", "luong_local",
-                                          "bahdanau_coverage"))
+                                          "bahdanau_coverage", "location"))
     bridge = bridge or ("dense" if bidirectional else "copy")
     encoder_ids, decoder_ids = C.seq2seq_inputs()
     memory, states, source_mask = C.encode(
@@ -123,6 +131,10 @@ def attention_encoder_decoder(source_vocab_size, target_vocab_size, *, embedding
         mechanism = BahdanauMonotonicAttention(units, normalize=normalize, **monotonic)
     elif attention == "bahdanau_coverage":
         mechanism = CoverageAttention(units, normalize=normalize, name="attention")
+    elif attention == "location":
+        mechanism = LocationSensitiveAttention(units, filters=location_filters,
+                                               kernel_size=location_kernel_size,
+                                               normalize=normalize, name="attention")
     else:
         if attention == "luong":
             mechanism = LuongAttention(score, scale=scale, name="attention")
@@ -156,6 +168,7 @@ _MECHANISM_ARGUMENTS = {
     "luong_monotonic": {"score", "scale", "monotonic_mode", "sigmoid_noise", "score_bias_init"},
     "luong_local": {"score", "scale", "window", "local_mode"},
     "bahdanau_coverage": {"normalize"},
+    "location": {"normalize", "location_filters", "location_kernel_size"},
 }
 
 
@@ -348,6 +361,28 @@ luong_local_p_bilstm = _variant(
     >>> model = luong_local_p_bilstm(30, 30, units=16, window=3)
 
     Reference:
+        - Luong et al., 2015. arXiv:1508.04025.
+    """)
+
+location_bilstm = _variant(
+    "location_bilstm", {"cell_type": "lstm", "bidirectional": True, "attention": "location"},
+    defaults={"bridge": "dense"}, paper=_CHOROWSKI, doc="""
+    `luong_bilstm` with location-sensitive attention: the score also reads where it was.
+
+    The additive score `vᵀ tanh(h_t W_q + m_j W_m + f_{t,j} W_f)` with location features
+    `f_t = F * [α_{t-1}; Σ_{t'<t} α_{t'}]` (filters over source positions; the cumulative
+    channel as in Tacotron 2), queried by the new decoder state h_t with input feeding, as in
+    `luong_bilstm`. A content-only score can jump between source positions that look alike
+    (the repeated letters of `roughhouse`); the location features let it prefer the positions
+    next to the last one read, in either direction. Both alignments travel in the decoder
+    state, so step decoding works.
+
+    Example:
+
+    >>> model = location_bilstm(30, 30, units=16, location_filters=4)
+
+    Reference:
+        - Chorowski et al., 2015. arXiv:1506.07503.
         - Luong et al., 2015. arXiv:1508.04025.
     """)
 

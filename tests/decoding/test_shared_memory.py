@@ -66,6 +66,7 @@ def test_a_one_step_decoder_call_reads_a_shared_memory(input_feeding):
     ("luong_bilstm", True), ("luong_dot_bilstm", True), ("luong_concat_bilstm", True),
     ("bahdanau_gru", True), ("copy_bilstm", False), ("luong_local_m_bilstm", False),
     ("luong_monotonic_bilstm", False), ("bahdanau_monotonic_gru", False),
+    ("location_bilstm", False),
     ("vanilla_lstm", False), ("transformer_tiny", False)])
 def test_which_step_graphs_share_memory(name, shares):
     spec = zoo.get_spec(name)
