@@ -180,6 +180,32 @@ def summary(results):
     return text
 
 
+def model_summary(results, model):
+    """The sentence on entry `model`'s folds (`run --model`): what its runs published against
+    the rule and against the default entry's average on the same folds, or None."""
+    from keras_s2s.significance import p_phrase
+
+    other = results.get("models", {}).get(model)
+    if not other or not other.get("folds"):
+        return None
+    keys = sorted(other["folds"], key=int)
+    folds = [other["folds"][k] for k in keys]
+    right, rule, alone, rule_alone, n, p = pooled(folds)
+    text = (f"`keras-s2s train {model}` with every default on the same folds ({len(folds)} of "
+            f"{other['k']}, seed {other['seed']}; what it published, the average of its last "
+            f"epochs) gets {right} of {n} held-out verbs right ({100 * right / n:.1f}%): "
+            f"against the rule {alone} to {rule_alone} (McNemar's exact p {p_phrase(p)})")
+    base = [results["folds"].get(k) for k in keys]
+    if all(b is not None and "average_right" in b and b["sources"] == f["sources"]
+           for b, f in zip(base, folds)):
+        mixed = [{"a": f["model_right"], "b": b["average_right"]} for f, b in zip(folds, base)]
+        _, _, a_only, b_only, _, p_base = pooled(mixed, "a", "b")
+        text += (f", against `{MODEL}`'s average {a_only} to {b_only} (p {p_phrase(p_base)})")
+    seconds = sum(f["train_seconds"] for f in folds)
+    return text + (f"; {other['machine']['jobs']} runs side by side "
+                   f"({other['machine']['date']}), {seconds / 60:.0f} minutes of training")
+
+
 def paragraph():
     """The RESULTS.md lines on the folds (for `past_tense_ablation.section`), or [] before the
     first run."""
@@ -199,7 +225,8 @@ def paragraph():
         f"held-out fold (the model greedily). {summary(results)}. One run per fold (seed "
         f"{results['seed']}), {machine['jobs']} side by side on the {machine['cpus']}-CPU "
         f"machine ({machine['date']}), {seconds / 60:.0f} minutes of training in all.",
-    ]
+    ] + [line for text in (model_summary(results, m) for m in results.get("models", {}))
+         if text for line in ("", f"{text}.")]
 
 
 def main(argv=None):

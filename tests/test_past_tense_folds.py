@@ -66,3 +66,31 @@ def test_the_paragraph_adds_the_averaged_runs_when_recorded(tmp_path, monkeypatc
     # alone on none; against the chosen epoch it alone on verbs 1 and 3, the epoch on verb 4
     assert "last 5 epochs (`keras-s2s average`; " in text and "get 3 right (75.0%)" in text
     assert "against the rule 1 to 0 (p = 1.00), against the chosen epoch 2 to 1 (p = 1.00)" in text
+
+
+def test_another_entry_on_the_same_folds_is_compared_with_the_rule_and_the_default(
+        tmp_path, monkeypatch):
+    import json
+
+    folds_script = load_script("past_tense_folds")
+    monkeypatch.setattr(folds_script, "RESULTS_JSON", str(tmp_path / "folds.json"))
+    default = {"sources": ["a", "b", "c", "d"], "model_right": [False, True, False, True],
+               "rule_right": [True, True, False, False],
+               "average_right": [True, False, False, True], "average_last": 5,
+               "train_seconds": 60.0}
+    other = {"sources": ["a", "b", "c", "d"], "model_right": [True, True, True, False],
+             "rule_right": [True, True, False, False], "train_seconds": 90.0}
+    machine = {"jobs": 2, "cpus": 2, "date": "2026-12-05"}
+    with open(tmp_path / "folds.json", "w") as f:
+        json.dump({"k": 1, "seed": 0, "folds": {"0": default}, "machine": machine,
+                   "models": {"location_bilstm": {"k": 1, "seed": 0, "folds": {"0": other},
+                                                  "machine": machine}}}, f)
+    lines = folds_script.paragraph()
+    text = lines[-1]
+    # by hand: 3 of 4 right; against the rule it alone is right on c, the rule alone on none;
+    # against the default's average it alone on b and c, the average alone on d
+    assert text.startswith("`keras-s2s train location_bilstm` with every default")
+    assert "gets 3 of 4 held-out verbs right (75.0%)" in text
+    assert "against the rule 1 to 0 (McNemar's exact p = 1.00)" in text
+    assert "against `luong_bilstm`'s average 2 to 1 (p = 1.00)" in text
+    assert lines[-2] == ""  # a paragraph of its own
