@@ -158,12 +158,38 @@ def _standard_lines(name):
     return lines + [""]
 
 
+def _word_task_lines(name):
+    """An entry's runs on the shipped word tasks beside the default entry (the `"models"` of
+    zoo/results/past_tense_folds.json and own_data.json, written by `scripts/
+    past_tense_folds.py run --model` and `scripts/own_data_results.py run --model`), as lines
+    of its card; empty when there are none."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import own_data_results
+    import past_tense_folds
+
+    lines = []
+    folds = past_tense_folds.load_json(past_tense_folds.RESULTS_JSON, {})
+    text = past_tense_folds.model_summary(folds, name) if folds.get("folds") else None
+    if text:
+        lines += [f"`past_tense` on folds of its training verbs (from [`zoo/RESULTS.md`]"
+                  f"(RESULTS.md), `python scripts/past_tense_folds.py run --model {name}`): "
+                  f"{text}.", ""]
+    own = own_data_results._load()["runs"] if os.path.exists(own_data_results.RESULTS_JSON) \
+        else {}
+    for task, record in own.items():
+        other = (record.get("models") or {}).get(name)
+        if other:
+            lines += [own_data_results.other_model_sentence(task, name, other)
+                      + " (From [`zoo/RESULTS.md`](RESULTS.md), \"Your own data\".)", ""]
+    return lines
+
+
 def _measured(name):
     runs = _measured_runs(name)
     pointer = _pointer_lines(name)
     if pointer:
         return pointer
-    translation = _standard_lines(name) + _translation_lines(name)
+    translation = _standard_lines(name) + _translation_lines(name) + _word_task_lines(name)
     if not runs:
         return translation or [
             "Not measured on G2P: [`zoo/RESULTS.md`](RESULTS.md) lists the entries that are.", ""]

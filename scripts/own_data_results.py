@@ -125,10 +125,13 @@ def best_baseline(record):
     return best, accuracy[best]
 
 
-def paired_with_baseline(name, record):
+def paired_with_baseline(name, record, folder=None):
     """Each seed's test outputs against the task's best baseline, example by example
     (`keras_s2s.significance.paired_exact_match`: McNemar's exact test); reads the outputs
     each run wrote (`test_outputs.txt`) and refits the baseline, decoding nothing.
+
+    `folder`: where seed 0's run wrote its files, the other seeds' in its `seed_N` (default
+    `runs/own_data/NAME`, today's defaults of `luong_bilstm`).
 
     Returns:
         `{"baseline": name, "seeds": {seed: paired result}}`; None for a sentence task.
@@ -138,7 +141,7 @@ def paired_with_baseline(name, record):
 
     if name in SENTENCE_TASKS:
         return None
-    folder = os.path.join(RUNS, name)
+    folder = folder or os.path.join(RUNS, name)
     task = _exported_task(name)
     best, _ = best_baseline(record)
     _, outputs = run_baselines(task, "test", names=[best], return_hypotheses=True)
@@ -364,6 +367,46 @@ def seeds_sentence(name, record):
             f"{100 * min(scores.values()):.1f}% to {100 * max(scores.values()):.1f}%.")
 
 
+def run_other_model(name, model, max_minutes, seeds=()):
+    """Another entry than `MODEL` with every default on task `name`, seed 0 and `seeds`, each
+    run's test split decoded once with the decoder chosen on its validation (`run`); returns
+    the record kept under the task's `"models"`, with its paired test against the best
+    baseline. Its runs go to `runs/own_data/NAME/MODEL` (`seed_N` inside)."""
+    folder = os.path.join(RUNS, name, model)
+    paths = export(name)
+    first = run(name, max_minutes, model=model, folder=folder, previous={}, paths=paths)
+    keys = RUN_KEYS + ("validation_by_decoder", "date", "test_examples", "baselines", "model")
+    record = {key: first[key] for key in keys}
+    record["seeds"] = {}
+    for seed in seeds:
+        again = run(name, max_minutes, model=model, folder=os.path.join(folder, f"seed_{seed}"),
+                    previous={}, paths=paths, seed=seed)
+        record["seeds"][str(seed)] = {key: again[key] for key in keys}
+    record["paired"] = paired_with_baseline(name, record, folder)
+    return record
+
+
+def other_model_sentence(name, model, record):
+    """A task's runs of another entry with every default (`run --model`), in one sentence."""
+    from keras_s2s.significance import p_phrase
+
+    best, baseline = best_baseline(record)
+    runs = {"0": record, **record.get("seeds", {})}
+    scores = {seed: r["model_metrics"]["sequence_accuracy"] for seed, r in runs.items()}
+    mean = sum(scores.values()) / len(scores)
+    each = ", ".join(f"seed {seed} {100 * v:.1f}% ({runs[seed]['decoder']})"
+                     for seed, v in scores.items())
+    paired = (record.get("paired") or {}).get("seeds", {})
+    tests = "; ".join(f"seed {seed}: {r['a_only']} against {r['b_only']} "
+                      f"(p {p_phrase(r['p_value'])})" for seed, r in paired.items())
+    return (f"`{model}` on `{name}` with every default (`python scripts/own_data_results.py "
+            f"run {name} --model {model} --seeds ...`; each seed's test split decoded once, "
+            f"with the decoder chosen on its validation): {each}; mean {100 * mean:.1f}% over "
+            f"{len(scores)} seeds against `{best}`'s {100 * baseline:.1f}%. Test examples only "
+            f"it gets right against those only `{best}` gets right (McNemar's exact test): "
+            f"{tests}.")
+
+
 def by_length(examples, outputs, edges=(5, 10, 15, 20, 25), tokens=False):
     """Exact-match accuracy of the outputs by source length in characters (or tokens).
 
@@ -476,6 +519,9 @@ def section():
     paired = [p for p in (paired_sentence(name, r) for name, r in results.items()) if p]
     for sentence in paired:
         lines += ["", sentence]
+    for name, r in results.items():
+        for model, record in (r.get("models") or {}).items():
+            lines += ["", other_model_sentence(name, model, record)]
     lines += ["", "Every baseline's scores are in `zoo/results/own_data.json`. Model accuracy "
               "by source length (characters or phonemes; examples in brackets):", ""]
     for name, r in results.items():
@@ -525,8 +571,17 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="*", default=[],
                         help="run: train today's defaults again with these seeds (not 0), "
                         "beside each task's seed-0 record")
+    parser.add_argument("--model", default=MODEL,
+                        help=f"run: another entry than {MODEL}, with every default, seed 0 "
+                        "and --seeds, recorded under the task's \"models\"")
     args = parser.parse_args(argv)
-    if args.step == "run" and args.seeds:
+    if args.step == "run" and args.model != MODEL:
+        results = _load()
+        for name in args.tasks or TASKS:
+            results["runs"][name].setdefault("models", {})[args.model] = run_other_model(
+                name, args.model, args.max_minutes, args.seeds)
+            save_json(RESULTS_JSON, results)
+    elif args.step == "run" and args.seeds:
         # the same defaults with other seeds, beside the task's record: each trains in its own
         # folder and decodes the test split once, with the decoder chosen on validation
         results = _load()

@@ -92,3 +92,19 @@ def test_beats_baseline_cell_follows_the_paired_test():
                                          "significant": True}}}}
     assert own.beats(behind, 0.90, 0.92) == "**no** (p = 0.02)"
     assert own.beats({}, 0.58, 0.53) == "yes" and own.beats({}, 0.5, 0.53) == "**no**"
+
+
+def test_another_entry_is_reported_seed_by_seed_with_its_paired_tests():
+    own = load_script("own_data_results")
+    record = {**_record(310 / 324, "beam5"), "test_examples": 324,
+              "baselines": {"suffix_rule": {"sequence_accuracy": 304 / 324}},
+              "seeds": {"1": _record(306 / 324)},
+              "paired": {"baseline": "suffix_rule", "seeds": {
+                  "0": {"a_only": 12, "b_only": 6, "p_value": 0.238},
+                  "1": {"a_only": 9, "b_only": 7, "p_value": 0.804}}}}
+    sentence = own.other_model_sentence("past_tense", "location_bilstm", record)
+    # by hand: 310 and 306 of 324 right, mean 308 = 95.1%
+    assert sentence.startswith("`location_bilstm` on `past_tense` with every default")
+    assert "seed 0 95.7% (beam5), seed 1 94.4% (greedy); mean 95.1% over 2 seeds" in sentence
+    assert "against `suffix_rule`'s 93.8%" in sentence
+    assert "seed 0: 12 against 6 (p = 0.24); seed 1: 9 against 7 (p = 0.80)" in sentence
