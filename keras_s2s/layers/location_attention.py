@@ -93,13 +93,22 @@ class LocationSensitiveAttention(BahdanauAttention):
     def location_features(self, state, dtype):
         """`(batch, source_len, units)`: the filters over the earlier alignments, through
         `W_f`."""
-        channels = ops.stack([ops.cast(s, dtype) for s in state], axis=-1)  # (b, s, 1 or 2)
-        # (F * a) W_f = (F W_f) * a: one convolution to `units` channels, with the filters
-        # and W_f multiplied first (a product of two weights, no reshape of the step's
-        # dynamic shapes inside a loop)
-        kernel = ops.einsum("kcf,fu->kcu", ops.cast(self.location_filters, dtype),
-                            ops.cast(self.location_kernel, dtype))
-        return ops.conv(channels, kernel, padding="same")  # (batch, source_len, units)
+        channels = ops.stack([ops.cast(s, dtype) for s in state], axis=-1)  # (b, s, c)
+        batch, length = ops.shape(channels)[0], ops.shape(channels)[1]
+        half = (self.kernel_size - 1) // 2
+        padded = ops.pad(channels, [[0, 0], [half, half], [0, 0]])
+        # the filters' windows side by side, (b, s, r · c): position j reads j - half ... j +
+        # half, zeros beyond the source ("same" padding)
+        windows = ops.concatenate([padded[:, i:i + length] for i in range(self.kernel_size)],
+                                  axis=-1)
+        # (F * a) W_f = a's windows times F W_f: the filters and W_f multiplied first, then one
+        # 2-D product (a convolution or a 3-D product inside the decoder's loop was slower on
+        # the CPU, and the latter's gradient did not compile with XLA)
+        kernel = ops.reshape(ops.einsum("kcf,fu->kcu", ops.cast(self.location_filters, dtype),
+                                        ops.cast(self.location_kernel, dtype)),
+                             (-1, self.units))  # (r · c, units)
+        features = ops.matmul(ops.reshape(windows, (-1, ops.shape(kernel)[0])), kernel)
+        return ops.reshape(features, (batch, length, self.units))
 
     def location_score(self, query, keys, state):
         """Scores `(batch, source_len)` of one step, with the location features."""
