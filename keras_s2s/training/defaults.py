@@ -95,8 +95,6 @@ def reads_source_in_order(model_name, task, model_kwargs=None):
     from keras_s2s.training.recipe import build_for_task
 
     spec = zoo.get_spec(model_name)
-    if spec.kind != "seq2seq":
-        return False
     model = build_for_task(model_name, task, **{**(model_kwargs or {}), **spec.tiny})
     return any(getattr(getattr(layer, "attention", None), "reads_in_order", False)
                for layer in model.layers)
