@@ -81,6 +81,17 @@ class BaseAttention(keras.layers.Layer):
                 f"{self.__class__.__name__} '{self.name}' was built for memory_dim="
                 f"{self.memory_dim} but received a memory of dimension {memory.shape[-1]}.")
 
+    def _check_step(self, query, memory, needs):
+        """`_check_call`, and refuse a query of several target steps: a mechanism with a state
+        of its own attends one step at a time (`needs`: what the state holds, for the
+        message)."""
+        self._check_call(query, memory)
+        if len(query.shape) != 2:
+            raise ValueError(
+                f"{self.__class__.__name__} attends one decoder step at a time: it needs "
+                f"{needs}. Received a query of shape {tuple(query.shape)}; pass "
+                "(batch, query_dim).")
+
     def precompute(self, memory):
         """Project the memory once per source: `(batch, source_len, key_dim)`."""
         raise NotImplementedError

@@ -67,13 +67,10 @@ class CoverageAttention(BahdanauAttention):
                                                initializer=self.kernel_initializer)
 
     def coverage_score(self, query, keys, coverage):
-        """Scores `(batch, source_len)` of one step, with the coverage feature."""
-        q = ops.matmul(query, self.query_kernel)  # (batch, units)
-        v = self.v
-        if self.normalize:
-            v = self.g * v / ops.sqrt(ops.sum(ops.square(v)))
+        """Scores `(batch, source_len)` of one step: the additive score (`score`) with the
+        coverage feature added to the keys inside its tanh."""
         feature = ops.expand_dims(ops.cast(coverage, keys.dtype), -1) * self.coverage_kernel
-        return ops.sum(v * ops.tanh(keys + ops.expand_dims(q, 1) + feature), axis=-1)
+        return self.score(query, keys + feature)
 
     def initial_state(self, memory, memory_mask=None):
         """`[c^0]`: zero coverage before the first step, `(batch, source_len)`."""
@@ -83,12 +80,7 @@ class CoverageAttention(BahdanauAttention):
         return [(None,)]
 
     def attend_step(self, query, memory, keys, memory_mask, state, training=None):
-        self._check_call(query, memory)
-        if len(query.shape) != 2:
-            raise ValueError(
-                "CoverageAttention attends one decoder step at a time: it needs the earlier "
-                f"steps' weights. Received a query of shape {tuple(query.shape)}; pass "
-                "(batch, query_dim).")
+        self._check_step(query, memory, "the earlier steps' weights")
         coverage = state[0]
         weights = masked_softmax(self.coverage_score(query, keys, coverage), memory_mask)
         w = ops.cast(weights, memory.dtype)

@@ -111,13 +111,9 @@ class LocationSensitiveAttention(BahdanauAttention):
         return ops.reshape(features, (batch, length, self.units))
 
     def location_score(self, query, keys, state):
-        """Scores `(batch, source_len)` of one step, with the location features."""
-        q = ops.matmul(query, self.query_kernel)  # (batch, units)
-        v = self.v
-        if self.normalize:
-            v = self.g * v / ops.sqrt(ops.sum(ops.square(v)))
-        feature = self.location_features(state, keys.dtype)
-        return ops.sum(v * ops.tanh(keys + ops.expand_dims(q, 1) + feature), axis=-1)
+        """Scores `(batch, source_len)` of one step: the additive score (`score`) with the
+        location features added to the keys inside its tanh."""
+        return self.score(query, keys + self.location_features(state, keys.dtype))
 
     def initial_state(self, memory, memory_mask=None):
         """`[α_0, Σ α]` (or `[α_0]`): zeros before the first step, `(batch, source_len)` each."""
@@ -128,12 +124,7 @@ class LocationSensitiveAttention(BahdanauAttention):
         return [(None,)] * (2 if self.cumulative else 1)
 
     def attend_step(self, query, memory, keys, memory_mask, state, training=None):
-        self._check_call(query, memory)
-        if len(query.shape) != 2:
-            raise ValueError(
-                "LocationSensitiveAttention attends one decoder step at a time: it reads the "
-                f"previous step's weights. Received a query of shape {tuple(query.shape)}; "
-                "pass (batch, query_dim).")
+        self._check_step(query, memory, "the earlier steps' weights")
         weights = masked_softmax(self.location_score(query, keys, state), memory_mask)
         w = ops.cast(weights, memory.dtype)
         context = ops.squeeze(ops.matmul(ops.expand_dims(w, 1), memory), 1)

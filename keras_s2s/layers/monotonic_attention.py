@@ -133,12 +133,7 @@ class _Monotonic:
         return [(None,)]
 
     def attend_step(self, query, memory, keys, memory_mask, state, training=None, noise=None):
-        self._check_call(query, memory)
-        if len(query.shape) != 2:
-            raise ValueError(
-                f"{self.__class__.__name__} attends one decoder step at a time: it needs the "
-                f"previous step's alignments. Received a query of shape {tuple(query.shape)}; "
-                "pass (batch, query_dim).")
+        self._check_step(query, memory, "the previous step's alignments")
         scores = ops.cast(self.score(query, keys), "float32") + ops.cast(self.score_bias,
                                                                           "float32")
         if noise is not None:  # this step's slice of `training_noise`
