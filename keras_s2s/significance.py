@@ -61,6 +61,68 @@ def mcnemar_exact_p(a_only, b_only):
     return min(1.0, 2 * tail)
 
 
+def _binomial_pmf(n, k, p):
+    """P[X = k] for X ~ Binomial(n, p), in log space (n may be large)."""
+    if p in (0.0, 1.0):
+        return float(k == (n if p == 1.0 else 0))
+    return math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                    + k * math.log(p) + (n - k) * math.log1p(-p))
+
+
+def mcnemar_power(a_rate, b_rate, examples, alpha=ALPHA):
+    """How often a test set of `examples` examples would show that A is better than B, when
+    on each example independently A alone is right with probability `a_rate` and B alone
+    with `b_rate`: the power of McNemar's exact test, computed exactly.
+
+    The discordant count is `K ~ Binomial(examples, a_rate + b_rate)` and, given `K = k`, A's
+    share of it is `Binomial(k, a_rate / (a_rate + b_rate))`; the power is the probability
+    that A leads and `mcnemar_exact_p` is below `alpha`.
+
+    Args:
+        a_rate: Probability that only A is right on an example, e.g. A's discordant count on a
+            larger held-out set divided by that set's size.
+        b_rate: The same for B.
+        examples: Size of the test set.
+        alpha: The significance level.
+
+    Returns:
+        The probability, in `[0, 1]`.
+
+    Example:
+
+    >>> round(mcnemar_power(0.5, 0.0, 6), 6)  # p < 0.05 needs A alone right on all 6: 0.5**6
+    0.015625
+    """
+    for name, value in (("a_rate", a_rate), ("b_rate", b_rate)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"Argument `{name}` must be in [0, 1]. Received: {value!r}")
+    if a_rate + b_rate > 1.0:
+        raise ValueError(f"Arguments `a_rate` and `b_rate` must sum to at most 1. Received: "
+                         f"{a_rate!r} + {b_rate!r}")
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+        raise ValueError(f"Argument `examples` must be an int >= 1. Received: {examples!r}")
+    discordant = a_rate + b_rate
+    if discordant == 0.0:
+        return 0.0
+    share = a_rate / discordant
+    power = 0.0
+    for k in range(1, examples + 1):
+        p_k = _binomial_pmf(examples, k, discordant)
+        if p_k < 1e-15:
+            continue
+        # A leads with a count a > k / 2; the p-value falls as a grows, so the rejected a
+        # form one upper run: find its start by bisection
+        low, high = k // 2 + 1, k + 1  # the start lies in [low, high]; high: none rejected
+        while low < high:
+            middle = (low + high) // 2
+            if mcnemar_exact_p(middle, k - middle) < alpha:
+                high = middle
+            else:
+                low = middle + 1
+        power += p_k * sum(_binomial_pmf(k, j, share) for j in range(low, k + 1))
+    return min(1.0, power)
+
+
 def paired_exact_match(hypotheses_a, hypotheses_b, references):
     """Compare two systems' outputs on the same examples, example by example.
 

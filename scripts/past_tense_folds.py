@@ -4,6 +4,7 @@
     python scripts/past_tense_folds.py average [--last 5]  # each fold's run averaged over
                                                    # its last epochs, on its held-out verbs
     python scripts/past_tense_folds.py summary     # print the pooled comparison from the JSON
+    python scripts/past_tense_folds.py power       # what the 324 test verbs could show
 
 The own-data table compares `luong_bilstm` with the suffix rule on `past_tense`'s 324 test
 verbs, where the two are level (McNemar's exact test). 324 verbs can only show a large
@@ -24,6 +25,10 @@ McNemar's exact test on the verbs that exactly one of the two gets right
 (`keras_s2s.significance.mcnemar_exact_p`). Results go to
 `zoo/results/past_tense_folds.json` (each fold's record and the pooled counts); the runs to
 `runs/past_tense_folds/`. One TensorFlow thread per run, `--jobs` runs side by side.
+
+`power` asks how often a test split of the test split's size would show each system better
+than the rule at 0.05, if on every verb it were alone right and the rule alone right at the
+folds' rates (`keras_s2s.significance.mcnemar_power`), and how many verbs 80% would need.
 """
 
 import argparse
@@ -159,6 +164,76 @@ def run(k, jobs, seed, model=MODEL):
     print(summary(results))
 
 
+def examples_for_power(a_rate, b_rate, goal=0.8, step=100, limit=200_000):
+    """About how many test examples McNemar's exact test needs to find A better with
+    probability `goal`: a multiple of `step`, by doubling and then bisection (the power
+    grows with the size but for small steps from the test's discreteness), or None past
+    `limit`."""
+    from keras_s2s.significance import mcnemar_power
+
+    high = step
+    while mcnemar_power(a_rate, b_rate, high) < goal:
+        high *= 2
+        if high > limit:
+            return None
+    low = high // 2 if high > step else 0
+    while high - low > step:
+        middle = (low + high) // 2 // step * step
+        if mcnemar_power(a_rate, b_rate, middle) >= goal:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def power():
+    """Store under "power" in the JSON, for the default's average and each other entry: the
+    chance that `past_tense`'s test split shows it better than the rule, at the folds' rates."""
+    from keras_s2s.data import load_task
+    from keras_s2s.significance import ALPHA, mcnemar_power
+
+    results = load_json(RESULTS_JSON, None)
+    if not results or not results.get("folds"):
+        raise SystemExit("no folds yet: run `python scripts/past_tense_folds.py run` first")
+    test = len(load_task("past_tense").splits["test"])
+    folds = [results["folds"][k] for k in sorted(results["folds"], key=int)]
+    systems = {}
+    if all("average_right" in f for f in folds):
+        systems[f"{MODEL} (average)"] = pooled(folds, "average_right", "rule_right")
+    for name, other in results.get("models", {}).items():
+        if other.get("folds"):
+            systems[name] = pooled([other["folds"][k] for k in sorted(other["folds"], key=int)])
+    rows = {}
+    for name, (_, _, alone, rule_alone, n, _) in systems.items():
+        rows[name] = {"alone_rate": alone / n, "rule_alone_rate": rule_alone / n,
+                      "test_power": mcnemar_power(alone / n, rule_alone / n, test),
+                      "examples_for_80_percent": examples_for_power(alone / n, rule_alone / n)}
+        print(f"{name}: {100 * rows[name]['test_power']:.1f}% power on {test} test verbs; 80% "
+              f"needs {rows[name]['examples_for_80_percent']} verbs", flush=True)
+    results["power"] = {"test_examples": test, "alpha": ALPHA, "systems": rows}
+    save_json(RESULTS_JSON, results)
+
+
+def power_sentence(results):
+    """The RESULTS.md sentence on `power`'s record, or None before it ran."""
+    record = results.get("power")
+    if not record:
+        return None
+    def label(name):
+        return f"`{name[:-len(' (average)')]}`'s average" if name.endswith(" (average)") \
+            else f"`{name}`"
+
+    parts = [f"{label(name)} {100 * row['test_power']:.0f}% (80% would need about "
+             f"{row['examples_for_80_percent']:,} verbs)"
+             for name, row in record["systems"].items()]
+    return (f"What can {record['test_examples']} test verbs show? If each system and the rule "
+            f"were alone right on a verb at the folds' rates, McNemar's exact test on a test "
+            f"split this size would call the system better at {record['alpha']:g} in this "
+            f"share of draws: {'; '.join(parts)} (`python scripts/past_tense_folds.py power`; "
+            f"`keras_s2s.significance.mcnemar_power`, exact). A level result on the test split "
+            f"is what a real difference of the folds' size mostly gives there")
+
+
 def summary(results):
     from keras_s2s.significance import p_phrase
 
@@ -225,7 +300,8 @@ def paragraph():
         f"held-out fold (the model greedily). {summary(results)}. One run per fold (seed "
         f"{results['seed']}), {machine['jobs']} side by side on the {machine['cpus']}-CPU "
         f"machine ({machine['date']}), {seconds / 60:.0f} minutes of training in all.",
-    ] + [line for text in (model_summary(results, m) for m in results.get("models", {}))
+    ] + [line for text in (*(model_summary(results, m) for m in results.get("models", {})),
+                           power_sentence(results))
          if text for line in ("", f"{text}.")]
 
 
@@ -242,11 +318,14 @@ def main(argv=None):
     p = sub.add_parser("average")
     p.add_argument("--last", type=int, default=5)
     sub.add_parser("summary")
+    sub.add_parser("power")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.folds, args.jobs, args.seed, args.model)
     elif args.command == "average":
         average(args.last)
+    elif args.command == "power":
+        power()
     else:
         print(summary(load_json(RESULTS_JSON, {"folds": {}, "k": 0})))
 

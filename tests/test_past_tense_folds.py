@@ -94,3 +94,48 @@ def test_another_entry_on_the_same_folds_is_compared_with_the_rule_and_the_defau
     assert "against the rule 1 to 0 (McNemar's exact p = 1.00)" in text
     assert "against `luong_bilstm`'s average 2 to 1 (p = 1.00)" in text
     assert lines[-2] == ""  # a paragraph of its own
+
+
+def test_examples_for_power_is_the_first_size_of_enough_power():
+    from keras_s2s.significance import mcnemar_power
+
+    folds_script = load_script("past_tense_folds")
+    n = folds_script.examples_for_power(0.3, 0.1, goal=0.8, step=5)
+    assert n % 5 == 0
+    assert mcnemar_power(0.3, 0.1, n) >= 0.8 > mcnemar_power(0.3, 0.1, n - 5)
+    assert folds_script.examples_for_power(0.1, 0.1, limit=400) is None  # no difference
+
+
+def test_power_records_the_folds_rates_at_the_test_size(tmp_path, monkeypatch):
+    import json
+    import types
+
+    from keras_s2s.significance import mcnemar_power
+
+    folds_script = load_script("past_tense_folds")
+    monkeypatch.setattr(folds_script, "RESULTS_JSON", str(tmp_path / "folds.json"))
+    # a stand-in task with 40 test verbs, so that no data is read
+    import keras_s2s.data
+
+    monkeypatch.setattr(keras_s2s.data, "load_task",
+                        lambda name: types.SimpleNamespace(splits={"test": [None] * 40}))
+    record = {"model_right": [True] * 6 + [False] * 2, "rule_right": [False] * 6 + [True] * 2,
+              "average_right": [True] * 8, "average_last": 5, "train_seconds": 60.0}
+    other = {"model_right": [True] * 5 + [False] * 3, "rule_right": [False] * 8}
+    with open(tmp_path / "folds.json", "w") as f:
+        json.dump({"k": 1, "seed": 0, "folds": {"0": record},
+                   "models": {"other": {"k": 1, "seed": 0, "folds": {"0": other},
+                                        "machine": {"jobs": 1}}},
+                   "machine": {"jobs": 1, "cpus": 2, "date": "2026-12-05"}}, f)
+    folds_script.power()
+    stored = json.load(open(tmp_path / "folds.json"))["power"]
+    assert stored["test_examples"] == 40
+    # by hand: the average alone right on 6 of 8 verbs (where the rule is wrong), the rule
+    # alone on none; `other` alone on 5 of 8
+    rows = stored["systems"]
+    assert rows["luong_bilstm (average)"]["alone_rate"] == 6 / 8
+    assert rows["luong_bilstm (average)"]["rule_alone_rate"] == 0
+    assert rows["other"]["test_power"] == pytest.approx(mcnemar_power(5 / 8, 0.0, 40))
+    text = folds_script.power_sentence(json.load(open(tmp_path / "folds.json")))
+    assert text.startswith("What can 40 test verbs show?")
+    assert "`luong_bilstm`'s average" in text and "`other`" in text

@@ -2,11 +2,15 @@
 
 import doctest
 import itertools
+import math
 
 import pytest
 
 from keras_s2s import significance
-from keras_s2s.significance import exact_matches, mcnemar_exact_p, paired_exact_match
+import numpy as np
+
+from keras_s2s.significance import (exact_matches, mcnemar_exact_p, mcnemar_power,
+                                    paired_exact_match)
 
 
 def _enumerated_p(a_only, b_only):
@@ -67,6 +71,44 @@ def test_bad_input_is_one_clear_error():
         paired_exact_match(["a"], ["a", "b"], [["a"]])
     with pytest.raises(ValueError, match="a_only"):
         mcnemar_exact_p(-1, 2)
+
+
+def _enumerated_power(a_rate, b_rate, n, alpha=0.05):
+    """The power by listing every (A alone, B alone, other) count of n examples with its
+    multinomial probability, and the exact test on each."""
+    total = 0.0
+    for a in range(n + 1):
+        for b in range(n - a + 1):
+            if a > b and mcnemar_exact_p(a, b) < alpha:
+                ways = math.factorial(n) // (math.factorial(a) * math.factorial(b)
+                                             * math.factorial(n - a - b))
+                total += ways * a_rate ** a * b_rate ** b * (1 - a_rate - b_rate) ** (n - a - b)
+    return total
+
+
+@pytest.mark.parametrize("a_rate,b_rate,n", [(0.3, 0.1, 12), (0.2, 0.2, 15), (0.5, 0.0, 6),
+                                             (0.05, 0.02, 40), (0.6, 0.3, 9)])
+def test_power_equals_enumeration(a_rate, b_rate, n):
+    assert mcnemar_power(a_rate, b_rate, n) == pytest.approx(
+        _enumerated_power(a_rate, b_rate, n), abs=1e-12)
+
+
+def test_power_matches_simulated_test_sets():
+    # large n, where enumeration is slow: draw 4,000 test sets and run the test on each
+    rng = np.random.default_rng(0)
+    a_rate, b_rate, n = 0.031, 0.021, 324
+    draws = rng.multinomial(n, [a_rate, b_rate, 1 - a_rate - b_rate], size=4000)
+    share = np.mean([a > b and mcnemar_exact_p(int(a), int(b)) < 0.05 for a, b, _ in draws])
+    assert mcnemar_power(a_rate, b_rate, n) == pytest.approx(share, abs=0.015)
+    # more examples, more power
+    assert mcnemar_power(a_rate, b_rate, 2000) > mcnemar_power(a_rate, b_rate, n)
+
+
+def test_power_rejects_bad_rates():
+    with pytest.raises(ValueError, match="sum to at most 1"):
+        mcnemar_power(0.7, 0.4, 10)
+    with pytest.raises(ValueError, match="examples"):
+        mcnemar_power(0.1, 0.1, 0)
 
 
 def test_docstring_examples():
