@@ -25,6 +25,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import g2p_outputs  # noqa: E402
 from results_io import load_json, save_json  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -139,7 +140,11 @@ def evaluate(stems):
         beam = {k: v for k, v in evaluation.items() if k != "split"}
         beam.setdefault("beam_width", 5)
         for method, kwargs in (("greedy", {}), ("beam", beam)):
-            scores, _ = evaluate_split(model, task, split, method, verbose=False, **kwargs)
+            scores, details = evaluate_split(model, task, split, method, verbose=False,
+                                             **kwargs)
+            if split == "test":  # kept for word-by-word comparisons
+                g2p_outputs.save(recipe["task_options"].get("split", "default"),
+                                 f"{stem}.{method}", details["hypotheses"])
             row[method] = {k: scores[k] for k in ("per", "wer", "sequence_accuracy", "seconds")}
             row[method]["settings"] = kwargs
             print(f"[{stem}] {split} {method}: PER {100 * scores['per']:.2f}% "
@@ -245,6 +250,7 @@ def standard_split_section():
                 status += (f" The best 2-core CPU row by validation (`{best_cpu}`, "
                            f"{_pct(wer)}%) is {_pct(abs(wer - theirs))} points "
                            f"{'behind' if wer > theirs else 'ahead of'} Phonetisaurus.")
+        status += word_by_word("standard", sorted(standard) + sorted(ensembles))
     else:
         status = ("No keras_s2s recipe has been trained on the standard split yet, so this "
                   "table has no row of ours: the goal (test WER ≤ 21% and PER ≤ 5.0% for one "
@@ -261,7 +267,32 @@ def standard_split_section():
             f"Phonetisaurus ({_pct(theirs)}%, {peer['default']['train_wall_seconds'] / 60:.0f} "
             "minutes)")
         lines[-1] += ": a defect to fix, not a row to hide." if ours > theirs else "."
+        lines[-1] += word_by_word("default", [f"{s}.beam" for s in sorted(runs)])
     return lines + [""]
+
+
+def word_by_word(split, names):
+    """A sentence comparing each of `names` (systems whose test outputs on `split` were kept,
+    `g2p_outputs`) with Phonetisaurus's kept outputs, word by word; "" when none can be."""
+    from keras_s2s.data import load_task
+    from keras_s2s.significance import p_phrase
+
+    if g2p_outputs.load(split, g2p_outputs.PEER) is None:
+        return ""
+    task, parts = None, []
+    for name in names:
+        if g2p_outputs.load(split, name) is None:
+            continue
+        task = task or load_task("g2p", split=split)
+        r = g2p_outputs.paired(split, name, g2p_outputs.PEER, task)
+        parts.append(f"`{name}` {r['a_only']:,} against {r['b_only']:,} (p "
+                     f"{p_phrase(r['p_value'])})")
+    if not parts:
+        return ""
+    return (f" Word by word against Phonetisaurus on the same {len(task.splits['test']):,} "
+            f"test words (test words only ours gets right against those only Phonetisaurus "
+            f"gets right, McNemar's exact test on the outputs kept at the one test decode, "
+            f"`scripts/g2p_outputs.py`): {'; '.join(parts)}.")
 
 
 def render():

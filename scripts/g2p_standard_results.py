@@ -28,6 +28,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import g2p_outputs  # noqa: E402
 import g2p_results  # noqa: E402
 from results_io import load_json, save_json  # noqa: E402
 
@@ -79,11 +80,13 @@ def _beam(recipe):
             "length_penalty": recipe["evaluation"].get("length_penalty", 0.0)}
 
 
-def _choose_and_test(name, candidates, task, validation_words, batch_size=64, test_limit=None):
+def _choose_and_test(name, candidates, task, validation_words, batch_size=64, test_limit=None,
+                     keep=None):
     """Score each candidate (key -> (model or list of models, method, decode kwargs)) on the
     first `validation_words` validation words, decode the test words (the first `test_limit`,
     all by default) once with the one of lowest validation WER (the first of equals), and
-    return (validation, chosen, test, the chosen candidate's validation outputs)."""
+    return (validation, chosen, test, the chosen candidate's validation outputs). `keep`, a
+    split name, keeps the test outputs for word-by-word comparisons (`g2p_outputs.save`)."""
     from keras_s2s.evaluation import evaluate_decoded
 
     validation, outputs = {}, {}
@@ -97,8 +100,10 @@ def _choose_and_test(name, candidates, task, validation_words, batch_size=64, te
               f"PER {100 * scores['per']:.2f}%", flush=True)
     chosen = min(validation, key=lambda k: validation[k]["wer"])
     models, method, kwargs = candidates[chosen]
-    test, _ = evaluate_decoded(models, task, "test", method, max_examples=test_limit,
-                               batch_size=batch_size, verbose=False, **kwargs)
+    test, details = evaluate_decoded(models, task, "test", method, max_examples=test_limit,
+                                     batch_size=batch_size, verbose=False, **kwargs)
+    if keep:
+        g2p_outputs.save(keep, name, details["hypotheses"])
     print(f"[{name}] test ({chosen}): WER {100 * test['wer']:.2f}% "
           f"PER {100 * test['per']:.2f}% ({test['examples']} words)", flush=True)
     return (validation, chosen, {k: test[k] for k in ("wer", "per", "examples")},
@@ -128,7 +133,9 @@ def evaluate(stems, validation_words):
         candidates = {f"{method}, {label}": (candidate, method, kwargs)
                       for label, candidate in models.items()
                       for method, kwargs in (("greedy", {}), ("beam", _beam(recipe)))}
-        validation, chosen, test, _ = _choose_and_test(stem, candidates, task, validation_words)
+        validation, chosen, test, _ = _choose_and_test(
+            stem, candidates, task, validation_words,
+            keep=recipe["task_options"].get("split", "default"))
         results["runs"][stem] = {
             **member, "description": recipe["description"],
             "validation_words": validation_words, "validation": validation,
@@ -180,7 +187,9 @@ def ensemble(stems, validation_words):
     name = " + ".join(sorted(stems))  # one row per set of members, in any order
     candidates = {method: (models, method, kwargs)
                   for method, kwargs in (("greedy", {}), ("beam", _beam(recipe)))}
-    validation, chosen, test, _ = _choose_and_test(name, candidates, task, validation_words)
+    validation, chosen, test, _ = _choose_and_test(
+        name, candidates, task, validation_words,
+        keep=recipe["task_options"].get("split", "default"))
     results = _load()
     results.setdefault("ensembles", {})[name] = {
         "members": members, "validation_words": validation_words, "validation": validation,

@@ -1,6 +1,7 @@
 """Phonetisaurus (a joint-sequence WFST, Novak et al. 2016) on our G2P splits, scored by our code.
 
     python scripts/peer_g2p.py [--split standard|default ...]   # writes zoo/results/peer_g2p.json
+    python scripts/peer_g2p.py --outputs-only   # only keeps the test outputs (g2p_outputs.py)
     python scripts/g2p_results.py render                         # the tables in zoo/RESULTS.md
 
 Phonetisaurus is a peer, never a dependency: the script installs `phonetisaurus==0.3.0` (its
@@ -31,6 +32,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import g2p_outputs  # noqa: E402
 RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "peer_g2p.json")
 VERSION = "0.3.0"
 TRAIN_FLAGS = ["--seq2_del", "--ngram_order", "8"]
@@ -109,6 +112,7 @@ def run_split(split, package):
     outputs = [hypotheses.get(e.source, "") for e in test]
     references = [list(e.targets) for e in test]
     scores = {name: metric_function(name, task)(outputs, references) for name in ("wer", "per")}
+    g2p_outputs.save(split, g2p_outputs.PEER, outputs)  # for word-by-word comparisons
     return {
         "split": split, "task": task.description,
         "train_words": len(task.splits["train"]),
@@ -138,11 +142,26 @@ def main(argv=None):
     parser.add_argument("--split", action="append", choices=["standard", "default"],
                         help="which split (repeatable; default: both)")
     parser.add_argument("--venv", default=os.path.join(ROOT, "runs", "peer_g2p", "venv"))
+    parser.add_argument("--outputs-only", action="store_true",
+                        help="train and decode again only to keep the test outputs (for "
+                             "word-by-word comparisons); a recorded row, measured on a quieter "
+                             "machine, stays, and its WER and PER must come out the same")
     args = parser.parse_args(argv)
     package = install(args.venv)
     results = load()
     for split in args.split or ["standard", "default"]:
         row = run_split(split, package)
+        if args.outputs_only and split in results:
+            recorded = results[split]
+            same = all(abs(row[k] - recorded[k]) < 1e-12 for k in ("wer", "per"))
+            print(f"[{split}] outputs kept in {g2p_outputs.path(split, g2p_outputs.PEER)}; "
+                  f"WER and PER {'equal' if same else 'DIFFER FROM'} the recorded row "
+                  f"({100 * row['wer']:.2f}% / {100 * row['per']:.2f}% against "
+                  f"{100 * recorded['wer']:.2f}% / {100 * recorded['per']:.2f}%)", flush=True)
+            if not same:
+                sys.exit(f"peer_g2p: error: the {split} run does not reproduce the recorded "
+                         "row: run without --outputs-only to measure it again")
+            continue
         print(f"[{split}] Phonetisaurus: WER {100 * row['wer']:.1f}%, PER "
               f"{100 * row['per']:.1f}%, trained in {row['train_wall_seconds'] / 60:.1f} min",
               flush=True)

@@ -1,0 +1,66 @@
+"""scripts/g2p_outputs.py: the kept G2P test outputs and the word-by-word comparison with
+Phonetisaurus that zoo/RESULTS.md prints from them."""
+
+import gzip
+import types
+
+import pytest
+
+from tests.helpers import load_script
+
+
+def _task(*targets):
+    return types.SimpleNamespace(splits={"test": [types.SimpleNamespace(targets=t)
+                                                  for t in targets]})
+
+
+@pytest.fixture
+def outputs(tmp_path, monkeypatch):
+    module = load_script("g2p_outputs")
+    monkeypatch.setattr(module, "FOLDER", str(tmp_path))
+    return module
+
+
+def test_outputs_round_trip_one_line_per_word(outputs, tmp_path):
+    rows = ["K AE T", "", "D AO G"]  # an empty output stays a line of its own
+    outputs.save("standard", "a + b", rows)
+    assert outputs.load("standard", "a + b") == rows
+    assert outputs.path("standard", "a + b").endswith("standard/a+b.txt.gz")
+    with gzip.open(outputs.path("standard", "a + b"), "rt") as f:
+        assert f.read() == "K AE T\n\nD AO G\n"
+    first = open(outputs.path("standard", "a + b"), "rb").read()
+    outputs.save("standard", "a + b", rows)  # no time stamp: the same bytes again
+    assert open(outputs.path("standard", "a + b"), "rb").read() == first
+    assert outputs.load("standard", "missing") is None
+    with pytest.raises(ValueError, match="line break"):
+        outputs.save("standard", "x", ["A\nB"])
+
+
+def test_paired_counts_the_words_only_one_system_gets_right(outputs):
+    task = _task(("K AE T",), ("R EH D", "R IY D"), ("D AO G",), ("B AH T",))
+    outputs.save("standard", "ours", ["K AE T", "R IY D", "D AA G", "B AH T"])
+    outputs.save("standard", "phonetisaurus", ["K AE T", "R EY D", "D AO G", "B UH T"])
+    result = outputs.paired("standard", "ours", "phonetisaurus", task)
+    # by hand: word 2 (a second reference) and word 4 only ours; word 3 only theirs
+    assert (result["both"], result["a_only"], result["b_only"]) == (1, 2, 1)
+    assert result["p_value"] == 1.0
+    assert outputs.paired("standard", "ours", "missing", task) is None
+    with pytest.raises(ValueError, match="3 outputs for 4 test words"):
+        outputs.save("standard", "short", ["K AE T"] * 3)
+        outputs.paired("standard", "short", "phonetisaurus", task)
+
+
+def test_the_results_sentence_names_each_kept_system(outputs, monkeypatch):
+    results = load_script("g2p_results")
+    monkeypatch.setattr(results, "g2p_outputs", outputs)
+    task = _task(*[("A",)] * 10)
+    import keras_s2s.data
+
+    monkeypatch.setattr(keras_s2s.data, "load_task", lambda name, split: task)
+    assert results.word_by_word("standard", ["ours"]) == ""  # no peer outputs yet
+    outputs.save("standard", "phonetisaurus", ["B"] * 10)
+    outputs.save("standard", "ours", ["A"] * 9 + ["B"])
+    text = results.word_by_word("standard", ["ours", "not kept"])
+    # ours alone right on 9 words, Phonetisaurus on none: p = 2 / 2**9
+    assert "same 10 test words" in text and "`ours` 9 against 0 (p = 0.004)" in text
+    assert "not kept" not in text
