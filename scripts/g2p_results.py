@@ -285,7 +285,8 @@ def word_by_word(split, names):
             continue
         task = task or load_task("g2p", split=split)
         r = g2p_outputs.paired(split, name, g2p_outputs.PEER, task)
-        parts.append(f"`{name}` {r['a_only']:,} against {r['b_only']:,} (p "
+        label = f"`{name[:-len('.beam')]}` (beam 5)" if name.endswith(".beam") else f"`{name}`"
+        parts.append(f"{label} {r['a_only']:,} against {r['b_only']:,} (p "
                      f"{p_phrase(r['p_value'])})")
     if not parts:
         return ""
