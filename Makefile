@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Train luong_bilstm on the default g2p task (a few CPU minutes), print PER/WER and sample
+# Train location_bilstm on the default g2p task (a few CPU minutes), print PER/WER and sample
 # words, write TensorBoard logs to logs/demo and the run to runs/demo.
 demo: $(STAMP)
 	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(BIN)/keras-s2s demo --logdir logs/demo --out runs/demo

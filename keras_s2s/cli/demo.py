@@ -1,12 +1,12 @@
-"""`keras-s2s demo`: train luong_bilstm on g2p for a few minutes and show the results."""
+"""`keras-s2s demo`: train location_bilstm on g2p for a few minutes and show the results."""
 
 from keras_s2s.cli._common import positive
 
 
 def add_parser(subparsers):
     p = subparsers.add_parser(
-        "demo", help="the main job: train luong_bilstm on g2p, show results",
-        description="Train luong_bilstm on the default g2p task for a few minutes, print "
+        "demo", help="the main job: train location_bilstm on g2p, show results",
+        description="Train location_bilstm on the default g2p task for a few minutes, print "
                     "PER/WER and sample words, write TensorBoard logs and an attention PNG.")
     p.add_argument("--logdir", default="logs/demo")
     p.add_argument("--out", default="runs/demo")
