@@ -2,10 +2,10 @@
 
 Trains the zoo's `location_bilstm` (`luong_bilstm` with location-sensitive attention: 37.6%
 test WER against 41.2% in the equal-budget G2P table of zoo/RESULTS.md, at these settings but
-4 epochs) on the default `g2p` task (CMUdict; a subset of the training words, sized for a 2-core CPU) with
-`model.fit(jit_compile=True)`, logs scalars, attention images and sample decodes to
-TensorBoard, then prints test PER/WER with greedy and beam search, a table of sample words,
-and writes an attention PNG.
+4 epochs) on the default `g2p` task (CMUdict; a subset of the training words, sized for a
+2-core CPU) with `model.fit(jit_compile=True)`, logs scalars, attention images and sample
+decodes to TensorBoard, then prints test PER/WER with greedy and beam search, a table of
+sample words, and writes an attention PNG.
 """
 
 import json

@@ -41,9 +41,14 @@ def save(split, name, hypotheses):
     os.replace(partial, target)
 
 
+def kept(split, name):
+    """Whether system `name`'s test outputs on `split` were kept (no file is read)."""
+    return os.path.exists(path(split, name))
+
+
 def load(split, name):
     """System `name`'s test outputs on `split`, or None when none were kept."""
-    if not os.path.exists(path(split, name)):
+    if not kept(split, name):
         return None
     with gzip.open(path(split, name), "rt", encoding="utf-8") as f:
         return f.read().split("\n")[:-1]

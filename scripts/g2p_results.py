@@ -285,11 +285,11 @@ def word_by_word(split, names):
     from keras_s2s.data import load_task
     from keras_s2s.significance import p_phrase
 
-    if g2p_outputs.load(split, g2p_outputs.PEER) is None:
+    if not g2p_outputs.kept(split, g2p_outputs.PEER):
         return ""
     task, parts = None, []
     for name in names:
-        if g2p_outputs.load(split, name) is None:
+        if not g2p_outputs.kept(split, name):
             continue
         task = task or load_task("g2p", split=split)
         r = g2p_outputs.paired(split, name, g2p_outputs.PEER, task)

@@ -219,6 +219,7 @@ def power_sentence(results):
     record = results.get("power")
     if not record:
         return None
+
     def label(name):
         return f"`{name[:-len(' (average)')]}`'s average" if name.endswith(" (average)") \
             else f"`{name}`"

@@ -45,8 +45,8 @@ def test_paired_counts_the_words_only_one_system_gets_right(outputs):
     assert (result["both"], result["a_only"], result["b_only"]) == (1, 2, 1)
     assert result["p_value"] == 1.0
     assert outputs.paired("standard", "ours", "missing", task) is None
+    outputs.save("standard", "short", ["K AE T"] * 3)
     with pytest.raises(ValueError, match="3 outputs for 4 test words"):
-        outputs.save("standard", "short", ["K AE T"] * 3)
         outputs.paired("standard", "short", "phonetisaurus", task)
 
 
