@@ -114,5 +114,6 @@ def run(logdir="logs/demo", out="runs/demo", epochs=5, seed=0, max_train_words=4
     print()
     print(f"model and tokenizers: {out}/  (echo word | keras-s2s decode {out} --beam 5)")
     print(f"attention plot:       {png}")
-    print(f"TensorBoard:          tensorboard --logdir {logdir}   (then open http://localhost:6006)")
+    print(f"TensorBoard:          tensorboard --logdir {logdir}   "
+          "(then open http://localhost:6006)")
     return rows

@@ -23,6 +23,11 @@ FOLDER = os.path.join(ROOT, "zoo", "results", "g2p_test_outputs")
 PEER = "phonetisaurus"
 
 
+def split_of(recipe):
+    """The CMUdict split a G2P recipe trains on: its task option `split`, else "default"."""
+    return recipe.get("task_options", {}).get("split", "default")
+
+
 def path(split, name):
     """The file of system `name`'s test outputs on `split`."""
     return os.path.join(FOLDER, split, f"{name.replace(' + ', '+')}.txt.gz")

@@ -143,8 +143,8 @@ def evaluate(stems):
             scores, details = evaluate_split(model, task, split, method, verbose=False,
                                              **kwargs)
             if split == "test":  # kept for word-by-word comparisons
-                g2p_outputs.save(recipe["task_options"].get("split", "default"),
-                                 f"{stem}.{method}", details["hypotheses"])
+                g2p_outputs.save(g2p_outputs.split_of(recipe), f"{stem}.{method}",
+                                 details["hypotheses"])
             row[method] = {k: scores[k] for k in ("per", "wer", "sequence_accuracy", "seconds")}
             row[method]["settings"] = kwargs
             print(f"[{stem}] {split} {method}: PER {100 * scores['per']:.2f}% "

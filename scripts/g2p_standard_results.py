@@ -135,7 +135,7 @@ def evaluate(stems, validation_words):
                       for method, kwargs in (("greedy", {}), ("beam", _beam(recipe)))}
         validation, chosen, test, _ = _choose_and_test(
             stem, candidates, task, validation_words,
-            keep=recipe["task_options"].get("split", "default"))
+            keep=g2p_outputs.split_of(recipe))
         results["runs"][stem] = {
             **member, "description": recipe["description"],
             "validation_words": validation_words, "validation": validation,
@@ -189,7 +189,7 @@ def ensemble(stems, validation_words):
                   for method, kwargs in (("greedy", {}), ("beam", _beam(recipe)))}
     validation, chosen, test, _ = _choose_and_test(
         name, candidates, task, validation_words,
-        keep=recipe["task_options"].get("split", "default"))
+        keep=g2p_outputs.split_of(recipe))
     results = _load()
     results.setdefault("ensembles", {})[name] = {
         "members": members, "validation_words": validation_words, "validation": validation,

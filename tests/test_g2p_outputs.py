@@ -64,3 +64,15 @@ def test_the_results_sentence_names_each_kept_system(outputs, monkeypatch):
     # ours alone right on 9 words, Phonetisaurus on none: p = 2 / 2**9
     assert "same 10 test words" in text and "`ours` 9 against 0 (p = 0.004)" in text
     assert "not kept" not in text
+
+
+def test_split_of_reads_the_recipes_task_option(outputs, tmp_path):
+    import tomllib
+
+    with open("zoo/recipes/g2p_standard/location_bilstm_256.toml", "rb") as f:
+        standard = tomllib.load(f)
+    with open("zoo/recipes/g2p/location_bilstm_wide.toml", "rb") as f:
+        default = tomllib.load(f)
+    assert outputs.split_of(standard) == "standard"
+    assert outputs.split_of(default) == "default"
+    assert outputs.split_of({"task": "g2p"}) == "default"  # no task options at all
