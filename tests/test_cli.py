@@ -262,6 +262,46 @@ def test_decode_greedy_beam_nbest_and_attention(trained, tmp_path):
     assert "decode: 80/80 sources (100%)" in limited.stderr
 
 
+def test_decode_min_length_and_the_empty_output_warning(trained, caplog):
+    out, _, _ = trained
+    # the reverse model ends short sources' outputs early; --min-length 5 forbids </s> before
+    # 5 tokens (of at most 6)
+    short = run_cli("decode", out, "--no-jit", stdin="a\nab\n").stdout.splitlines()
+    assert all(len(line) < 5 for line in short)
+    longer = run_cli("decode", out, "--min-length", "5", "--max-length", "6", "--no-jit",
+                     stdin="a\nab\n").stdout.splitlines()
+    assert [len(line) >= 5 for line in longer] == [True, True]
+    # a limit of one token leaves room only for </s>: every output is empty, and decode says so
+    caplog.clear()
+    empty = run_cli("decode", out, "--max-length-a", "0", "--max-length-b", "1", "--no-jit",
+                    stdin="abc\nhg\n")
+    assert empty.stdout == "\n\n"
+    assert ("decode: 2 of 2 outputs are empty (lines 1, 2): the model ended them at once; "
+            "--min-length 1 rules that out") in caplog.messages
+    caplog.clear()
+    run_cli("decode", out, "--no-jit", stdin="abc\n")
+    assert not [m for m in caplog.messages if "outputs are empty" in m]
+    bad = run_cli("decode", out, "--min-length", "6", "--max-length", "6", stdin="a\n",
+                  check=False)
+    assert bad.returncode != 0
+    assert "--min-length 6 leaves no room for </s> within --max-length 6" in bad.stderr
+
+
+def test_empty_outputs_message_names_the_first_lines():
+    from keras_s2s.cli.decode import EmptyOutputs
+
+    empty = EmptyOutputs(0)
+    assert empty.message() is None
+    for number in range(1, 9):
+        empty.add(number, "" if number != 4 else "x")
+    assert empty.message() == ("7 of 8 outputs are empty (lines 1, 2, 3, 5, 6, ...): the "
+                               "model ended them at once; --min-length 1 rules that out")
+    one = EmptyOutputs(2)  # --min-length given: the tokens read as no text
+    one.add(7, "")
+    assert one.message() == ("1 of 1 outputs are empty (line 7): the model ended them at "
+                             "once (their tokens read as no text)")
+
+
 def test_decode_several_runs_as_one_ensemble(trained, trained_lm, tmp_path):
     import shutil
 

@@ -12,8 +12,9 @@ the earlier chunks' outputs were printed).
 Flags that do nothing in the chosen mode are errors, checked (by `check`) before TensorFlow
 is imported: `--sample` with `--beam`; `--temperature`, `--top-k`, `--top-p`, `--seed`
 without `--sample`; `--length-penalty`, `--coverage-penalty` without `--beam`; `--n-best`
-over 1 with greedy search or over the beam width. The beam width is at most `MAX_BEAM`
-and at most the target vocabulary size.
+over 1 with greedy search or over the beam width; `--min-length` at or over `--max-length`.
+The beam width is at most `MAX_BEAM` and at most the target vocabulary size. After decoding,
+`decode` warns how many outputs are empty (`EmptyOutputs`).
 """
 
 import itertools
@@ -23,7 +24,8 @@ import stat
 import sys
 
 from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, check_output_file,
-                                   check_run_dir, in_range, load_run_dir, positive)
+                                   check_run_dir, in_range, load_run_dir, non_negative_int,
+                                   positive)
 from keras_s2s.data.files import MAX_LINE_LENGTH, check_input_file, read_lines
 
 log = logging.getLogger("keras_s2s")
@@ -67,6 +69,9 @@ def add_parser(subparsers):
                    help="--sample: nucleus sampling, in (0, 1]")
     p.add_argument("--seed", type=int, help="--sample: seed of the draws")
     p.add_argument("--max-length", type=positive(int))
+    p.add_argument("--min-length", type=non_negative_int, default=0, metavar="N",
+                   help="forbid </s> before N output tokens (default 0; 1 rules out empty "
+                        "outputs, as JoeyNMT's and fairseq's searches do by default)")
     p.add_argument("--max-length-a", type=in_range(0.0, 1e6), metavar="A",
                    help="each source's own length limit is A·|source| + B tokens (fairseq's "
                         "max_len_a; with --max-length-b)")
@@ -117,6 +122,9 @@ def check(args):
     if method == "beam" and args.n_best > args.beam:
         raise CliError(f"--n-best {args.n_best} is more than the beam holds (--beam "
                        f"{args.beam})")
+    if args.max_length is not None and args.min_length >= args.max_length:
+        raise CliError(f"--min-length {args.min_length} leaves no room for </s> within "
+                       f"--max-length {args.max_length}; give a smaller --min-length")
     if args.attention is not None:
         check_output_file(args.attention, "--attention")
     if args.input is not None:
@@ -207,6 +215,47 @@ def _ensemble_members(runs, first, task, kind):
     return models
 
 
+class EmptyOutputs:
+    """Counts the sources whose best output is empty (the model ended with `</s>` at once), so
+    that `decode` says so: an empty line in the outputs reads like a skipped input.
+
+    Args:
+        min_length: The decode's `--min-length`; the message suggests 1 when it is 0.
+
+    Example:
+
+    >>> empty = EmptyOutputs(0)
+    >>> empty.add(3, ""); empty.add(4, "K AE T")
+    >>> empty.message().startswith("1 of 2 outputs are empty (line 3)")
+    True
+    """
+
+    SHOWN = 5
+
+    def __init__(self, min_length=0):
+        self.min_length = min_length
+        self.lines = []  # the line numbers of the first SHOWN empty outputs
+        self.count = 0
+        self.total = 0
+
+    def add(self, number, output):
+        self.total += 1
+        if not output:
+            self.count += 1
+            if len(self.lines) < self.SHOWN:
+                self.lines.append(number)
+
+    def message(self):
+        """The warning line, or None when no output was empty."""
+        if not self.count:
+            return None
+        lines = ", ".join(map(str, self.lines)) + (", ..." if self.count > self.SHOWN else "")
+        fix = ("; --min-length 1 rules that out" if self.min_length == 0 else
+               " (their tokens read as no text)")
+        return (f"{self.count:,} of {self.total:,} outputs are empty (line"
+                f"{'s' if self.count > 1 else ''} {lines}): the model ended them at once{fix}")
+
+
 def run(args):
     from keras_s2s.decoding import decode
     from keras_s2s.plots import plot_attention
@@ -229,7 +278,8 @@ def run(args):
             raise CliError(f"--beam {args.beam} is wider than the target vocabulary "
                            f"({vocabulary} tokens); a beam holds distinct continuations")
     kwargs = {"max_length": args.max_length, "num_return_sequences": args.n_best,
-              "return_alignments": bool(args.attention), "jit": args.jit}
+              "return_alignments": bool(args.attention), "jit": args.jit,
+              "min_length": args.min_length}
     for name in ("max_length_a", "max_length_b", "no_repeat_ngram_size", "repetition_penalty"):
         if getattr(args, name) is not None:
             kwargs[name] = getattr(args, name)
@@ -252,6 +302,7 @@ def run(args):
         if len(first) != 1 or rest is not None or first[0][1] is None:
             raise CliError("--attention plots one input; give exactly one source line")
     index = 0
+    empty = EmptyOutputs(args.min_length)
     chunk = first
     # kinds with their own decode read inputs their own way (pointer: numbers, no tokenizer)
     unknown = UnknownPieces(None if kind.own_decode else
@@ -265,12 +316,13 @@ def run(args):
         result = decode(model, sources, method, task=task, verbose="auto",
                         **kwargs) if sources else None
         at = 0
-        for _, text in chunk:
+        for number, text in chunk:
             if text is None:  # skipped: an empty line keeps the outputs aligned
                 if args.n_best == 1:
                     print("")
             else:
                 texts = result.texts[at]
+                empty.add(number, texts[0])
                 if args.n_best == 1:
                     print(texts[0])
                 else:
@@ -283,6 +335,8 @@ def run(args):
         chunk = list(itertools.islice(lines, CHUNK))
     if unknown.count:
         log.warning("decode: %s", unknown.message())
+    if empty.count:
+        log.warning("decode: %s", empty.message())
     if skipped:
         log.warning("decode: skipped %d input line(s) (%s%s); each has an empty output line",
                     len(skipped), ", ".join(map(str, skipped[:10])),
