@@ -156,6 +156,24 @@ def test_evaluate_prints_metrics_and_writes_json(trained, tmp_path):
     assert scores["cer"] <= 0.8, scores
 
 
+def test_evaluate_min_length(trained, trained_lm, tmp_path):
+    out, _, _ = trained
+    test = tmp_path / "short.tsv"
+    test.write_text("ab\tba\nba\tab\ncb\tbc\nca\tac\n")
+    free, forced = str(tmp_path / "free.json"), str(tmp_path / "forced.json")
+    run_cli("evaluate", out, "--test", str(test), "--json", free)
+    run_cli("evaluate", out, "--test", str(test), "--min-length", "5", "--json", forced)
+    free, forced = json.load(open(free)), json.load(open(forced))
+    assert "min_length" not in free and forced["min_length"] == 5
+    # outputs of 5 or more letters against references of 2: at least 3 edits per 2 letters
+    assert free["cer"] < 1.5
+    assert forced["cer"] >= 1.5 and forced["sequence_accuracy"] == 0.0
+    lm_out = trained_lm[0]
+    proc = run_cli("evaluate", lm_out, "--min-length", "1", check=False)
+    assert proc.returncode != 0
+    assert "--min-length decodes seq2seq runs" in proc.stderr
+
+
 def test_baseline_beside_a_run_compares_example_by_example(trained, tmp_path):
     """`baseline --run` pairs the model with each baseline on the same examples; the counts
     must agree with each side's own sequence accuracy, and the p-value with McNemar's exact

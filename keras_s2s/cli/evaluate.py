@@ -10,8 +10,8 @@ import os
 import sys
 
 from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, check_output_file,
-                                   check_run_dir, in_range, load_run_dir, positive,
-                                   read_test_file, write_json)
+                                   check_run_dir, in_range, load_run_dir, non_negative_int,
+                                   positive, read_test_file, write_json)
 from keras_s2s.cli.decode import MAX_BEAM
 
 log = logging.getLogger("keras_s2s")
@@ -31,6 +31,9 @@ def add_parser(subparsers):
                    help=f"beam width, at most {MAX_BEAM} (default: greedy)")
     p.add_argument("--length-penalty", type=in_range(0.0, 1000.0),
                    help="beam search: GNMT length penalty alpha (default 0)")
+    p.add_argument("--min-length", type=non_negative_int, default=0, metavar="N",
+                   help="forbid </s> before N output tokens (default 0; 1 rules out empty "
+                        "outputs), as in decode")
     p.add_argument("--max-examples", type=positive(int))
     p.add_argument("--on-error", choices=["raise", "skip"], default="raise",
                    help="malformed --test lines: stop with an error (default) or skip and count")
@@ -101,7 +104,8 @@ def run(args):
     unknown = _unknown_sources(kind, task, split, args.max_examples)
     # what evaluate runs is the kind's to say: decode (greedy or beam), or perplexity
     method, kwargs, settings = kind.evaluate_options(
-        config, beam=args.beam, length_penalty=args.length_penalty or 0.0, jit=args.jit)
+        config, beam=args.beam, length_penalty=args.length_penalty or 0.0, jit=args.jit,
+        min_length=args.min_length)
     verbose = True if sys.stdout.isatty() else False
     scores, details = evaluate(model, task, split, method, max_examples=args.max_examples,
                                verbose=verbose, **kwargs)

@@ -177,20 +177,21 @@ class Kind:
         """Score `model` on a split; returns `(scores, details)` (see `keras_s2s.evaluate`)."""
         raise NotImplementedError(f"kind '{self.name}' cannot be evaluated")
 
-    def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True):
+    def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True, min_length=0):
         """The `evaluate` arguments for a run directory of this kind (`keras-s2s evaluate`).
 
         Args:
             config: The run's `config.json`.
             beam: The beam width asked for (None: greedy).
-            length_penalty, jit: Decoding options asked for.
+            length_penalty, jit, min_length: Decoding options asked for.
 
         Returns:
             `(method, kwargs, recorded)`: `evaluate`'s method and keyword arguments, and the
             settings to record beside the scores.
         """
-        if beam:
-            raise ValueError(f"--beam decodes models that generate; this run holds a "
+        if beam or min_length:
+            flag = "--beam" if beam else "--min-length"
+            raise ValueError(f"{flag} decodes models that generate; this run holds a "
                              f"{self.name} model ({self.summary})")
         return "greedy", {}, {"kind": self.name}
 

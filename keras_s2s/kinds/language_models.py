@@ -47,9 +47,10 @@ class _LanguageModel(kinds.Kind):
 
         return [MaskedPerplexity()]
 
-    def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True):
-        if beam:
-            raise ValueError(f"--beam decodes seq2seq runs; this run holds a language model "
+    def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True, min_length=0):
+        if beam or min_length:
+            flag = "--beam" if beam else "--min-length"
+            raise ValueError(f"{flag} decodes seq2seq runs; this run holds a language model "
                              f"(kind {self.name}), which is scored by perplexity")
         side = config.get("side", "target")
         # the batch shapes the run trained with (`train --max-buckets`), so as many compiles
@@ -126,8 +127,9 @@ class MaskedLanguageModel(_LanguageModel):
         return task.mlm_dataset(split, batch_size, side=side or "target", mask_rate=mask_rate,
                                 shuffle=shuffle, seed=seed, **kwargs)
 
-    def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True):
-        method, kwargs, recorded = super().evaluate_options(config, beam, length_penalty, jit)
+    def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True, min_length=0):
+        method, kwargs, recorded = super().evaluate_options(config, beam, length_penalty, jit,
+                                                            min_length)
         # the masks as in training
         kwargs.update(mask_rate=config["training"].get("mask_rate", 0.15),
                       seed=config["training"].get("seed", 0))

@@ -64,10 +64,13 @@ class Seq2Seq(kinds.Kind):
         return [SampleDecodes(task, log_dir, num_examples=num_examples),
                 AttentionImages(task, log_dir, num_examples=min(num_examples, 4))]
 
-    def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True):
+    def evaluate_options(self, config, beam=None, length_penalty=0.0, jit=True, min_length=0):
         kwargs = {"beam_width": beam, "length_penalty": length_penalty} if beam else {}
         kwargs["jit"] = jit
-        return ("beam" if beam else "greedy"), kwargs, {"method": "beam" if beam else "greedy"}
+        recorded = {"method": "beam" if beam else "greedy"}
+        if min_length:
+            kwargs["min_length"] = recorded["min_length"] = min_length
+        return ("beam" if beam else "greedy"), kwargs, recorded
 
     def evaluate(self, model, task, split, *, method="greedy", metrics=None,
                  max_examples=None, batch_size=64, verbose="auto", side="target", **kwargs):
