@@ -45,7 +45,10 @@ split: ours through the g2p task option `max_validation_words` (so its validatio
 not computed over the whole split, 5,875 words, as the recipe alone would; runs before
 5 December did that extra work), scored against every pronunciation for the recipe's WER;
 JoeyNMT with each word's first pronunciation as its reference.
-The test split (5,874 words) is decoded by both with beam 5 and no length penalty.
+The test split (5,874 words) is decoded by both with beam 5, no length penalty and at least
+one output token (`MIN_LENGTH`: JoeyNMT's `min_output_length`, 1 by default there, and our
+`--min-length`; runs before 5 December 21:40 UTC decoded ours with 0, which left two test
+words of one seed with empty outputs).
 
 Equal settings (from `zoo/recipes/g2p/luong_bilstm.toml`): embeddings 64, one bidirectional
 LSTM encoder layer of 128 per direction, one LSTM decoder layer of 128 with Luong's
@@ -116,6 +119,7 @@ import tomllib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 RECIPE = os.path.join(ROOT, "zoo", "recipes", "g2p", "luong_bilstm.toml")
+MIN_LENGTH = 1  # the fewest output tokens a test decode may give, both systems
 RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "peer_bench.json")
 WORK = os.path.join(ROOT, "runs", "peer_bench")
 QUICK_JSON = os.path.join(WORK, "quick.json")
@@ -346,6 +350,7 @@ def joeynmt_config(recipe, settings, data_dir, model_dir, test=False):
         "data": data,
         "testing": {"beam_size": evaluation.get("beam_width", 5),
                     "beam_alpha": evaluation.get("length_penalty", 0.0) or -1,
+                    "min_output_length": MIN_LENGTH,
                     "batch_size": 64, "batch_type": "sentence",
                     "max_output_length": -1, "eval_metrics": ["sequence_accuracy"]},
         "training": {
@@ -556,7 +561,7 @@ def run_ours(recipe, settings, data_dir, work, task, test, env, key="ours"):
     load_after = os.getloadavg()
     say(f"{key}: decoding {len(test):,} test words (beam {settings['beam']}) ...")
     hyps = os.path.join(work, f"{key}_hyps.test")
-    beam = ["--beam", str(settings["beam"])]
+    beam = ["--beam", str(settings["beam"]), "--min-length", str(MIN_LENGTH)]
     if settings["length_penalty"]:
         beam += ["--length-penalty", str(settings["length_penalty"])]
     decode = run_timed(f"{key} decode", [*cli, "decode", run_dir, *beam, "--input",
@@ -693,6 +698,7 @@ def benchmark(args):
         "joeynmt_learning_rate": training["learning_rate"] / decay,
         "label_smoothing": training.get("label_smoothing", 0.0),
         "clipnorm": training.get("clipnorm"), "beam": evaluation.get("beam_width", 5),
+        "min_length": MIN_LENGTH,
         "length_penalty": evaluation.get("length_penalty", 0.0),
         "seeds": seeds, "threads": args.threads,
         "target_tokens": "phonemes + 1 end-of-sequence token per training pair",
@@ -812,7 +818,10 @@ def render(results):
         f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}, "
         f"{s['threads']} thread(s) each. Both validate every epoch on the same "
         f"{s['validation_words_decoded']:,} words. Test: {s['test_words']:,} words, beam "
-        f"{s['beam']}, WER and PER by our metric code on both output files. CPU seconds are "
+        f"{s['beam']}"
+        + (f", at least {s['min_length']} output token(s)" if s.get("min_length") else
+           " (JoeyNMT at least one output token, ours none)")
+        + ", WER and PER by our metric code on both output files. CPU seconds are "
         "user + system time of the training process, start-up and compiles included; "
         "tokens are real target tokens (phonemes + end of sequence) times epochs. The "
         "remaining architecture differences are listed in `scripts/peer_bench.py`."
