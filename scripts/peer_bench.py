@@ -350,7 +350,7 @@ def joeynmt_config(recipe, settings, data_dir, model_dir, test=False):
         "data": data,
         "testing": {"beam_size": evaluation.get("beam_width", 5),
                     "beam_alpha": evaluation.get("length_penalty", 0.0) or -1,
-                    "min_output_length": MIN_LENGTH,
+                    "min_output_length": settings["min_length"],
                     "batch_size": 64, "batch_type": "sentence",
                     "max_output_length": -1, "eval_metrics": ["sequence_accuracy"]},
         "training": {
@@ -561,7 +561,7 @@ def run_ours(recipe, settings, data_dir, work, task, test, env, key="ours"):
     load_after = os.getloadavg()
     say(f"{key}: decoding {len(test):,} test words (beam {settings['beam']}) ...")
     hyps = os.path.join(work, f"{key}_hyps.test")
-    beam = ["--beam", str(settings["beam"]), "--min-length", str(MIN_LENGTH)]
+    beam = ["--beam", str(settings["beam"]), "--min-length", str(settings["min_length"])]
     if settings["length_penalty"]:
         beam += ["--length-penalty", str(settings["length_penalty"])]
     decode = run_timed(f"{key} decode", [*cli, "decode", run_dir, *beam, "--input",

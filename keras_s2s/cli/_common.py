@@ -45,6 +45,13 @@ def add_jit_flag(parser, help):
     parser.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True, help=help)
 
 
+def add_min_length_flag(parser):
+    """`--min-length N` (the search's `min_length`, default 0): evaluate and decode share it."""
+    parser.add_argument("--min-length", type=non_negative_int, default=0, metavar="N",
+                        help="forbid </s> before N output tokens (default 0; 1 rules out "
+                             "empty outputs, as JoeyNMT's and fairseq's searches do by default)")
+
+
 def _number(kind, text, what="a finite number"):
     try:
         value = kind(text)

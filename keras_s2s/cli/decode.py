@@ -23,8 +23,8 @@ import os
 import stat
 import sys
 
-from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, check_output_file,
-                                   check_run_dir, in_range, load_run_dir, non_negative_int,
+from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, add_min_length_flag,
+                                   check_output_file, check_run_dir, in_range, load_run_dir,
                                    positive)
 from keras_s2s.data.files import MAX_LINE_LENGTH, check_input_file, read_lines
 
@@ -69,9 +69,7 @@ def add_parser(subparsers):
                    help="--sample: nucleus sampling, in (0, 1]")
     p.add_argument("--seed", type=int, help="--sample: seed of the draws")
     p.add_argument("--max-length", type=positive(int))
-    p.add_argument("--min-length", type=non_negative_int, default=0, metavar="N",
-                   help="forbid </s> before N output tokens (default 0; 1 rules out empty "
-                        "outputs, as JoeyNMT's and fairseq's searches do by default)")
+    add_min_length_flag(p)
     p.add_argument("--max-length-a", type=in_range(0.0, 1e6), metavar="A",
                    help="each source's own length limit is A·|source| + B tokens (fairseq's "
                         "max_len_a; with --max-length-b)")

@@ -9,8 +9,8 @@ import logging
 import os
 import sys
 
-from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, check_output_file,
-                                   check_run_dir, in_range, load_run_dir, non_negative_int,
+from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, add_min_length_flag,
+                                   check_output_file, check_run_dir, in_range, load_run_dir,
                                    positive, read_test_file, write_json)
 from keras_s2s.cli.decode import MAX_BEAM
 
@@ -31,9 +31,7 @@ def add_parser(subparsers):
                    help=f"beam width, at most {MAX_BEAM} (default: greedy)")
     p.add_argument("--length-penalty", type=in_range(0.0, 1000.0),
                    help="beam search: GNMT length penalty alpha (default 0)")
-    p.add_argument("--min-length", type=non_negative_int, default=0, metavar="N",
-                   help="forbid </s> before N output tokens (default 0; 1 rules out empty "
-                        "outputs), as in decode")
+    add_min_length_flag(p)
     p.add_argument("--max-examples", type=positive(int))
     p.add_argument("--on-error", choices=["raise", "skip"], default="raise",
                    help="malformed --test lines: stop with an error (default) or skip and count")
