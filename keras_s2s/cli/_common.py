@@ -52,6 +52,13 @@ def add_min_length_flag(parser):
                              "empty outputs, as JoeyNMT's and fairseq's searches do by default)")
 
 
+def check_min_length(args):
+    """`--min-length` must leave room for `</s>` within `--max-length` (when that is given)."""
+    if args.max_length is not None and args.min_length >= args.max_length:
+        raise CliError(f"--min-length {args.min_length} leaves no room for </s> within "
+                       f"--max-length {args.max_length}; give a smaller --min-length")
+
+
 def _number(kind, text, what="a finite number"):
     try:
         value = kind(text)

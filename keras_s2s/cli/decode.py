@@ -24,8 +24,8 @@ import stat
 import sys
 
 from keras_s2s.cli._common import (CliError, UnknownPieces, add_jit_flag, add_min_length_flag,
-                                   check_output_file, check_run_dir, in_range, load_run_dir,
-                                   positive)
+                                   check_min_length, check_output_file, check_run_dir, in_range,
+                                   load_run_dir, positive)
 from keras_s2s.data.files import MAX_LINE_LENGTH, check_input_file, read_lines
 
 log = logging.getLogger("keras_s2s")
@@ -120,9 +120,7 @@ def check(args):
     if method == "beam" and args.n_best > args.beam:
         raise CliError(f"--n-best {args.n_best} is more than the beam holds (--beam "
                        f"{args.beam})")
-    if args.max_length is not None and args.min_length >= args.max_length:
-        raise CliError(f"--min-length {args.min_length} leaves no room for </s> within "
-                       f"--max-length {args.max_length}; give a smaller --min-length")
+    check_min_length(args)
     if args.attention is not None:
         check_output_file(args.attention, "--attention")
     if args.input is not None:

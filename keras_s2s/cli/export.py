@@ -10,8 +10,9 @@ export).
 import os
 import shutil
 
-from keras_s2s.cli._common import (CliError, check_run_dir, check_writable_dir, in_range,
-                                   load_run_dir, positive)
+from keras_s2s.cli._common import (CliError, add_min_length_flag, check_min_length,
+                                   check_run_dir, check_writable_dir, in_range, load_run_dir,
+                                   positive)
 from keras_s2s.cli.decode import MAX_BEAM  # the widest beam an export accepts, as `decode`
 
 
@@ -40,6 +41,7 @@ def add_parser(subparsers):
                    help="each input's own limit is A·|source| + B tokens, within --max-length")
     p.add_argument("--max-length-b", type=in_range(0.0, 1e6), metavar="B",
                    help="the constant of that limit")
+    add_min_length_flag(p)
     p.add_argument("--jit", action="store_true",
                    help="compile the search with XLA inside the SavedModel (the server must "
                         "support XLA JIT)")
@@ -56,6 +58,7 @@ def check(args):
                         ("--max-length", args.max_length is not None),
                         ("--max-length-a", args.max_length_a is not None),
                         ("--max-length-b", args.max_length_b is not None),
+                        ("--min-length", args.min_length != 0),
                         ("--jit", args.jit), ("--n-best", args.n_best != 1))
         given = [flag for flag, is_set in search_flags if is_set]
         if given:
@@ -73,6 +76,7 @@ def check(args):
     elif args.n_best > args.beam:
         raise CliError(f"--n-best {args.n_best} is more than the beam holds (--beam "
                        f"{args.beam})")
+    check_min_length(args)
     out = os.path.abspath(args.out)
     if os.path.exists(out) and not args.overwrite:
         raise CliError(f"{args.out} exists; pass --overwrite to replace it")
@@ -104,7 +108,8 @@ def run(args):
             manifest = export_saved_model(
                 model, task.source_tokenizer, task.target_tokenizer, work,
                 beam_width=args.beam, num_return_sequences=args.n_best,
-                max_length=args.max_length, max_length_a=args.max_length_a,
+                max_length=args.max_length, min_length=args.min_length,
+                max_length_a=args.max_length_a,
                 max_length_b=args.max_length_b, length_penalty=args.length_penalty or 0.0,
                 side=config.get("side") or "target", jit=args.jit)
         if os.path.exists(out):

@@ -12,10 +12,10 @@ detokenizer. It loads with `tf.saved_model.load` alone, without Keras or keras_s
 for a subword tokenizer, after `import tensorflow_text`, whose WordPiece ops it runs).
 
 The settings are fixed at export: `max_length` (a static bound; each row may also get its
-own limit `max_length_a · |source| + max_length_b`, as `decode` does), `beam_width`,
-`num_return_sequences`, `length_penalty`. A language model (`kind="lm"`) takes prompts and
-returns the prompt with its continuation. Kinds that decode by themselves (pointer networks,
-copy models) and kinds without a decoder are refused with the reason.
+own limit `max_length_a · |source| + max_length_b`, as `decode` does), `min_length`,
+`beam_width`, `num_return_sequences`, `length_penalty`. A language model (`kind="lm"`) takes
+prompts and returns the prompt with its continuation. Kinds that decode by themselves
+(pointer networks, copy models) and kinds without a decoder are refused with the reason.
 
 Example:
 
@@ -84,8 +84,9 @@ def check_exportable(model, source_tokenizer, target_tokenizer):
 
 
 def export_saved_model(model, source_tokenizer, target_tokenizer, path, *, beam_width=None,
-                       num_return_sequences=1, max_length=None, max_length_a=None,
-                       max_length_b=None, length_penalty=0.0, side="target", jit=False):
+                       num_return_sequences=1, max_length=None, min_length=0,
+                       max_length_a=None, max_length_b=None, length_penalty=0.0,
+                       side="target", jit=False):
     """Write `model` with its tokenizers and search as a SavedModel at `path`.
 
     Args:
@@ -98,6 +99,8 @@ def export_saved_model(model, source_tokenizer, target_tokenizer, path, *, beam_
             columns, best first.
         max_length: The most tokens generated, `</s>` (and a prompt) included; a static
             bound. Defaults to `DEFAULT_MAX_LENGTH`, or the model's own limit if smaller.
+        min_length: `</s>` is forbidden before this many generated tokens (1 rules out
+            empty outputs); below `max_length`.
         max_length_a, max_length_b: Each source's own limit `a · |source| + b` within
             `max_length` (fairseq's `max_len_a`/`max_len_b`; seq2seq models only).
         length_penalty: GNMT α (beam search).
@@ -126,10 +129,10 @@ def export_saved_model(model, source_tokenizer, target_tokenizer, path, *, beam_
         max_length = DEFAULT_MAX_LENGTH if limit is None else min(limit, DEFAULT_MAX_LENGTH)
     method = "greedy" if beam_width is None else "beam"
     api._check_controls(0, 1.0, max_length_a, max_length_b)
-    api._settings(method, max_length, 0, beam_width or 1, num_return_sequences,
+    api._settings(method, max_length, min_length, beam_width or 1, num_return_sequences,
                   length_penalty, 0.0, 1.0, None, None, False, graphs.attention)
     api._check_max_length(model, graphs, False, max_length, 0)  # the model's own limit
-    settings = dict(method=method, max_length=int(max_length), min_length=0,
+    settings = dict(method=method, max_length=int(max_length), min_length=int(min_length),
                     beam_width=int(beam_width or 1),
                     num_return_sequences=int(num_return_sequences),
                     length_penalty=float(length_penalty) if beam_width else 0.0,
@@ -176,7 +179,8 @@ def export_saved_model(model, source_tokenizer, target_tokenizer, path, *, beam_
         "inputs": {"text": "string[batch]"},
         "outputs": {"text": f"string[batch, {n}]", "score": f"float32[batch, {n}]"},
         "method": method, "beam_width": beam_width, "num_return_sequences": n,
-        "max_length": settings["max_length"], "max_length_a": max_length_a,
+        "max_length": settings["max_length"], "min_length": settings["min_length"],
+        "max_length_a": max_length_a,
         "max_length_b": max_length_b, "length_penalty": settings["length_penalty"],
         "xla": bool(jit),
         "tokenizers": {"source": type(source_tokenizer).__name__,

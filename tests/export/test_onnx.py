@@ -97,6 +97,10 @@ def test_cli_exports_a_run_as_onnx_and_refuses_search_flags(tmp_path, capsys):
     assert cli.main(["export", run, "--out", str(out), "--format", "onnx", "--beam", "4"]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "--beam" in error[0] and "drop it" in error[0]
+    assert cli.main(["export", run, "--out", str(out), "--format", "onnx", "--min-length",
+                     "1"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "--min-length" in error[0] and "drop it" in error[0]
     assert not out.exists()
     assert cli.main(["export", run, "--out", str(out), "--format", "onnx"]) == 0
     assert sorted(os.listdir(out)) == ["encoder.onnx", "keras_s2s_onnx.json", "step.onnx"]

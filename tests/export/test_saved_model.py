@@ -79,6 +79,12 @@ def test_exports_serve_decodes_texts_and_scores_without_keras_s2s(trained_run, t
     cases[greedy] = (decode(model, sources, task=task, max_length=20), sources)
     cases[beam] = (decode(model, sources, "beam", task=task, beam_width=3,
                           num_return_sequences=2, length_penalty=0.6, max_length=20), sources)
+    # 2b. greedy with --min-length: no </s> before six letters, as `decode`'s min_length
+    longer = str(tmp_path / "longer")
+    run_cli("export", trained_run, "--out", longer, "--max-length", "20", "--min-length", "6")
+    cases[longer] = (decode(model, sources, task=task, max_length=20, min_length=6), sources)
+    assert all(len(text) >= 6 for [text] in cases[longer][0].texts)
+    assert cases[longer][0].texts != cases[greedy][0].texts
     # 3. a Transformer between word vocabularies, beam search and per-source limits
     words = WordTokenizer.build(SENTENCES)
     transformer = _tiny("transformer_tiny", words.vocabulary_size, words.vocabulary_size)
@@ -125,6 +131,7 @@ def test_exports_serve_decodes_texts_and_scores_without_keras_s2s(trained_run, t
     assert any(text.strip() for rows in served[beam]["text"] for text in rows)
     assert len(served[beam]["text"][0]) == 2
     assert json.load(open(os.path.join(beam, MANIFEST)))["num_return_sequences"] == 2
+    assert json.load(open(os.path.join(longer, MANIFEST)))["min_length"] == 6
 
 
 def test_kinds_that_cannot_be_served_are_refused_with_the_reason(tmp_path):
@@ -148,8 +155,11 @@ def test_export_flags_fail_in_one_line_and_write_nothing(trained_run, tmp_path, 
     assert cli.main(["export", trained_run, "--out", str(tmp_path / "x"), "--beam", "2",
                      "--n-best", "3"]) == 2
     assert cli.main(["export", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")]) == 2
+    assert cli.main(["export", trained_run, "--out", str(tmp_path / "x"), "--max-length", "5",
+                     "--min-length", "5"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 4, lines
+    assert len(lines) == 5, lines
+    assert "--min-length 5 leaves no room for </s> within --max-length 5" in lines[4]
     assert "exists; pass --overwrite" in lines[0]
     assert "add --beam N" in lines[1] and "more than the beam holds" in lines[2]
     assert "no such run directory" in lines[3]
