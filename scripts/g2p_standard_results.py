@@ -6,8 +6,8 @@ writes `zoo/results/g2p_standard.json`; `scripts/g2p_results.py render` puts the
     python scripts/g2p_standard_results.py evaluate [STEM ...]  # chosen on validation, test once
     python scripts/g2p_standard_results.py ensemble STEM STEM [...]  # decode([m1, m2, ...])
 
-`train` runs each recipe in a subprocess (`--threads` TensorFlow threads, 2 by default) and
-records its wall and CPU time. `evaluate` scores four candidates on the validation split
+`train` runs each recipe in a subprocess (`--threads` TensorFlow threads, 2 by default;
+`--jobs N` recipes at a time, 1 by default) and records its wall and CPU time. `evaluate` scores four candidates on the validation split
 (`--validation-words` words, 2,000 by default): the best epoch and the average of the last 5
 kept epochs (`keras-s2s average`), each with greedy search and beam 5; the one with the lowest
 validation WER decodes the 12,000 test words once. `ensemble` decodes with the best-epoch
@@ -19,7 +19,6 @@ same validation words and decodes the test words once; its row joins the same ta
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -48,9 +47,14 @@ def _load():
     return load_json(RESULTS_JSON, {"runs": {}})
 
 
-def train(stems, threads, retrain=False):
+def train(stems, threads, retrain=False, jobs=1):
+    """Train each recipe in a `keras-s2s train` subprocess with `threads` TensorFlow threads,
+    `jobs` of them at a time, and write each run's `timing.json` (its own process's wall and
+    CPU time, from `os.wait4`). A recurrent step barely uses a second thread, so two recipes
+    side by side with `--threads 1 --jobs 2` take about the time of one (docs/PERFORMANCE.md)."""
     env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads),
            "TF_NUM_INTEROP_THREADS": str(threads)}
+    queue = []
     for stem in stems:
         recipe = _recipe(stem)
         run_dir = os.path.join(ROOT, recipe["out"])
@@ -62,16 +66,31 @@ def train(stems, threads, retrain=False):
                    "--recipe", os.path.relpath(recipe["path"], ROOT)]
         if retrain:
             command.append("--overwrite")
-        print(f"[{stem}] {' '.join(command[1:])}", flush=True)
-        start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(command, check=True, cwd=ROOT, env=env)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        queue.append((stem, command, run_dir))
+    running, failed = {}, []
+    while queue or running:
+        while queue and len(running) < max(1, jobs):
+            stem, command, run_dir = queue.pop(0)
+            print(f"[{stem}] {' '.join(command[1:])}", flush=True)
+            process = subprocess.Popen(command, cwd=ROOT, env=env)
+            # the Popen is kept so that its collector never reaps the child before wait4
+            running[process.pid] = (stem, run_dir, time.perf_counter(), process)
+        pid, status, usage = os.wait4(-1, 0)
+        if pid not in running:
+            continue
+        stem, run_dir, start, process = running.pop(pid)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            failed.append(stem)
+            continue
         timing = {"process_wall_seconds": time.perf_counter() - start,
-                  "process_cpu_seconds": (after.ru_utime - before.ru_utime
-                                          + after.ru_stime - before.ru_stime),
-                  "load_average_after": os.getloadavg(), "threads": threads}
+                  "process_cpu_seconds": usage.ru_utime + usage.ru_stime,
+                  "load_average_after": os.getloadavg(), "threads": threads,
+                  "side_by_side": jobs > 1}
         with open(os.path.join(run_dir, "timing.json"), "w") as f:
             json.dump(timing, f, indent=2)
+    if failed:
+        sys.exit(f"training failed: {', '.join(failed)}")
 
 
 def _beam(recipe):
@@ -160,6 +179,7 @@ def _member(stem):
                    "process_wall_seconds": timing.get("process_wall_seconds"),
                    "process_cpu_seconds": timing.get("process_cpu_seconds"),
                    "threads": timing.get("threads"),
+                   "side_by_side": timing.get("side_by_side", False),
                    "load_average_after": timing.get("load_average_after"),
                    "epochs_run": config["results"]["epochs_run"],
                    "best_epoch": config["results"]["best_epoch"]}
@@ -225,8 +245,9 @@ def rows(recorded=None):
                       f"{r['best_epoch']}")
         else:
             epochs = f"{r['epochs_run']} epochs, best {r['best_epoch']}"
-        where = (f"{r['threads']} threads" if r.get("threads")
-                 else f"{r['device']}, `scripts/g2p_gpu.py`")
+        where = (f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}"
+                 + (", two recipes side by side" if r.get("side_by_side") else "")
+                 if r.get("threads") else f"{r['device']}, `scripts/g2p_gpu.py`")
         lines.append(
             f"| `{r['model']}` ([`{stem}`]({recipe})), "
             f"{r['chosen']} | standard | {g2p_results._pct(r['test']['per'])} | "
@@ -269,6 +290,7 @@ def main(argv=None):
     parser.add_argument("command", choices=("train", "evaluate", "ensemble"))
     parser.add_argument("stems", nargs="*")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=1, help="recipes trained at once (train)")
     parser.add_argument("--validation-words", type=int, default=2000)
     parser.add_argument("--retrain", action="store_true")
     args = parser.parse_args(argv)
@@ -277,7 +299,7 @@ def main(argv=None):
         ensemble(stems, args.validation_words)
         g2p_results.render()
     elif args.command == "train":
-        train(stems, args.threads, args.retrain)
+        train(stems, args.threads, args.retrain, args.jobs)
     else:
         evaluate(stems, args.validation_words)
         g2p_results.render()
