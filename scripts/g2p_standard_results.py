@@ -73,12 +73,15 @@ def train(stems, threads, retrain=False, jobs=1):
             stem, command, run_dir = queue.pop(0)
             print(f"[{stem}] {' '.join(command[1:])}", flush=True)
             process = subprocess.Popen(command, cwd=ROOT, env=env)
+            beside = {other for other, *_ in running.values()}
+            for other, _, _, _, others in running.values():
+                others.add(stem)
             # the Popen is kept so that its collector never reaps the child before wait4
-            running[process.pid] = (stem, run_dir, time.perf_counter(), process)
+            running[process.pid] = (stem, run_dir, time.perf_counter(), process, beside)
         pid, status, usage = os.wait4(-1, 0)
         if pid not in running:
             continue
-        stem, run_dir, start, process = running.pop(pid)
+        stem, run_dir, start, process, beside = running.pop(pid)
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             failed.append(stem)
@@ -86,7 +89,7 @@ def train(stems, threads, retrain=False, jobs=1):
         timing = {"process_wall_seconds": time.perf_counter() - start,
                   "process_cpu_seconds": usage.ru_utime + usage.ru_stime,
                   "load_average_after": os.getloadavg(), "threads": threads,
-                  "side_by_side": jobs > 1}
+                  "side_by_side": bool(beside), "side_by_side_with": sorted(beside)}
         with open(os.path.join(run_dir, "timing.json"), "w") as f:
             json.dump(timing, f, indent=2)
     if failed:
@@ -180,6 +183,7 @@ def _member(stem):
                    "process_cpu_seconds": timing.get("process_cpu_seconds"),
                    "threads": timing.get("threads"),
                    "side_by_side": timing.get("side_by_side", False),
+                   "side_by_side_with": timing.get("side_by_side_with", []),
                    "load_average_after": timing.get("load_average_after"),
                    "epochs_run": config["results"]["epochs_run"],
                    "best_epoch": config["results"]["best_epoch"]}
@@ -211,9 +215,12 @@ def ensemble(stems, validation_words):
         name, candidates, task, validation_words,
         keep=g2p_outputs.split_of(recipe))
     results = _load()
+    # members that trained together (`train --jobs`) took the longest one's wall time
+    together = all(set(stems) - {stem} <= set(members[stem]["side_by_side_with"])
+                   for stem in stems)
     results.setdefault("ensembles", {})[name] = {
         "members": members, "validation_words": validation_words, "validation": validation,
-        "chosen": chosen, "test": test,
+        "chosen": chosen, "test": test, "trained_side_by_side": together,
         "date": time.strftime("%Y-%m-%d"), "device": "2-core CPU (no GPU)"}
     save_json(RESULTS_JSON, results)
     return results
@@ -257,7 +264,8 @@ def rows(recorded=None):
             "words; one run) |")
     for name, r in sorted(recorded.get("ensembles", {}).items()):
         members = r["members"].values()
-        # members trained one after the other add up; side by side (one GPU), the longest
+        # members trained one after the other add up; side by side (one GPU, or CPU
+        # jobs), the longest
         train = r.get("train_seconds") or (max if r.get("trained_side_by_side") else sum)(
             m["train_seconds"] for m in members)
         cpus = [m.get("process_cpu_seconds") for m in members]
