@@ -7,10 +7,11 @@ writes `zoo/results/g2p_standard.json`; `scripts/g2p_results.py render` puts the
     python scripts/g2p_standard_results.py ensemble STEM STEM [...]  # decode([m1, m2, ...])
 
 `train` runs each recipe in a subprocess (`--threads` TensorFlow threads, 2 by default;
-`--jobs N` recipes at a time, 1 by default) and records its wall and CPU time. `evaluate` scores four candidates on the validation split
-(`--validation-words` words, 2,000 by default): the best epoch and the average of the last 5
-kept epochs (`keras-s2s average`), each with greedy search and beam 5; the one with the lowest
-validation WER decodes the 12,000 test words once. `ensemble` decodes with the best-epoch
+`--jobs N` recipes at a time, 1 by default) and records its wall and CPU time. `evaluate`
+scores four candidates on the validation split (`--validation-words` words, 2,000 by
+default): the best epoch and the average of the last 5 kept epochs (`keras-s2s average`),
+each with greedy search and beam 5; the one with the lowest validation WER decodes the
+12,000 test words once. `ensemble` decodes with the best-epoch
 models of two or more trained recipes as one ensemble (`decode([m1, m2, ...])`: the mean of
 their per-step log-probabilities inside the compiled loop), chooses greedy or beam 5 on the
 same validation words and decodes the test words once; its row joins the same table.
@@ -253,7 +254,8 @@ def rows(recorded=None):
         else:
             epochs = f"{r['epochs_run']} epochs, best {r['best_epoch']}"
         where = (f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}"
-                 + (", two recipes side by side" if r.get("side_by_side") else "")
+                 + "".join(f", trained beside `{other}`"
+                           for other in r.get("side_by_side_with", []))
                  if r.get("threads") else f"{r['device']}, `scripts/g2p_gpu.py`")
         lines.append(
             f"| `{r['model']}` ([`{stem}`]({recipe})), "

@@ -221,6 +221,19 @@ def test_g2p_standard_rows_name_the_device_and_the_second_stage():
     assert "54 epochs, then 37 with the rate annealed to 0" in gpu_line
     assert "| 22.0 |" in gpu_line and "| 9.0 |" in gpu_line  # WER %, train minutes
     assert "2 threads" in cpu_line and "H200" not in cpu_line
+    # two CPU recipes trained side by side (`train --jobs 2`): one thread each, and their
+    # ensemble's wall time is the longer run's, not the sum
+    a = {**cpu, "threads": 1, "train_seconds": 600, "side_by_side_with": ["b"]}
+    b = {**a, "train_seconds": 660, "side_by_side_with": ["a"]}
+    ensemble = {"members": {"a": a, "b": b}, "chosen": "greedy", "test": row["test"],
+                "date": "2026-12-06", "device": "2-core CPU (no GPU)",
+                "validation_words": 2000, "trained_side_by_side": True}
+    line_a, _, together = rows({"runs": {"a": a, "b": b}, "ensembles": {"a + b": ensemble}})
+    assert "1 thread, trained beside `b`;" in line_a
+    assert "| 11.0 |" in together and "trained side by side" in together  # 660 s, not 1,260
+    apart = rows({"runs": {}, "ensembles": {"a + b": {**ensemble,
+                                                     "trained_side_by_side": False}}})[0]
+    assert "| 21.0 |" in apart
 
 
 @pytest.mark.extended  # about a minute: a whole device rehearsal, beyond make test's budget
