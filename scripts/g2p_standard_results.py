@@ -90,7 +90,7 @@ def train(stems, threads, retrain=False, jobs=1):
         timing = {"process_wall_seconds": time.perf_counter() - start,
                   "process_cpu_seconds": usage.ru_utime + usage.ru_stime,
                   "load_average_after": os.getloadavg(), "threads": threads,
-                  "side_by_side": bool(beside), "side_by_side_with": sorted(beside)}
+                  "side_by_side_with": sorted(beside)}
         with open(os.path.join(run_dir, "timing.json"), "w") as f:
             json.dump(timing, f, indent=2)
     if failed:
@@ -183,7 +183,6 @@ def _member(stem):
                    "process_wall_seconds": timing.get("process_wall_seconds"),
                    "process_cpu_seconds": timing.get("process_cpu_seconds"),
                    "threads": timing.get("threads"),
-                   "side_by_side": timing.get("side_by_side", False),
                    "side_by_side_with": timing.get("side_by_side_with", []),
                    "load_average_after": timing.get("load_average_after"),
                    "epochs_run": config["results"]["epochs_run"],
