@@ -198,7 +198,9 @@ def render(results):
            f"({env.get('cpu_model') or 'model unknown'}), {env['machine']} "
            f"({env['platform']}), Keras {env['keras']} on the {env['backend']} backend"
            + (f" (TensorFlow {env['tensorflow']})" if env.get("tensorflow") else "")
-           + f", Python {env['python']}. The suite took {_num(results['wall_seconds'])} s "
+           + f", Python {env['python']}"
+           + (f", `XLA_FLAGS={env['xla_flags']}`" if env.get("xla_flags") else "")
+           + f". The suite took {_num(results['wall_seconds'])} s "
            + (f"of wall time and {_num(results['cpu_seconds'])} s of CPU time "
               if results.get("cpu_seconds") else "")
            + f"({results['settings']['mode']} settings). Our development machines are often "

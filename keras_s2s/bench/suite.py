@@ -38,7 +38,9 @@ def environment():
            "processor": platform.processor(), "platform": platform.platform(),
            "python": platform.python_version(),
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "load_average": list(os.getloadavg())}  # 1, 5 and 15 minutes, at the start
+           "load_average": list(os.getloadavg()),  # 1, 5 and 15 minutes, at the start
+           # the compiler's settings: `keras-s2s` sets LLVM level 1 on the CPU (cli/_xla.py)
+           "xla_flags": os.environ.get("XLA_FLAGS", "")}
     env["cpu_model"] = cpu_model()
     try:
         import tensorflow as tf

@@ -14,8 +14,8 @@ import logging
 import os
 import sys
 
-from keras_s2s.cli import (average, baseline, bench, decode, demo, evaluate, export, list_info,
-                           train)
+from keras_s2s.cli import (_xla, average, baseline, bench, decode, demo, evaluate, export,
+                           list_info, train)
 from keras_s2s.cli._common import CliError, Parser, check_task_args, quiet_import_tensorflow
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -131,6 +131,7 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--traceback" in argv or os.environ.get("KERAS_S2S_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--traceback"]
+    own_process = "tensorflow" not in sys.modules  # see _xla: nobody else's XLA settings
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -147,6 +148,8 @@ def main(argv=None):
 
             workers.multi_worker_strategy()
         quiet_import_tensorflow()
+        if own_process:
+            _xla.cpu_compile_flags()
         return args.func(args)
     except KeyboardInterrupt:
         sys.stderr.write("keras-s2s: interrupted\n")
