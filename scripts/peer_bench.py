@@ -655,6 +655,8 @@ def _cpu_model():
 
 
 def benchmark(args):
+    from keras_s2s.cli import _xla
+
     recipe = load_recipe()
     training = recipe["training"]
     quick = args.quick
@@ -702,6 +704,9 @@ def benchmark(args):
         "length_penalty": evaluation.get("length_penalty", 0.0),
         "seeds": seeds, "threads": args.threads,
         "target_tokens": "phonemes + 1 end-of-sequence token per training pair",
+        # what our training compiles with: the caller's XLA_FLAGS, else keras-s2s's own
+        # LLVM level 1 (keras_s2s/cli/_xla.py; runs before 6 December did not record it)
+        "xla_flags": os.environ.get("XLA_FLAGS") or f"{_xla.FLAG}={_xla.LEVEL} (keras-s2s)",
     }
     say(f"{counts['train_words']:,} training words, {counts['train_pairs']:,} pairs, "
         f"{counts['train_target_tokens']:,} target tokens; {epochs} epoch(s); "
@@ -804,7 +809,9 @@ def render(results):
     out += [
         f"`{results['command']}` trains JoeyNMT {joey['joeynmt']} (PyTorch {joey['torch']}) "
         f"and our `luong_bilstm` (Keras {ours['keras']}, TensorFlow {ours['tensorflow']}; "
-        "with XLA as the recipe has it, and again with `jit = false`) one "
+        "with XLA as the recipe has it"
+        + (f" (`XLA_FLAGS`: `{s['xla_flags']}`)" if s.get("xla_flags") else "")
+        + ", and again with `jit = false`) one "
         f"after the other on the same {s['train_words']:,} G2P training words "
         f"({s['train_pairs']:,} pairs, {s['train_target_tokens']:,} target tokens) for "
         f"{s['epochs']} epoch(s): embeddings {s['embedding_dim']}, a bidirectional LSTM "
