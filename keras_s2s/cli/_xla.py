@@ -1,9 +1,9 @@
 """The command line's one compiler setting: XLA's LLVM optimisation level 1 on the CPU.
 
-XLA compiles every training and decoding shape with LLVM at level 3 by default. On the CPU,
-most of a run's compile time is LLVM's, and level 1 compiles several times faster while the
-compiled steps run at about the same speed (measured in docs/PERFORMANCE.md: the JoeyNMT
-recipe trains in 27% less wall time and 9% less CPU time, at the same validation WER).
+XLA compiles every training and decoding shape with LLVM at level 3 by default. Level 1
+spends less time compiling, and the compiled steps ran at the same speed in the two-thread
+benchmark suite (docs/PERFORMANCE.md: the JoeyNMT recipe trained in 27% less wall time and 9%
+less CPU time, at the same validation WER; the recurrent entries compiled about 10% quicker).
 
 `XLA_FLAGS` is process-global and read once, at the process's first XLA compile, so only the
 `keras-s2s` process sets it, never the library: a Python program that imports keras_s2s keeps
