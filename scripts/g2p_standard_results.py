@@ -226,6 +226,20 @@ def ensemble(stems, validation_words):
     return results
 
 
+def grouped_wall_seconds(members):
+    """The wall time of an ensemble's members (stem -> run record): the members that trained
+    side by side (`train --jobs`, their `side_by_side_with`) form a group that took its
+    longest member's time, and the groups, one after the other, add up."""
+    groups = []
+    for stem, member in members.items():
+        group = {stem} | (set(member.get("side_by_side_with") or ()) & set(members))
+        for other in [g for g in groups if g & group]:
+            groups.remove(other)
+            group |= other
+        groups.append(group)
+    return sum(max(members[stem]["train_seconds"] for stem in group) for group in groups)
+
+
 def validation_wer(entry):
     """The validation WER of a recorded run's or ensemble's best candidate."""
     return min(v["wer"] for v in entry["validation"].values())
@@ -266,9 +280,10 @@ def rows(recorded=None):
     for name, r in sorted(recorded.get("ensembles", {}).items()):
         members = r["members"].values()
         # members trained one after the other add up; side by side (one GPU, or CPU
-        # jobs), the longest
-        train = r.get("train_seconds") or (max if r.get("trained_side_by_side") else sum)(
-            m["train_seconds"] for m in members)
+        # jobs), the longest of each group that trained together
+        train = r.get("train_seconds") or (
+            max(m["train_seconds"] for m in members) if r.get("trained_side_by_side")
+            else grouped_wall_seconds(r["members"]))
         cpus = [m.get("process_cpu_seconds") for m in members]
         cpu = ("" if None in cpus else
                f"{(r.get('process_cpu_seconds') or sum(cpus)) / 60:.1f}")

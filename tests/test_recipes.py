@@ -231,9 +231,17 @@ def test_g2p_standard_rows_name_the_device_and_the_second_stage():
     line_a, _, together = rows({"runs": {"a": a, "b": b}, "ensembles": {"a + b": ensemble}})
     assert "1 thread, trained beside `b`;" in line_a
     assert "| 11.0 |" in together and "trained side by side" in together  # 660 s, not 1,260
-    apart = rows({"runs": {}, "ensembles": {"a + b": {**ensemble,
+    alone = {stem: {**m, "side_by_side_with": []} for stem, m in (("a", a), ("b", b))}
+    apart = rows({"runs": {}, "ensembles": {"a + b": {**ensemble, "members": alone,
                                                      "trained_side_by_side": False}}})[0]
     assert "| 21.0 |" in apart
+    # two pairs, each trained side by side, one pair after the other: 660 + 420 s
+    c = {**a, "train_seconds": 300, "side_by_side_with": ["d"]}
+    d = {**a, "train_seconds": 420, "side_by_side_with": ["c"]}
+    pairs = rows({"runs": {}, "ensembles": {"a + b + c + d": {
+        **ensemble, "members": {"a": a, "b": b, "c": c, "d": d},
+        "trained_side_by_side": False}}})[0]
+    assert "| 18.0 |" in pairs  # not 33.0, the sum
 
 
 @pytest.mark.extended  # about a minute: a whole device rehearsal, beyond make test's budget
