@@ -229,7 +229,9 @@ def ensemble(stems, validation_words):
 def grouped_wall_seconds(members):
     """The wall time of an ensemble's members (stem -> run record): the members that trained
     side by side (`train --jobs`, their `side_by_side_with`) form a group that took its
-    longest member's time, and the groups, one after the other, add up."""
+    longest member's time, and the groups, one after the other, add up. A chain (a beside b,
+    b beside c, but a not beside c: three recipes, two jobs) has no start times to go by, so
+    its members add up, as members trained apart do: an overestimate, never an under-."""
     groups = []
     for stem, member in members.items():
         group = {stem} | (set(member.get("side_by_side_with") or ()) & set(members))
@@ -237,7 +239,13 @@ def grouped_wall_seconds(members):
             groups.remove(other)
             group |= other
         groups.append(group)
-    return sum(max(members[stem]["train_seconds"] for stem in group) for group in groups)
+
+    def together(group):
+        return all(group - {stem} <= set(members[stem].get("side_by_side_with") or ())
+                   for stem in group)
+
+    return sum((max if together(group) else sum)(members[stem]["train_seconds"]
+                                                  for stem in group) for group in groups)
 
 
 def validation_wer(entry):

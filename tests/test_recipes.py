@@ -242,6 +242,12 @@ def test_g2p_standard_rows_name_the_device_and_the_second_stage():
         **ensemble, "members": {"a": a, "b": b, "c": c, "d": d},
         "trained_side_by_side": False}}})[0]
     assert "| 18.0 |" in pairs  # not 33.0, the sum
+    # a chain (c beside a and b, a and b one after the other) has no start times: it adds up
+    chain = {"a": {**a, "side_by_side_with": ["c"]}, "b": {**b, "side_by_side_with": ["c"]},
+             "c": {**c, "side_by_side_with": ["a", "b"]}}
+    chained = rows({"runs": {}, "ensembles": {"a + b + c": {
+        **ensemble, "members": chain, "trained_side_by_side": False}}})[0]
+    assert "| 26.0 |" in chained  # 600 + 660 + 300 s, not the longest, 11.0
 
 
 @pytest.mark.extended  # about a minute: a whole device rehearsal, beyond make test's budget
