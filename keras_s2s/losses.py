@@ -149,3 +149,93 @@ class SampledSoftmaxLoss(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "padding_id": self.padding_id}
+
+
+def split_distillation_labels(y_true):
+    """The parts of a distillation label: `(true ids, teacher ids, teacher probabilities)`.
+
+    A distillation label `(batch, T, 1 + 2k)` (`keras_s2s.training.distillation`) holds, per
+    target position, the true id, then the ids of the teachers' `k` most likely tokens, then
+    their probabilities. A plain label `(batch, T)` of true ids gives `(ids, None, None)`.
+
+    Example:
+
+    >>> ids, teacher_ids, probs = split_distillation_labels(np.array([[[4., 4., 7., .9, .1]]]))
+    >>> tuple(teacher_ids.shape)
+    (1, 1, 2)
+    """
+    y_true = ops.convert_to_tensor(y_true)
+    if len(y_true.shape) != 3:
+        return ops.cast(y_true, "int32"), None, None
+    k = (y_true.shape[-1] - 1) // 2
+    return (ops.cast(y_true[..., 0], "int32"), ops.cast(y_true[..., 1:1 + k], "int32"),
+            ops.cast(y_true[..., 1 + k:], "float32"))
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class DistillationLoss(keras.losses.Loss):
+    """Token cross-entropy against the true ids mixed with the cross-entropy against teachers'
+    distributions: token-level knowledge distillation (Hinton et al., 2015; Kim and Rush,
+    2016, "word-level"; Sun et al., 2019, from an ensemble of teachers, for G2P).
+
+    Per real target position, with `p` the student's distribution, `y` the true id and `q`
+    the teachers' top-`k` distribution (renormalized):
+
+        loss = (1 - teacher_weight) * CE_smoothed(y, p) + teacher_weight * -sum_j q_j log p(j)
+
+    `CE_smoothed` is `MaskedSparseCategoricalCrossentropy`'s, with `label_smoothing`. Labels
+    are distillation labels `(batch, T, 1 + 2k)` (see `split_distillation_labels`); plain
+    labels `(batch, T)`, as the validation data has, give the plain smoothed cross-entropy, so
+    that a distilled run's `val_loss` compares with an undistilled one's. Padding is ignored
+    and the mean is over real tokens; the computation is in float32.
+
+    Args:
+        teacher_weight: Float in [0, 1]: the teachers' share of the loss (0: the plain loss).
+        label_smoothing: Float in [0, 1), of the true-id term.
+        from_logits: Whether `y_pred` holds logits (default) or probabilities.
+        padding_id: The id that marks padding in the true ids.
+        reduction: `"sum_over_batch_size"` (mean over real tokens), `"sum"` or `None`.
+        name: Name of the loss.
+
+    Example:
+
+    >>> loss = DistillationLoss(teacher_weight=0.5)
+    >>> labels = np.array([[[4., 4., 5., .75, .25]]])  # true id 4; teachers: 4 (.75), 5 (.25)
+    >>> float(loss(labels, np.zeros((1, 1, 8)))) > 0
+    True
+    """
+
+    def __init__(self, teacher_weight=0.5, label_smoothing=0.0, from_logits=True, padding_id=0,
+                 reduction="sum_over_batch_size", name="distillation_loss", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        if not 0.0 <= float(teacher_weight) <= 1.0:
+            raise ValueError(
+                f"Argument `teacher_weight` must be in [0, 1]. Received: {teacher_weight!r}")
+        if not 0.0 <= float(label_smoothing) < 1.0:
+            raise ValueError(
+                f"Argument `label_smoothing` must be in [0, 1). Received: {label_smoothing!r}")
+        self.teacher_weight = float(teacher_weight)
+        self.label_smoothing = float(label_smoothing)
+        self.from_logits = bool(from_logits)
+        self.padding_id = int(padding_id)
+
+    def call(self, y_true, y_pred):
+        ids, teacher_ids, teacher_probs = split_distillation_labels(y_true)
+        nll, log_probs = token_nll(ids, y_pred, self.from_logits)  # (batch, T), (batch, T, V)
+        if self.label_smoothing:
+            smooth = -ops.mean(log_probs, axis=-1)
+            nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
+        if teacher_ids is not None and self.teacher_weight:
+            picked = ops.take_along_axis(log_probs, teacher_ids, -1)  # (batch, T, k)
+            teacher = -ops.sum(teacher_probs * picked, axis=-1)
+            nll = (1.0 - self.teacher_weight) * nll + self.teacher_weight * teacher
+        return masked_token_loss(nll, ids, self.padding_id, self.reduction)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "teacher_weight": self.teacher_weight,
+            "label_smoothing": self.label_smoothing,
+            "from_logits": self.from_logits,
+            "padding_id": self.padding_id,
+        }

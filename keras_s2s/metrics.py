@@ -8,7 +8,7 @@ chrF match sacrebleu) and are re-exported here, as is `perplexity` from `keras_s
 import keras
 from keras import ops
 
-from keras_s2s.losses import token_nll
+from keras_s2s.losses import split_distillation_labels, token_nll
 from keras_s2s.ngram import perplexity  # noqa: F401  (re-exported)
 from keras_s2s.text_metrics import (  # noqa: F401  (re-exported)
     cer,
@@ -26,7 +26,8 @@ from keras_s2s.text_metrics import (  # noqa: F401  (re-exported)
 class MaskedAccuracy(keras.metrics.Metric):
     """Token accuracy over real (non-padding) target positions: correct tokens / real tokens.
 
-    Every real token counts once, whatever the padded width of its batch. (A
+    Every real token counts once, whatever the padded width of its batch. A distillation label
+    (`keras_s2s.losses.split_distillation_labels`) is scored by its true ids. (A
     `keras.metrics.Mean` with a per-position weight would not do: Keras reduces values and
     weights to one mean per row first, so tokens of narrow batches weighed more than those of
     wide ones, and accuracy over length buckets was off.)
@@ -51,7 +52,7 @@ class MaskedAccuracy(keras.metrics.Metric):
         self.count = self.add_variable((), initializer="zeros", dtype="float32", name="count")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = ops.cast(y_true, "int32")
+        y_true, _, _ = split_distillation_labels(y_true)  # a distillation label: its true ids
         predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
         correct = ops.cast(ops.equal(predicted, y_true), "float32")
         weight = ops.cast(ops.not_equal(y_true, self.padding_id), "float32")

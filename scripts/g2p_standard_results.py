@@ -186,7 +186,28 @@ def _member(stem):
                    "side_by_side_with": timing.get("side_by_side_with", []),
                    "load_average_after": timing.get("load_average_after"),
                    "epochs_run": config["results"]["epochs_run"],
-                   "best_epoch": config["results"]["best_epoch"]}
+                   "best_epoch": config["results"]["best_epoch"],
+                   **_teachers_of(config)}
+
+
+def _teachers_of(config):
+    """What a distilled run's row records of its teachers: their recipes' stems and the
+    seconds their pass over the training words took (nothing for a run without teachers)."""
+    teachers = config["training"].get("teachers")
+    if not teachers:
+        return {}
+    by_out = {}
+    for name in sorted(os.listdir(RECIPES)):
+        if name.endswith(".toml"):
+            by_out[os.path.normpath(_recipe(name[:-5])["out"])] = name[:-5]
+    stems = []
+    for teacher in teachers:
+        run = os.path.normpath(os.path.relpath(os.path.join(ROOT, teacher["run"]), ROOT))
+        if run not in by_out:
+            raise SystemExit(f"g2p_standard_results: error: teacher {teacher['run']} is no "
+                             f"recipe's run in {RECIPES}")
+        stems.append(by_out[run])
+    return {"teachers": stems, "teacher_seconds": config["training"]["teacher_seconds"]}
 
 
 def ensemble(stems, validation_words):
@@ -278,10 +299,14 @@ def rows(recorded=None):
                  + "".join(f", trained beside `{other}`"
                            for other in r.get("side_by_side_with", []))
                  if r.get("threads") else f"{r['device']}, `scripts/g2p_gpu.py`")
+        train = r["train_seconds"]
+        if r.get("teachers"):  # a distilled model costs its teachers' training too
+            train, cpu, told = _with_teachers(r, recorded["runs"])
+            where += told
         lines.append(
             f"| `{r['model']}` ([`{stem}`]({recipe})), "
             f"{r['chosen']} | standard | {g2p_results._pct(r['test']['per'])} | "
-            f"{g2p_results._pct(r['test']['wer'])} | {r['train_seconds'] / 60:.1f} | "
+            f"{g2p_results._pct(r['test']['wer'])} | {train / 60:.1f} | "
             f"{'' if cpu is None else f'{cpu / 60:.1f}'} | measured ({r['date']}, "
             f"{epochs}; {where}; decoder chosen on {r['validation_words']:,} validation "
             "words; one run) |")
@@ -314,6 +339,25 @@ def rows(recorded=None):
             f"({r['date']}, epochs {epochs}{where}; decoder chosen on "
             f"{r['validation_words']:,} validation words; one run of each) |")
     return lines
+
+
+def _with_teachers(r, runs):
+    """A distilled row's wall and CPU seconds, its teachers' training and their pass over the
+    training words included, and the words that say so."""
+    missing = [t for t in r["teachers"] if t not in runs]
+    if missing:
+        raise SystemExit(f"g2p_standard_results: error: the teachers {missing} have no row: "
+                         "evaluate them first")
+    teachers = {t: runs[t] for t in r["teachers"]}
+    own = r["train_seconds"] + r["teacher_seconds"]
+    theirs = grouped_wall_seconds(teachers)
+    cpus = [m.get("process_cpu_seconds") for m in teachers.values()]
+    cpu = (None if None in cpus or r.get("process_cpu_seconds") is None
+           else r["process_cpu_seconds"] + sum(cpus))
+    told = ("; distilled from the ensemble of " + " + ".join(f"`{t}`" for t in teachers)
+            + f": the time columns include their {theirs / 60:.1f} min of training and "
+            f"their {r['teacher_seconds'] / 60:.1f} min reading the training words")
+    return own + theirs, cpu, told
 
 
 def main(argv=None):

@@ -87,6 +87,9 @@ def test_standard_split_recipes_train_on_the_standard_split():
         assert recipe["task"] == "g2p" and recipe["task_options"]["split"] == "standard", path
         assert recipe["training"]["metric"] == "wer", path
         assert recipe["out"].startswith("runs/g2p_standard/"), path
+        outs = {load_recipe(p)["out"] for p in paths}
+        # a distilled recipe's teachers are the runs of recipes beside it
+        assert set(recipe["training"].get("teachers", [])) <= outs, path
     assert {"luong_bilstm", "transformer_small"} <= found
 
 
@@ -248,6 +251,13 @@ def test_g2p_standard_rows_name_the_device_and_the_second_stage():
     chained = rows({"runs": {}, "ensembles": {"a + b + c": {
         **ensemble, "members": chain, "trained_side_by_side": False}}})[0]
     assert "| 26.0 |" in chained  # 600 + 660 + 300 s, not the longest, 11.0
+    # a distilled model's time includes its teachers' training (a beside b: 660 s) and
+    # their pass over the training words (120 s)
+    e = {**cpu, "train_seconds": 900, "process_cpu_seconds": 1000, "teachers": ["a", "b"],
+         "teacher_seconds": 120}
+    distilled = rows({"runs": {"a": a, "b": b, "e": e}})[2]
+    assert "| 28.0 | 63.3 |" in distilled  # 900 + 120 + 660 s; 1000 + 1400 + 1400 CPU s
+    assert "distilled from the ensemble of `a` + `b`" in distilled
 
 
 @pytest.mark.extended  # about a minute: a whole device rehearsal, beyond make test's budget

@@ -88,6 +88,14 @@ def add_parser(subparsers):
                    help="the most length buckets (batch shapes, so XLA compiles) of the "
                         "training and of the validation data (default 8); fewer compile "
                         "less and pad more")
+    p.add_argument("--teacher", action="append", metavar="RUN", dest="teachers",
+                   help="distil from a trained run of the same data (repeatable: the teachers' "
+                        "averaged per-token distributions; seq2seq entries); the teachers read "
+                        "the training pairs once before the first epoch")
+    p.add_argument("--teacher-weight", type=in_range(0.0, 1.0), default=0.5,
+                   help="the teachers' share of the loss (default 0.5; 1: teachers only)")
+    p.add_argument("--teacher-top-k", type=positive(int), default=8,
+                   help="the teachers' most likely tokens kept per position (default 8)")
     p.add_argument("--devices", type=positive(int), default=None,
                    help="train data-parallel on N devices (JAX DataParallel or TensorFlow "
                         "MirroredStrategy; --batch-size is the global batch; default 1)")
@@ -101,6 +109,24 @@ def add_parser(subparsers):
                    help="replace the run already in --out (kept until the new run's first "
                         "checkpoint)")
     p.set_defaults(func=run, parser=p)
+
+
+def _teacher_kwargs(args):
+    """`train`'s distillation arguments; none without --teacher (a resumed run keeps its
+    own)."""
+    if not args.teachers:
+        for flag, dest in (("--teacher-weight", "teacher_weight"),
+                           ("--teacher-top-k", "teacher_top_k")):
+            if getattr(args, dest) != args.parser.get_default(dest):
+                raise CliError(f"{flag} sets how the model learns from teachers; give "
+                               "--teacher RUN too, or drop it")
+        return {}
+    for run_dir in args.teachers:
+        if not os.path.isdir(run_dir):
+            raise CliError(f"--teacher {run_dir}: no such run directory (give a run that "
+                           "`keras-s2s train --out` wrote)")
+    return {"teachers": list(args.teachers), "teacher_weight": args.teacher_weight,
+            "teacher_top_k": args.teacher_top_k}
 
 
 def _model_kwargs(args):
@@ -214,5 +240,6 @@ def run(args):
         max_minutes=args.max_minutes, schedule=args.schedule or "auto",
         warmup_steps=args.warmup_steps, keep_epochs=args.keep_epochs,
         devices=args.devices or 1, model_axis=args.model_parallel or 1,
-        target_order=args.target_order, max_buckets=args.max_buckets, final=args.final)
+        target_order=args.target_order, max_buckets=args.max_buckets, final=args.final,
+        **_teacher_kwargs(args))
     return _report_training(args.model, config, args.out, args.logdir)

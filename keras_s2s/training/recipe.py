@@ -146,8 +146,12 @@ class WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
                 "total_steps": self.total_steps, "decay_fraction": self.decay_fraction}
 
 
-def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, jit=True):
+def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, jit=True,
+                  teacher_weight=None):
     """Compile a zoo model the way the recipes do (Adam, masked loss and accuracy).
+
+    With `teacher_weight` (a float in [0, 1]) the loss is `DistillationLoss`, for training on
+    distillation labels (`keras_s2s.training.distillation`).
 
     `learning_rate` may be a float or a Keras schedule (see `learning_rate_schedule`). The
     model's kind adds its own metrics (`Kind.training_metrics`): language models get
@@ -157,9 +161,14 @@ def compile_model(model, learning_rate=1e-3, label_smoothing=0.1, clipnorm=1.0, 
     warning when `label_smoothing` is set).
     """
     projection = sampled_projection(model)
+    if teacher_weight is not None and projection is not None:
+        raise ValueError("a model built with sampled_softmax can't learn from teachers: "
+                         "distillation needs its full softmax. Build it without "
+                         "sampled_softmax, or train without teachers")
     if projection is None:
         kind = kinds.of(model)
-        loss = kind.loss(label_smoothing)
+        loss = (kind.loss(label_smoothing) if teacher_weight is None else
+                losses.DistillationLoss(teacher_weight, label_smoothing))
         metric_list = [metrics.MaskedAccuracy(), *kind.training_metrics()]
     else:
         # the training output is the decoder states, so the loss is the sampled softmax and
@@ -251,6 +260,23 @@ def _datasets(task, kind, side, batch_size, seed, mask_rate, max_buckets=8):
                          mask_rate=mask_rate, max_buckets=max_buckets))
 
 
+def _teachers_dataset(task, teachers, top_k, batch_size, seed, max_buckets):
+    """The training pipeline with the teachers' distributions (`distillation_dataset`), and
+    what `config.json` records of the teachers."""
+    from keras_s2s.training import distillation
+
+    begin = time.perf_counter()
+    loaded = distillation.load_teachers(teachers, task)
+    log.info("distilling from %d teacher(s): %s", len(loaded), ", ".join(teachers))
+    targets = distillation.teacher_targets(loaded, task, "train", top_k=top_k)
+    recorded = [{"run": run_dir, "run_id": config.get("run_id")}
+                for run_dir, _, config in loaded]
+    del loaded
+    return {"dataset": distillation.distillation_dataset(task, targets, "train", batch_size,
+                                                         seed=seed, max_buckets=max_buckets),
+            "teachers": recorded, "seconds": round(time.perf_counter() - begin, 1)}
+
+
 def _shape_counts(task, kind, side, batch_size, max_buckets=8):
     """Distinct batch shapes (one XLA compile each) of the training and validation pipelines."""
     counts = {}
@@ -299,7 +325,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
           verbose="auto", num_sample_examples=4, extra_callbacks=(), side=None, mask_rate=0.15,
           schedule="plateau", warmup_steps=None, clipnorm=1.0, recipe=None, patience="auto",
           max_minutes=None, auto_size=True, overwrite=False, keep_epochs=5, devices=1,
-          model_axis=1, target_order=None, max_buckets=8, final="auto"):
+          model_axis=1, target_order=None, max_buckets=8, final="auto", teachers=None,
+          teacher_weight=0.5, teacher_top_k=8):
     """Train a zoo model on a task and write a run directory.
 
     A seq2seq entry learns the task's pairs and keeps the epoch with the best decode-based
@@ -397,6 +424,12 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
             `keras_s2s.training.defaults.choose_target_order`). None (default): the task's
             target tokenizer as it is (left to right unless built with `reverse=True`). A
             resumed run keeps its own order, and refuses another one given.
+        teachers: Run directories of trained seq2seq models of the same data and tokenizers
+            (seq2seq entries): the model learns from their averaged per-token distributions
+            too, token-level knowledge distillation (`keras_s2s.training.distillation`). They
+            read the training pairs once, before the first epoch.
+        teacher_weight: The teachers' share of the loss, in [0, 1] (`DistillationLoss`).
+        teacher_top_k: The teachers' most likely tokens kept per position.
 
     Returns:
         The run's config dict (also written to `config.json`).
@@ -430,6 +463,8 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
         raise ValueError(f"Argument `keep_epochs` must be a non-negative integer. Received: "
                          f"keep_epochs={keep_epochs!r}")
     defaults.choose_final(final, False, keep_epochs)  # refuses a bad value before any work
+    if teachers is not None:
+        _check_teachers(model_name, kind, teachers, teacher_weight, teacher_top_k)
     _check_finite(learning_rate=learning_rate, label_smoothing=label_smoothing,
                   clipnorm=clipnorm, mask_rate=mask_rate, max_minutes=max_minutes)
     strategy = workers.multi_worker_strategy()  # None unless TF_CONFIG names a cluster
@@ -467,6 +502,10 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                 else label_smoothing
             metric = metric or first.get("metric")
             warmup_steps = first.get("warmup_steps") if warmup_steps is None else warmup_steps
+            if teachers is None and first.get("teachers"):
+                teachers = [t["run"] for t in first["teachers"]]
+                teacher_weight = first.get("teacher_weight", teacher_weight)
+                teacher_top_k = first.get("teacher_top_k", teacher_top_k)
         metric, model_kwargs, learning_rate, chosen = choose_settings(
             model_name, task, metric=metric, side=side, model_kwargs=model_kwargs,
             learning_rate=learning_rate, auto_size=auto_size and not stored)
@@ -537,10 +576,27 @@ def train(model_name, task, out_dir, *, epochs=30, batch_size=64, learning_rate=
                                  recipe=recipe, patience=patience, max_minutes=max_minutes,
                                  chosen=chosen, keep_epochs=keep_epochs, devices=devices,
                                  model_axis=model_axis, max_buckets=max_buckets,
-                                 final=final)
+                                 final=final, teachers=teachers,
+                                 teacher_weight=teacher_weight, teacher_top_k=teacher_top_k)
         finally:
             if mixed_precision:
                 keras.mixed_precision.set_global_policy("float32")
+
+
+def _check_teachers(model_name, kind, teachers, weight, top_k):
+    """Refuse distillation settings that can't work, before any data is loaded."""
+    if not kind.ensembles:
+        raise ValueError(f"Argument `teachers` is for seq2seq entries; {model_name} is a "
+                         f"{kind.name} entry. Leave it out.")
+    if (isinstance(teachers, str) or not isinstance(teachers, (list, tuple)) or not teachers
+            or not all(isinstance(t, str) for t in teachers)):
+        raise ValueError(f"Argument `teachers` must be a non-empty list of run directories. "
+                         f"Received: teachers={teachers!r}")
+    if (isinstance(weight, bool) or not isinstance(weight, (int, float))
+            or not 0.0 <= weight <= 1.0):
+        raise ValueError(f"Argument `teacher_weight` must be a number in [0, 1]. Received: "
+                         f"teacher_weight={weight!r}")
+    check_positive_int("teacher_top_k", top_k)
 
 
 def _discard_if_refused(run):
@@ -588,7 +644,7 @@ def _check_finite(**values):
 _RESUME_FIXED = ("model", "kind", "model_kwargs", "side", "task")
 _RESUME_FIXED_TRAINING = ("batch_size", "learning_rate", "schedule", "warmup_steps",
                           "clipnorm", "label_smoothing", "seed", "metric", "mixed_precision",
-                          "mask_rate")
+                          "mask_rate", "teachers", "teacher_weight", "teacher_top_k")
 
 
 def _resume_conflicts(stored, config):
@@ -639,11 +695,17 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
               label_smoothing, model_kwargs, jit, mixed_precision, seed, log_dir, metric,
               max_eval_examples, task_spec, verbose, num_sample_examples, extra_callbacks,
               side, mask_rate, schedule, warmup_steps, clipnorm, recipe, patience, max_minutes,
-              chosen, keep_epochs, devices=1, model_axis=1, max_buckets=8, final="auto"):
+              chosen, keep_epochs, devices=1, model_axis=1, max_buckets=8, final="auto",
+              teachers=None, teacher_weight=0.5, teacher_top_k=8):
     """`train` inside the locked run directory `run`; `stored` is the config of the run being
     resumed (None for a new run)."""
     model = build_for_task(model_name, task, side, **model_kwargs)
     train_ds, val_ds = _datasets(task, kind, side, batch_size, seed, mask_rate, max_buckets)
+    distilled = None
+    if teachers:  # after the model is built: loading the teachers leaves its seeds alone
+        distilled = _teachers_dataset(task, teachers, teacher_top_k, batch_size, seed,
+                                      max_buckets)
+        train_ds = distilled.pop("dataset")
     steps_per_epoch = int(train_ds.cardinality())
     epochs, schedule, patience, budget = defaults.choose_budget(steps_per_epoch, epochs,
                                                                 schedule, patience)
@@ -691,6 +753,10 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
         "run_id": (stored or {}).get("run_id") or uuid.uuid4().hex,
         "complete": False,
     }
+    if distilled:
+        config["training"].update(teachers=distilled["teachers"], teacher_weight=teacher_weight,
+                                  teacher_top_k=teacher_top_k,
+                                  teacher_seconds=distilled["seconds"])
     if kind.reads_one_side:
         config["side"] = side
         config["training"]["max_eval_examples"] = None  # fit scores the whole split
@@ -712,7 +778,8 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
     _log_choices(model_name, config)
     compile_model(model, learning_rate_schedule(learning_rate, schedule,
                                                 steps_per_epoch * epochs, warmup_steps),
-                  label_smoothing, clipnorm=clipnorm, jit=jit)
+                  label_smoothing, clipnorm=clipnorm, jit=jit,
+                  teacher_weight=teacher_weight if distilled else None)
     best_path, state_path = run.work_file("model.keras"), run.work_file("best.json")
     try:
         atomic_write_json(run.work_file("config.json"), config)

@@ -28,6 +28,7 @@ seed = 0
 metric = "wer"                       # validation metric that picks the best epoch
 max_eval_examples = 1000
 # target_order = "right-to-left"     # or "auto" (train's choice); left out: the task's order
+# teachers = ["runs/g2p/a", "runs/g2p/b"]   # distil from trained runs (teacher_weight = 0.5)
 
 [evaluation]                         # how zoo/RESULTS.md decodes the test split
 beam_width = 5
@@ -45,7 +46,8 @@ TRAINING_KEYS = {"epochs", "batch_size", "learning_rate", "schedule", "warmup_st
                  "label_smoothing", "clipnorm", "seed", "metric", "max_eval_examples",
                  "max_train_examples", "jit", "mixed_precision", "side", "mask_rate",
                  "patience", "max_minutes", "keep_epochs", "devices",
-                 "model_axis", "target_order", "max_buckets", "final"}
+                 "model_axis", "target_order", "max_buckets", "final", "teachers",
+                 "teacher_weight", "teacher_top_k"}
 EVALUATION_KEYS = {"beam_width", "length_penalty", "coverage_penalty", "split"}
 
 
