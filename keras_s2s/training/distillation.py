@@ -24,13 +24,14 @@ import time
 import numpy as np
 
 from keras_s2s.constants import DECODER_TOKEN_IDS, ENCODER_TOKEN_IDS
-from keras_s2s.data.task import _pipeline
+from keras_s2s.data.task import _pipeline, bucket_widths
 from keras_s2s.data.tokenizers import BOS_ID, EOS_ID
 
 log = logging.getLogger("keras_s2s")
 
-#: the width multiple of the teachers' batches (one compile per width)
-WIDTH_MULTIPLE = 8
+#: the teachers' batch widths: multiples of 8, at most 4 of them (one compile each, fewer
+#: than the 5 retraces after which TensorFlow warns)
+WIDTH_MULTIPLE, MAX_WIDTHS = 8, 4
 
 
 @dataclasses.dataclass
@@ -124,9 +125,11 @@ def teacher_targets(teachers, task, split="train", top_k=8, batch_size=256):
     ids = np.zeros((int(starts[-1]), k), "int32")  # row 0: padding
     probs = np.zeros((int(starts[-1]), k), "float32")
     begin, batches = time.perf_counter(), -(-len(order) // batch_size)
+    widths = bucket_widths(max(max(len(s), n) for s, n in zip(sources, lengths)),
+                           WIDTH_MULTIPLE, MAX_WIDTHS)
     for number, first in enumerate(range(0, len(order), batch_size), 1):
         rows = order[first:first + batch_size]
-        inputs = _teacher_batch(sources, targets, rows, batch_size)
+        inputs = _teacher_batch(sources, targets, rows, batch_size, widths)
         mean = sum(_softmax(np.asarray(model.predict_on_batch(inputs), "float32"))
                    for _, model, _ in teachers) / len(teachers)  # (B, T, V)
         top = np.argsort(-mean, axis=-1, kind="stable")[..., :k]  # (B, T, k)
@@ -143,12 +146,12 @@ def teacher_targets(teachers, task, split="train", top_k=8, batch_size=256):
     return TeacherTargets(ids, probs, rows, [t[0] for t in teachers])
 
 
-def _teacher_batch(sources, targets, rows, batch_size):
-    """A teacher batch of `rows`, padded to a multiple of `WIDTH_MULTIPLE` (one width for both
-    sides) and filled up to `batch_size` rows with copies of its first (ignored)."""
+def _teacher_batch(sources, targets, rows, batch_size, widths):
+    """A teacher batch of `rows`, padded to the first of `widths` that holds them (one width
+    for both sides) and filled up to `batch_size` rows with copies of its first (ignored)."""
     rows = list(rows) + [rows[0]] * (batch_size - len(rows))
     longest = max(max(len(sources[i]), len(targets[i]) + 1) for i in rows)
-    width = -(-longest // WIDTH_MULTIPLE) * WIDTH_MULTIPLE
+    width = next(w for w in widths if w >= longest)
     encoder = np.zeros((len(rows), width), "int32")
     decoder = np.zeros((len(rows), width), "int32")
     for b, i in enumerate(rows):
