@@ -153,6 +153,14 @@ def test_train_with_teachers_records_them_and_refuses_what_cannot_work(tmp_path)
     assert np.isfinite(config["results"]["history"]["loss"]).all()
     stored = json.load(open(os.path.join(tmp_path, "student", "config.json")))
     assert stored["training"]["teachers"][0]["run"] == teacher
+    # with no weight on the teachers, the student is the teacher's own training again: same
+    # initial weights, dropout seeds and batches, so the same weights to the last digit
+    zero = str(tmp_path / "zero")
+    recipe.train("luong_lstm", task, zero, teachers=[teacher], teacher_weight=0.0, **kwargs)
+    for mine, theirs in zip(recipe.load_run(zero)[0].weights,
+                            recipe.load_run(teacher)[0].weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(mine),
+                                   keras.ops.convert_to_numpy(theirs), atol=1e-6)
     other = _copy_task(alphabet="abcdefghij")  # another vocabulary
     with pytest.raises(ValueError, match="another source tokenizer"):
         recipe.train("luong_lstm", other, str(tmp_path / "s2"), teachers=[teacher], **kwargs)
