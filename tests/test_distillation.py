@@ -140,27 +140,42 @@ def test_a_student_learns_what_its_teacher_says():
     assert np.mean(said == letter) > 0.95
 
 
-def test_train_with_teachers_records_them_and_refuses_what_cannot_work(tmp_path):
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt("simulated interruption after epoch 1")
+
+
+def test_train_with_teachers_records_them_resumes_and_refuses_what_cannot_work(tmp_path):
     task = _copy_task()
-    kwargs = dict(epochs=1, batch_size=32, model_kwargs={"units": 8, "embedding_dim": 8},
+    kwargs = dict(batch_size=32, model_kwargs={"units": 8, "embedding_dim": 8},
                   max_eval_examples=8, jit=False, verbose=0)
     teacher = str(tmp_path / "teacher")
-    first = recipe.train("luong_lstm", task, teacher, **kwargs)
-    config = recipe.train("luong_lstm", task, str(tmp_path / "student"),
-                          teachers=[teacher], teacher_weight=0.4, teacher_top_k=3, **kwargs)
+    first = recipe.train("luong_lstm", task, teacher, epochs=1, **kwargs)
+    # with no weight on the teachers, the student is the teacher's own training again: same
+    # initial weights, dropout seeds and batches, so the same weights to the last digit
+    zero = str(tmp_path / "zero")
+    recipe.train("luong_lstm", task, zero, epochs=1, teachers=[teacher], teacher_weight=0.0,
+                 **kwargs)
+    for mine, theirs in zip(recipe.load_run(zero)[0].weights,
+                            recipe.load_run(teacher)[0].weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(mine),
+                                   keras.ops.convert_to_numpy(theirs), atol=1e-6)
+    # an interrupted distillation resumes with its own teachers, and refuses others
+    out = str(tmp_path / "student")
+    with pytest.raises(KeyboardInterrupt):
+        recipe.train("luong_lstm", task, out, epochs=2, teachers=[teacher], teacher_weight=0.4,
+                     teacher_top_k=3, extra_callbacks=[_Interrupt()], **kwargs)
+    with pytest.raises(ValueError, match="teachers="):
+        recipe.train("luong_lstm", task, out, epochs=2, resume=True,
+                     teachers=[teacher, teacher], teacher_weight=0.4, teacher_top_k=3,
+                     **kwargs)
+    config = recipe.train("luong_lstm", task, out, epochs=2, resume=True, **kwargs)
+    assert config["results"]["epochs_this_session"] == 1
     assert config["training"]["teachers"] == [{"run": teacher, "run_id": first["run_id"]}]
     assert (config["training"]["teacher_weight"], config["training"]["teacher_top_k"]) == (0.4, 3)
     assert np.isfinite(config["results"]["history"]["loss"]).all()
     stored = json.load(open(os.path.join(tmp_path, "student", "config.json")))
     assert stored["training"]["teachers"][0]["run"] == teacher
-    # with no weight on the teachers, the student is the teacher's own training again: same
-    # initial weights, dropout seeds and batches, so the same weights to the last digit
-    zero = str(tmp_path / "zero")
-    recipe.train("luong_lstm", task, zero, teachers=[teacher], teacher_weight=0.0, **kwargs)
-    for mine, theirs in zip(recipe.load_run(zero)[0].weights,
-                            recipe.load_run(teacher)[0].weights):
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(mine),
-                                   keras.ops.convert_to_numpy(theirs), atol=1e-6)
     other = _copy_task(alphabet="abcdefghij")  # another vocabulary
     with pytest.raises(ValueError, match="another source tokenizer"):
         recipe.train("luong_lstm", other, str(tmp_path / "s2"), teachers=[teacher], **kwargs)

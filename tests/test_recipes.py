@@ -163,6 +163,8 @@ def test_recipe_refuses_other_settings(tmp_path, capsys):
     path = write(tmp_path, TINY.format(out=str(tmp_path / "run")))
     assert cli.main(["train", "--recipe", path, "--epochs", "3"]) == 2
     assert "drop --epochs" in capsys.readouterr().err
+    assert cli.main(["train", "--recipe", path, "--teacher", str(tmp_path)]) == 2
+    assert "drop --teacher or edit" in capsys.readouterr().err  # the recipe's `teachers` key
     assert cli.main(["train", "--recipe", str(tmp_path / "missing.toml")]) == 2
     assert "no such recipe file" in capsys.readouterr().err
     assert cli.main(["train", "--task", "reverse"]) == 2

@@ -88,7 +88,7 @@ def add_parser(subparsers):
                    help="the most length buckets (batch shapes, so XLA compiles) of the "
                         "training and of the validation data (default 8); fewer compile "
                         "less and pad more")
-    p.add_argument("--teacher", action="append", metavar="RUN", dest="teachers",
+    p.add_argument("--teacher", action="append", metavar="RUN",
                    help="distil from a trained run of the same data (repeatable: the teachers' "
                         "averaged per-token distributions; seq2seq entries); the teachers read "
                         "the training pairs once before the first epoch")
@@ -114,18 +114,18 @@ def add_parser(subparsers):
 def _teacher_kwargs(args):
     """`train`'s distillation arguments; none without --teacher (a resumed run keeps its
     own)."""
-    if not args.teachers:
+    if not args.teacher:
         for flag, dest in (("--teacher-weight", "teacher_weight"),
                            ("--teacher-top-k", "teacher_top_k")):
             if getattr(args, dest) != args.parser.get_default(dest):
                 raise CliError(f"{flag} sets how the model learns from teachers; give "
                                "--teacher RUN too, or drop it")
         return {}
-    for run_dir in args.teachers:
+    for run_dir in args.teacher:
         if not os.path.isdir(run_dir):
             raise CliError(f"--teacher {run_dir}: no such run directory (give a run that "
                            "`keras-s2s train --out` wrote)")
-    return {"teachers": list(args.teachers), "teacher_weight": args.teacher_weight,
+    return {"teachers": list(args.teacher), "teacher_weight": args.teacher_weight,
             "teacher_top_k": args.teacher_top_k}
 
 
