@@ -184,6 +184,8 @@ def _member(stem):
                    "process_cpu_seconds": timing.get("process_cpu_seconds"),
                    "threads": timing.get("threads"),
                    "side_by_side_with": timing.get("side_by_side_with", []),
+                   # what else shared the CPU, said in words (timing.json, written by hand)
+                   **({"shared": timing["shared"]} if timing.get("shared") else {}),
                    "load_average_after": timing.get("load_average_after"),
                    "epochs_run": config["results"]["epochs_run"],
                    "best_epoch": config["results"]["best_epoch"],
@@ -299,6 +301,8 @@ def rows(recorded=None):
                  + "".join(f", trained beside `{other}`"
                            for other in r.get("side_by_side_with", []))
                  if r.get("threads") else f"{r['device']}, `scripts/g2p_gpu.py`")
+        if r.get("shared"):
+            where += f", {r['shared']}"
         train = r["train_seconds"]
         if r.get("teachers"):  # a distilled model costs its teachers' training too
             train, cpu, told = _with_teachers(r, recorded["runs"])

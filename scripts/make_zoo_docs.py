@@ -154,8 +154,16 @@ def _standard_lines(name):
         lines.append(f"- [`{stem}`]({r['recipe'].removeprefix('zoo/')}): test WER "
                      f"{100 * test['wer']:.1f}%, PER {100 * test['per']:.1f}% ({r['chosen']}), "
                      f"after {r['train_seconds'] / 60:.1f} min of training{device} ({stage}, "
-                     f"best {r['best_epoch']}).")
+                     f"best {r['best_epoch']})" + _taught_by(r) + ".")
     return lines + [""]
+
+
+def _taught_by(r):
+    """What a distilled run's card line adds: its teachers, whose training comes on top."""
+    if not r.get("teachers"):
+        return ""
+    return (f", distilled from {' + '.join(f'`{t}`' for t in r['teachers'])} (their "
+            "training comes on top: [`zoo/RESULTS.md`](RESULTS.md) counts it)")
 
 
 def _word_task_lines(name):

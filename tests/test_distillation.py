@@ -3,6 +3,7 @@ forward passes one pair at a time, the pipeline against `Task.dataset`, and a st
 learns what its teacher says."""
 
 import json
+import logging
 import os
 
 import keras
@@ -200,3 +201,21 @@ def test_cli_teacher_options_fail_in_one_line(tmp_path):
     proc = run_cli(*args, "--teacher", str(tmp_path / "missing"), check=False)
     assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1
     assert "--teacher" in proc.stderr and "no such run directory" in proc.stderr
+
+
+def test_the_teachers_pass_does_not_warn_about_retracing():
+    """Two teachers, four widths each: eight compiles that TensorFlow counts together and
+    would call excessive; they are expected, so the user is not told so."""
+    task = load_task("copy", alphabet="abcd", num_train=64, num_validation=8, num_test=8,
+                     min_length=1, max_length=30)
+    teachers = [_model(task, 0), _model(task, 1), _model(task, 2)]
+    seen = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger = logging.getLogger("tensorflow")  # its records don't reach the root logger
+    logger.addHandler(handler)
+    try:
+        distillation.teacher_targets(teachers, task, top_k=2, batch_size=8)
+    finally:
+        logger.removeHandler(handler)
+    assert not [m for m in seen if "retracing" in m]

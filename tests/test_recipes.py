@@ -260,6 +260,8 @@ def test_g2p_standard_rows_name_the_device_and_the_second_stage():
     distilled = rows({"runs": {"a": a, "b": b, "e": e}})[2]
     assert "| 28.0 | 63.3 |" in distilled  # 900 + 120 + 660 s; 1000 + 1400 + 1400 CPU s
     assert "distilled from the ensemble of `a` + `b`" in distilled
+    shared = rows({"runs": {"e": {**cpu, "shared": "sharing the CPU with tests"}}})[0]
+    assert "2 threads, sharing the CPU with tests;" in shared
 
 
 @pytest.mark.extended  # about a minute: a whole device rehearsal, beyond make test's budget

@@ -17,6 +17,7 @@ batches, with distillation labels `(batch, T, 1 + 2k)` where `Task.dataset` has 
 argument use it.
 """
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -29,8 +30,7 @@ from keras_s2s.data.tokenizers import BOS_ID, EOS_ID
 
 log = logging.getLogger("keras_s2s")
 
-#: the teachers' batch widths: multiples of 8, at most 4 of them (one compile each, fewer
-#: than the 5 retraces after which TensorFlow warns)
+#: the teachers' batch widths: multiples of 8, at most 4 of them (one compile each)
 WIDTH_MULTIPLE, MAX_WIDTHS = 8, 4
 
 
@@ -130,8 +130,9 @@ def teacher_targets(teachers, task, split="train", top_k=8, batch_size=256):
     for number, first in enumerate(range(0, len(order), batch_size), 1):
         rows = order[first:first + batch_size]
         inputs = _teacher_batch(sources, targets, rows, batch_size, widths)
-        mean = sum(_softmax(np.asarray(model.predict_on_batch(inputs), "float32"))
-                   for _, model, _ in teachers) / len(teachers)  # (B, T, V)
+        with _expected_retracing():
+            mean = sum(_softmax(np.asarray(model.predict_on_batch(inputs), "float32"))
+                       for _, model, _ in teachers) / len(teachers)  # (B, T, V)
         top = np.argsort(-mean, axis=-1, kind="stable")[..., :k]  # (B, T, k)
         kept = np.take_along_axis(mean, top, -1)
         kept /= np.maximum(kept.sum(-1, keepdims=True), 1e-12)
@@ -144,6 +145,20 @@ def teacher_targets(teachers, task, split="train", top_k=8, batch_size=256):
     rows = [list(range(int(starts[i]), int(starts[i]) + lengths[i]))
             for i in range(len(sources))]
     return TeacherTargets(ids, probs, rows, [t[0] for t in teachers])
+
+
+@contextlib.contextmanager
+def _expected_retracing():
+    """TensorFlow's warnings held back: every teacher compiles each width once, and TensorFlow
+    counts those compiles together (its key is Keras' predict function, the same code for
+    every model), so four teachers' 16 compiles read as "excessive retracing" to it."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _teacher_batch(sources, targets, rows, batch_size, widths):
