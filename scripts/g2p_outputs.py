@@ -13,14 +13,23 @@ Example:
 
     save("standard", "location_bilstm_wide", hypotheses)
     result = paired("standard", "location_bilstm_wide", "phonetisaurus", task)
+
+From the command line, two kept systems compared (the result is also stored in
+zoo/results/g2p_paired.json):
+
+    python scripts/g2p_outputs.py paired standard location_bilstm_256_distilled \
+        location_bilstm_256_seed1
 """
 
+import argparse
 import gzip
 import os
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDER = os.path.join(ROOT, "zoo", "results", "g2p_test_outputs")
 PEER = "phonetisaurus"
+PAIRED_JSON = os.path.join(ROOT, "zoo", "results", "g2p_paired.json")  # `paired` from the CLI
 
 
 def split_of(recipe):
@@ -73,3 +82,37 @@ def paired(split, name_a, name_b, task):
             raise ValueError(f"{path(split, name)} holds {len(rows)} outputs for "
                              f"{len(test)} test words: decode the test split again")
     return paired_exact_match(*outputs, [list(e.targets) for e in test])
+
+
+def main(argv=None):
+    """`paired SPLIT A B`: McNemar's exact test of two kept systems, printed and stored."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("paired",))
+    parser.add_argument("split", choices=("default", "standard"))
+    parser.add_argument("a")
+    parser.add_argument("b")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from results_io import load_json, save_json
+
+    from keras_s2s.data import load_task
+
+    task = load_task("g2p", **({"split": "standard"} if args.split == "standard" else {}))
+    result = paired(args.split, args.a, args.b, task)
+    if result is None:
+        missing = [n for n in (args.a, args.b) if not kept(args.split, n)]
+        raise SystemExit(f"g2p_outputs: error: no kept test outputs for {missing} on the "
+                         f"{args.split} split ({FOLDER})")
+    stored = PAIRED_JSON
+    results = load_json(stored, {})
+    results[f"{args.split}: {args.a} vs {args.b}"] = result
+    save_json(stored, results)
+    print(f"{args.a} right where {args.b} is wrong: {result['a_only']:,}; the other way: "
+          f"{result['b_only']:,}; p = {result['p_value']:.3g} (McNemar's exact test, "
+          f"{result['examples']:,} test words)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -76,3 +76,22 @@ def test_split_of_reads_the_recipes_task_option(outputs, tmp_path):
     assert outputs.split_of(standard) == "standard"
     assert outputs.split_of(default) == "default"
     assert outputs.split_of({"task": "g2p"}) == "default"  # no task options at all
+
+
+def test_the_paired_command_prints_and_stores_the_test(outputs, tmp_path, monkeypatch, capsys):
+    task = _task(("K AE T",), ("R EH D", "R IY D"), ("D AO G",), ("B AH T",))
+    import keras_s2s.data
+
+    monkeypatch.setattr(keras_s2s.data, "load_task", lambda name, **options: task)
+    monkeypatch.setattr(outputs, "PAIRED_JSON", str(tmp_path / "paired.json"))
+    outputs.save("standard", "ours", ["K AE T", "R IY D", "D AA G", "B AH T"])
+    outputs.save("standard", "theirs", ["K AE T", "R EY D", "D AO G", "B UH T"])
+    assert outputs.main(["paired", "standard", "ours", "theirs"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "ours right where theirs is wrong: 2; the other way: 1; p = 1 ")
+    import json
+
+    stored = json.load(open(tmp_path / "paired.json"))["standard: ours vs theirs"]
+    assert (stored["a_only"], stored["b_only"]) == (2, 1)
+    with pytest.raises(SystemExit, match="no kept test outputs for \\['none'\\]"):
+        outputs.main(["paired", "standard", "ours", "none"])
