@@ -50,11 +50,11 @@ def measure(stem, folder="g2p_standard"):
     ends = np.cumsum([len(t) + 1 for t in pairs])
     words_right = np.logical_and.reduceat(right, np.concatenate([[0], ends[:-1]]))
     return {"recipe": f"zoo/recipes/{folder}/{stem}.toml", "teachers": training["teachers"],
-            "top_k": targets.top_k, "words": len(pairs), "positions": int(len(true)),
+            "top_k": targets.top_k, "pairs": len(pairs), "positions": int(len(true)),
             "mean_probability_on_true": float(on_true.mean()),
             "positions_true_on_top": float(right.mean()),
             "positions_over_0.9_on_true": float((on_true > 0.9).mean()),
-            "words_true_on_top_everywhere": float(words_right.mean()),
+            "pairs_true_on_top_everywhere": float(words_right.mean()),
             "seconds": round(time.perf_counter() - begin, 1),
             "date": time.strftime("%Y-%m-%d")}
 
@@ -74,7 +74,7 @@ def main(argv=None):
     results[args.stem] = result
     save_json(RESULTS_JSON, results)
     for key in ("mean_probability_on_true", "positions_true_on_top",
-                "positions_over_0.9_on_true", "words_true_on_top_everywhere"):
+                "positions_over_0.9_on_true", "pairs_true_on_top_everywhere"):
         print(f"{key}: {100 * result[key]:.1f}%")
     return 0
 
