@@ -219,3 +219,11 @@ def test_the_teachers_pass_does_not_warn_about_retracing():
     finally:
         logger.removeHandler(handler)
     assert not [m for m in seen if "retracing" in m]
+
+
+def test_a_teacher_of_another_kind_is_refused(monkeypatch):
+    task = _copy_task(num_train=8)
+    lm = (None, task.source_tokenizer, task.target_tokenizer, {"kind": "lm"})
+    monkeypatch.setattr(recipe, "load_run", lambda run_dir: lm)
+    with pytest.raises(ValueError, match="teacher runs/lm is a lm run; teachers must be"):
+        distillation.load_teachers(["runs/lm"], task)

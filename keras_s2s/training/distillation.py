@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from keras_s2s import kinds
 from keras_s2s.constants import DECODER_TOKEN_IDS, ENCODER_TOKEN_IDS
 from keras_s2s.data.task import _pipeline, bucket_widths
 from keras_s2s.data.tokenizers import BOS_ID, EOS_ID
@@ -78,9 +79,10 @@ def load_teachers(run_dirs, task):
     teachers = []
     for run_dir in run_dirs:
         model, source_tokenizer, target_tokenizer, config = load_run(run_dir)
-        if config.get("kind", "seq2seq") != "seq2seq":
-            raise ValueError(f"teacher {run_dir} is a {config['kind']} run; teachers must be "
-                             "seq2seq runs, as the student is")
+        kind = kinds.get(config["kind"])  # load_run fills in "seq2seq" for older runs
+        if not kind.ensembles:
+            raise ValueError(f"teacher {run_dir} is a {kind.name} run; teachers must be runs "
+                             "whose models decode together (seq2seq), as the student's does")
         for side, theirs, ours in (("source", source_tokenizer, task.source_tokenizer),
                                    ("target", target_tokenizer, task.target_tokenizer)):
             if theirs != ours:
