@@ -227,3 +227,12 @@ def test_a_teacher_of_another_kind_is_refused(monkeypatch):
     monkeypatch.setattr(recipe, "load_run", lambda run_dir: lm)
     with pytest.raises(ValueError, match="teacher runs/lm is a lm run; teachers must be"):
         distillation.load_teachers(["runs/lm"], task)
+
+
+def test_a_teacher_with_non_finite_outputs_is_refused():
+    task = _copy_task(num_train=8)
+    broken = _model(task, 0)
+    broken.get_layer("output_projection").bias.assign(np.full((broken.get_layer(
+        "output_projection").bias.shape[0],), np.nan, "float32"))
+    with pytest.raises(ValueError, match="gives non-finite outputs on the train pairs"):
+        distillation.teacher_targets([_model(task, 1), broken], task, top_k=2, batch_size=8)

@@ -132,9 +132,14 @@ def teacher_targets(teachers, task, split="train", top_k=8, batch_size=256):
     for number, first in enumerate(range(0, len(order), batch_size), 1):
         rows = order[first:first + batch_size]
         inputs = _teacher_batch(sources, targets, rows, batch_size, widths)
-        with _expected_retracing():
-            mean = sum(_softmax(np.asarray(model.predict_on_batch(inputs), "float32"))
-                       for _, model, _ in teachers) / len(teachers)  # (B, T, V)
+        mean = 0.0
+        for run_dir, model, _ in teachers:
+            with _expected_retracing():
+                logits = np.asarray(model.predict_on_batch(inputs), "float32")  # (B, T, V)
+            if not np.isfinite(logits).all():  # never a silent NaN in the student's labels
+                raise ValueError(f"teacher {run_dir} gives non-finite outputs on the {split} "
+                                 "pairs; leave it out, or retrain it")
+            mean = mean + _softmax(logits) / len(teachers)
         top = np.argsort(-mean, axis=-1, kind="stable")[..., :k]  # (B, T, k)
         kept = np.take_along_axis(mean, top, -1)
         kept /= np.maximum(kept.sum(-1, keepdims=True), 1e-12)
