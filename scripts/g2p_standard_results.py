@@ -358,7 +358,8 @@ def _with_teachers(r, runs):
     cpus = [m.get("process_cpu_seconds") for m in teachers.values()]
     cpu = (None if None in cpus or r.get("process_cpu_seconds") is None
            else r["process_cpu_seconds"] + sum(cpus))
-    told = ("; distilled from the ensemble of " + " + ".join(f"`{t}`" for t in teachers)
+    told = ("; distilled from " + ("the ensemble of " if len(teachers) > 1 else "")
+            + " + ".join(f"`{t}`" for t in teachers)
             + f": the time columns include their {theirs / 60:.1f} min of training and "
             f"their {r['teacher_seconds'] / 60:.1f} min reading the training words")
     return own + theirs, cpu, told

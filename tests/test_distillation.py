@@ -191,6 +191,22 @@ def test_train_with_teachers_records_them_resumes_and_refuses_what_cannot_work(t
                      teachers=[str(tmp_path / "none")], **kwargs)
 
 
+def test_cli_trains_a_student_from_teachers(tmp_path):
+    task_args = ["--task", "copy", "--task-option", "num_train=64", "--task-option",
+                 "num_validation=8", "--task-option", "num_test=8", "--task-option",
+                 "max_length=6", "--units", "8", "--embedding-dim", "8", "--epochs", "1",
+                 "--batch-size", "32", "--max-eval-examples", "8", "--no-jit"]
+    teacher = str(tmp_path / "teacher")
+    run_cli("train", "luong_lstm", *task_args, "--out", teacher)
+    proc = run_cli("train", "luong_lstm", *task_args, "--out", str(tmp_path / "student"),
+                   "--teacher", teacher, "--teacher", teacher, "--teacher-weight", "0.7",
+                   "--teacher-top-k", "4")
+    assert "distilled from 2 teacher(s) (weight 0.7, top 4 tokens)" in proc.stdout
+    training = json.load(open(tmp_path / "student" / "config.json"))["training"]
+    assert [t["run"] for t in training["teachers"]] == [teacher, teacher]
+    assert (training["teacher_weight"], training["teacher_top_k"]) == (0.7, 4)
+
+
 def test_cli_teacher_options_fail_in_one_line(tmp_path):
     args = ["train", "luong_lstm", "--task", "copy", "--out", str(tmp_path / "run")]
     proc = run_cli(*args, "--teacher-weight", "0.3", check=False)

@@ -167,6 +167,11 @@ def _report_training(model_name, config, out, logdir):
     print(f"trained {model_name} for {results['epochs_run']} epoch(s){resumed}{stopped} in "
           f"{results['seconds']:.0f}s; best validation {metric}: "
           f"{_value(results[f'best_val_{metric}'])} at epoch {results.get('best_epoch')}")
+    training = config["training"]
+    if training.get("teachers"):
+        print(f"distilled from {len(training['teachers'])} teacher(s) (weight "
+              f"{training['teacher_weight']:g}, top {training['teacher_top_k']} tokens); their "
+              f"pass over the training pairs took {training['teacher_seconds']:.0f}s")
     final = results.get("final", {})
     if final.get("weights") == "average":
         epochs = final["epochs"]
