@@ -76,11 +76,17 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, "int32")
-        nll, log_probs = token_nll(y_true, y_pred, self.from_logits)
+        nll, _ = self.smoothed_nll(y_true, y_pred)
+        return masked_token_loss(nll, y_true, self.padding_id, self.reduction)
+
+    def smoothed_nll(self, ids, y_pred):
+        """Per-token smoothed NLL `(batch, T)` of int `ids`, and the log-probabilities
+        `(batch, T, vocab)` it came from (padding positions included)."""
+        nll, log_probs = token_nll(ids, y_pred, self.from_logits)
         if self.label_smoothing:
             smooth = -ops.mean(log_probs, axis=-1)
             nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
-        return masked_token_loss(nll, y_true, self.padding_id, self.reduction)
+        return nll, log_probs
 
     def get_config(self):
         return {
@@ -173,7 +179,7 @@ def split_distillation_labels(y_true):
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class DistillationLoss(keras.losses.Loss):
+class DistillationLoss(MaskedSparseCategoricalCrossentropy):
     """Token cross-entropy against the true ids mixed with the cross-entropy against teachers'
     distributions: token-level knowledge distillation (Hinton et al., 2015; Kim and Rush,
     2016, "word-level"; Sun et al., 2019, from an ensemble of teachers, for G2P).
@@ -207,24 +213,16 @@ class DistillationLoss(keras.losses.Loss):
 
     def __init__(self, teacher_weight=0.5, label_smoothing=0.0, from_logits=True, padding_id=0,
                  reduction="sum_over_batch_size", name="distillation_loss", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        super().__init__(label_smoothing=label_smoothing, from_logits=from_logits,
+                         padding_id=padding_id, reduction=reduction, name=name, dtype=dtype)
         if not 0.0 <= float(teacher_weight) <= 1.0:
             raise ValueError(
                 f"Argument `teacher_weight` must be in [0, 1]. Received: {teacher_weight!r}")
-        if not 0.0 <= float(label_smoothing) < 1.0:
-            raise ValueError(
-                f"Argument `label_smoothing` must be in [0, 1). Received: {label_smoothing!r}")
         self.teacher_weight = float(teacher_weight)
-        self.label_smoothing = float(label_smoothing)
-        self.from_logits = bool(from_logits)
-        self.padding_id = int(padding_id)
 
     def call(self, y_true, y_pred):
         ids, teacher_ids, teacher_probs = split_distillation_labels(y_true)
-        nll, log_probs = token_nll(ids, y_pred, self.from_logits)  # (batch, T), (batch, T, V)
-        if self.label_smoothing:
-            smooth = -ops.mean(log_probs, axis=-1)
-            nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
+        nll, log_probs = self.smoothed_nll(ids, y_pred)  # (batch, T), (batch, T, V)
         if teacher_ids is not None and self.teacher_weight:
             picked = ops.take_along_axis(log_probs, teacher_ids, -1)  # (batch, T, k)
             teacher = -ops.sum(teacher_probs * picked, axis=-1)
@@ -232,10 +230,4 @@ class DistillationLoss(keras.losses.Loss):
         return masked_token_loss(nll, ids, self.padding_id, self.reduction)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "teacher_weight": self.teacher_weight,
-            "label_smoothing": self.label_smoothing,
-            "from_logits": self.from_logits,
-            "padding_id": self.padding_id,
-        }
+        return {**super().get_config(), "teacher_weight": self.teacher_weight}

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from results_io import save_json  # noqa: E402
+from results_io import load_json, save_json  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_JSON = os.path.join(ROOT, "zoo", "results", "distillation_targets.json")
@@ -65,12 +65,7 @@ def main(argv=None):
     parser.add_argument("stem", help="a recipe of zoo/recipes/g2p_standard with teachers")
     args = parser.parse_args(argv)
     result = measure(args.stem)
-    results = {}
-    if os.path.exists(RESULTS_JSON):
-        import json
-
-        with open(RESULTS_JSON) as f:
-            results = json.load(f)
+    results = load_json(RESULTS_JSON, {})
     results[args.stem] = result
     save_json(RESULTS_JSON, results)
     for key in ("mean_probability_on_true", "positions_true_on_top",

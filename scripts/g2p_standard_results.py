@@ -198,10 +198,8 @@ def _teachers_of(config):
     teachers = config["training"].get("teachers")
     if not teachers:
         return {}
-    by_out = {}
-    for name in sorted(os.listdir(RECIPES)):
-        if name.endswith(".toml"):
-            by_out[os.path.normpath(_recipe(name[:-5])["out"])] = name[:-5]
+    by_out = {os.path.normpath(_recipe(stem)["out"]): stem
+              for stem in g2p_results._stems([], RECIPES)}
     stems = []
     for teacher in teachers:
         run = os.path.normpath(os.path.relpath(os.path.join(ROOT, teacher["run"]), ROOT))

@@ -78,6 +78,7 @@ def test_standard_split_recipes_train_on_the_standard_split():
     # scripts/g2p_gpu.py: the GPU recipes
     paths = sorted(glob.glob(os.path.join(ROOT, "zoo", "recipes", "g2p_standard*", "*.toml")))
     assert any("g2p_standard_gpu" in p for p in paths)
+    outs = {load_recipe(p)["out"] for p in paths}
     found = set()
     for path in paths:
         recipe = load_recipe(path)
@@ -87,7 +88,6 @@ def test_standard_split_recipes_train_on_the_standard_split():
         assert recipe["task"] == "g2p" and recipe["task_options"]["split"] == "standard", path
         assert recipe["training"]["metric"] == "wer", path
         assert recipe["out"].startswith("runs/g2p_standard/"), path
-        outs = {load_recipe(p)["out"] for p in paths}
         # a distilled recipe's teachers are the runs of recipes beside it
         assert set(recipe["training"].get("teachers", [])) <= outs, path
     assert {"luong_bilstm", "transformer_small"} <= found

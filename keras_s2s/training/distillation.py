@@ -26,7 +26,7 @@ import numpy as np
 
 from keras_s2s import kinds
 from keras_s2s.constants import DECODER_TOKEN_IDS, ENCODER_TOKEN_IDS
-from keras_s2s.data.task import _pipeline, bucket_widths
+from keras_s2s.data.task import _pad, _pipeline, bucket_widths
 from keras_s2s.data.tokenizers import BOS_ID, EOS_ID
 
 log = logging.getLogger("keras_s2s")
@@ -120,35 +120,41 @@ def teacher_targets(teachers, task, split="train", top_k=8, batch_size=256):
     teachers = [t if isinstance(t, tuple) else (getattr(t, "name", "model"), t, {})
                 for t in teachers]
     sources, targets, _ = task.encode_pairs(split)
+    if not sources:  # as Task.dataset says it
+        raise ValueError(f"Split '{split}' of task '{task.name}' has no pairs to batch.")
     lengths = [len(t) + 1 for t in targets]  # y1 ... yn </s>
     starts = np.concatenate([[1], 1 + np.cumsum(lengths)])  # row 0: padding
-    order = np.argsort([max(len(s), n) for s, n in zip(sources, lengths)], kind="stable")
+    longest = [max(len(s), n) for s, n in zip(sources, lengths)]  # of each pair's two sides
+    order = np.argsort(longest, kind="stable")
     k = min(top_k, task.target_tokenizer.vocabulary_size)
     ids = np.zeros((int(starts[-1]), k), "int32")  # row 0: padding
     probs = np.zeros((int(starts[-1]), k), "float32")
     begin, batches = time.perf_counter(), -(-len(order) // batch_size)
-    widths = bucket_widths(max(max(len(s), n) for s, n in zip(sources, lengths)),
-                           WIDTH_MULTIPLE, MAX_WIDTHS)
-    for number, first in enumerate(range(0, len(order), batch_size), 1):
-        rows = order[first:first + batch_size]
-        inputs = _teacher_batch(sources, targets, rows, batch_size, widths)
-        mean = 0.0
-        for run_dir, model, _ in teachers:
-            with _expected_retracing():
+    widths = bucket_widths(max(longest), WIDTH_MULTIPLE, MAX_WIDTHS)
+    with _expected_retracing():
+        for number, first in enumerate(range(0, len(order), batch_size), 1):
+            real = list(order[first:first + batch_size])
+            rows = real + [real[0]] * (batch_size - len(real))  # filled up with copies
+            width = next(w for w in widths if w >= max(longest[i] for i in rows))
+            inputs = {ENCODER_TOKEN_IDS: _pad([sources[i] for i in rows], width, "source"),
+                      DECODER_TOKEN_IDS: _pad([[BOS_ID] + targets[i] for i in rows], width,
+                                              "target")}
+            mean = 0.0
+            for run_dir, model, _ in teachers:
                 logits = np.asarray(model.predict_on_batch(inputs), "float32")  # (B, T, V)
-            if not np.isfinite(logits).all():  # never a silent NaN in the student's labels
-                raise ValueError(f"teacher {run_dir} gives non-finite outputs on the {split} "
-                                 "pairs; leave it out, or retrain it")
-            mean = mean + _softmax(logits) / len(teachers)
-        top = np.argsort(-mean, axis=-1, kind="stable")[..., :k]  # (B, T, k)
-        kept = np.take_along_axis(mean, top, -1)
-        kept /= np.maximum(kept.sum(-1, keepdims=True), 1e-12)
-        for b, i in enumerate(rows):
-            ids[starts[i]:starts[i] + lengths[i]] = top[b, :lengths[i]]
-            probs[starts[i]:starts[i] + lengths[i]] = kept[b, :lengths[i]]
-        if number % 100 == 0 or number == batches:
-            log.info("teachers: %d of %d batches of %s pairs, %.0f s", number, batches, split,
-                     time.perf_counter() - begin)
+                if not np.isfinite(logits).all():  # never a silent NaN in the labels
+                    raise ValueError(f"teacher {run_dir} gives non-finite outputs on the "
+                                     f"{split} pairs; leave it out, or retrain it")
+                mean = mean + _softmax(logits) / len(teachers)
+            top = np.argsort(-mean, axis=-1, kind="stable")[..., :k]  # (B, T, k)
+            kept = np.take_along_axis(mean, top, -1)
+            kept /= np.maximum(kept.sum(-1, keepdims=True), 1e-12)
+            for b, i in enumerate(real):
+                ids[starts[i]:starts[i] + lengths[i]] = top[b, :lengths[i]]
+                probs[starts[i]:starts[i] + lengths[i]] = kept[b, :lengths[i]]
+            if number % 100 == 0 or number == batches:
+                log.info("teachers: %d of %d batches of %s pairs, %.0f s", number, batches,
+                         split, time.perf_counter() - begin)
     rows = [list(range(int(starts[i]), int(starts[i]) + lengths[i]))
             for i in range(len(sources))]
     return TeacherTargets(ids, probs, rows, [t[0] for t in teachers])
@@ -166,20 +172,6 @@ def _expected_retracing():
         yield
     finally:
         logger.setLevel(level)
-
-
-def _teacher_batch(sources, targets, rows, batch_size, widths):
-    """A teacher batch of `rows`, padded to the first of `widths` that holds them (one width
-    for both sides) and filled up to `batch_size` rows with copies of its first (ignored)."""
-    rows = list(rows) + [rows[0]] * (batch_size - len(rows))
-    longest = max(max(len(sources[i]), len(targets[i]) + 1) for i in rows)
-    width = next(w for w in widths if w >= longest)
-    encoder = np.zeros((len(rows), width), "int32")
-    decoder = np.zeros((len(rows), width), "int32")
-    for b, i in enumerate(rows):
-        encoder[b, :len(sources[i])] = sources[i]
-        decoder[b, :len(targets[i]) + 1] = [BOS_ID] + targets[i]
-    return {ENCODER_TOKEN_IDS: encoder, DECODER_TOKEN_IDS: decoder}
 
 
 def _softmax(logits):

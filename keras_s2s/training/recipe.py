@@ -252,17 +252,22 @@ def check_options(model_name, side=None, metric=None):
     return kinds.get(zoo.get_spec(model_name).kind).check_options(model_name, side, metric)
 
 
-def _datasets(task, kind, side, batch_size, seed, mask_rate, max_buckets=8):
-    """The training and validation pipelines of a model kind."""
-    return (kind.dataset(task, "train", batch_size, side=side, seed=seed, mask_rate=mask_rate,
-                         max_buckets=max_buckets),
-            kind.dataset(task, "validation", batch_size, side=side, shuffle=False, seed=seed,
-                         mask_rate=mask_rate, max_buckets=max_buckets))
+def _datasets(task, kind, side, batch_size, seed, mask_rate, max_buckets=8, targets=None):
+    """The training and validation pipelines of a model kind; with the teachers' `targets`
+    (`distillation.teacher_targets`), the training pipeline carries distillation labels."""
+    from keras_s2s.training import distillation
+
+    train = (kind.dataset(task, "train", batch_size, side=side, seed=seed, mask_rate=mask_rate,
+                          max_buckets=max_buckets) if targets is None else
+             distillation.distillation_dataset(task, targets, "train", batch_size, seed=seed,
+                                               max_buckets=max_buckets))
+    return train, kind.dataset(task, "validation", batch_size, side=side, shuffle=False,
+                               seed=seed, mask_rate=mask_rate, max_buckets=max_buckets)
 
 
-def _teachers_dataset(task, teachers, top_k, batch_size, seed, max_buckets):
-    """The training pipeline with the teachers' distributions (`distillation_dataset`), and
-    what `config.json` records of the teachers."""
+def _teachers_targets(task, teachers, top_k):
+    """The teachers' distributions over the training pairs (`teacher_targets`), and what
+    `config.json` records of the teachers."""
     from keras_s2s.training import distillation
 
     begin = time.perf_counter()
@@ -271,10 +276,8 @@ def _teachers_dataset(task, teachers, top_k, batch_size, seed, max_buckets):
     targets = distillation.teacher_targets(loaded, task, "train", top_k=top_k)
     recorded = [{"run": run_dir, "run_id": config.get("run_id")}
                 for run_dir, _, config in loaded]
-    del loaded
-    return {"dataset": distillation.distillation_dataset(task, targets, "train", batch_size,
-                                                         seed=seed, max_buckets=max_buckets),
-            "teachers": recorded, "seconds": round(time.perf_counter() - begin, 1)}
+    return {"targets": targets, "teachers": recorded,
+            "seconds": round(time.perf_counter() - begin, 1)}
 
 
 def _shape_counts(task, kind, side, batch_size, max_buckets=8):
@@ -700,12 +703,11 @@ def _train_in(run, stored, model_name, spec, kind, task, *, epochs, batch_size, 
     """`train` inside the locked run directory `run`; `stored` is the config of the run being
     resumed (None for a new run)."""
     model = build_for_task(model_name, task, side, **model_kwargs)
-    train_ds, val_ds = _datasets(task, kind, side, batch_size, seed, mask_rate, max_buckets)
     distilled = None
     if teachers:  # after the model is built: loading the teachers leaves its seeds alone
-        distilled = _teachers_dataset(task, teachers, teacher_top_k, batch_size, seed,
-                                      max_buckets)
-        train_ds = distilled.pop("dataset")
+        distilled = _teachers_targets(task, teachers, teacher_top_k)
+    train_ds, val_ds = _datasets(task, kind, side, batch_size, seed, mask_rate, max_buckets,
+                                 targets=distilled.pop("targets") if distilled else None)
     steps_per_epoch = int(train_ds.cardinality())
     epochs, schedule, patience, budget = defaults.choose_budget(steps_per_epoch, epochs,
                                                                 schedule, patience)
