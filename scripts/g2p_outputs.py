@@ -104,10 +104,9 @@ def main(argv=None):
         missing = [n for n in (args.a, args.b) if not kept(args.split, n)]
         raise SystemExit(f"g2p_outputs: error: no kept test outputs for {missing} on the "
                          f"{args.split} split ({FOLDER})")
-    stored = PAIRED_JSON
-    results = load_json(stored, {})
+    results = load_json(PAIRED_JSON, {})
     results[f"{args.split}: {args.a} vs {args.b}"] = result
-    save_json(stored, results)
+    save_json(PAIRED_JSON, results)
     print(f"{args.a} right where {args.b} is wrong: {result['a_only']:,}; the other way: "
           f"{result['b_only']:,}; p = {result['p_value']:.3g} (McNemar's exact test, "
           f"{result['examples']:,} test words)")

@@ -252,3 +252,12 @@ def test_a_teacher_with_non_finite_outputs_is_refused():
         "output_projection").bias.shape[0],), np.nan, "float32"))
     with pytest.raises(ValueError, match="gives non-finite outputs on the train pairs"):
         distillation.teacher_targets([_model(task, 1), broken], task, top_k=2, batch_size=8)
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 2.0, True, None])
+def test_teacher_targets_refuses_a_top_k_that_is_no_positive_integer(top_k):
+    task = load_task("copy", alphabet="abcd", num_train=8, num_validation=4, num_test=4,
+                     min_length=1, max_length=4)
+    with pytest.raises(ValueError, match=r"^Argument `top_k` must be a positive integer\. "
+                                         rf"Received: top_k={top_k!r}$"):
+        distillation.teacher_targets([_model(task, 0)], task, top_k=top_k)

@@ -28,6 +28,7 @@ from keras_s2s import kinds
 from keras_s2s.constants import DECODER_TOKEN_IDS, ENCODER_TOKEN_IDS
 from keras_s2s.data.task import _pad, _pipeline, bucket_widths
 from keras_s2s.data.tokenizers import BOS_ID, EOS_ID
+from keras_s2s.layers._checks import check_positive_int
 
 log = logging.getLogger("keras_s2s")
 
@@ -114,9 +115,7 @@ def teacher_targets(teachers, task, split="train", top_k=8, batch_size=256):
     >>> targets.probs[targets.rows[0]].sum(-1)  # each position's kept mass, renormalized
     array([1., 1., 1., 1., 1.], dtype=float32)
     """
-    if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
-        raise ValueError(f"Argument `top_k` must be a positive integer. Received: "
-                         f"top_k={top_k!r}")
+    top_k = check_positive_int("top_k", top_k)
     teachers = [t if isinstance(t, tuple) else (getattr(t, "name", "model"), t, {})
                 for t in teachers]
     sources, targets, _ = task.encode_pairs(split)
